@@ -1,0 +1,59 @@
+import FoundationEssentials
+
+extension Spec {
+    /// Decodes config.json bytes, turning decoder failures into a `SpecError` that names the field.
+    public static func decode(_ data: Data) throws(SpecError) -> Spec {
+        do {
+            return try JSONDecoder().decode(Spec.self, from: data)
+        } catch let error as DecodingError {
+            throw SpecError(decodingError: error)
+        } catch {
+            throw SpecError("", "invalid JSON: \(error)")
+        }
+    }
+
+    /// Decodes and validates: the config the runtime will act on.
+    public static func load(_ data: Data) throws(SpecError) -> Spec {
+        let spec = try decode(data)
+        try spec.validate()
+        return spec
+    }
+}
+
+extension SpecError {
+    init(decodingError: DecodingError) {
+        switch decodingError {
+        case .typeMismatch(let type, let ctx):
+            self.init(jsonPath(ctx.codingPath), "expected \(Self.jsonTypeName(type))")
+        case .valueNotFound(let type, let ctx):
+            self.init(jsonPath(ctx.codingPath), "expected \(Self.jsonTypeName(type)), found null")
+        case .keyNotFound(let key, let ctx):
+            self.init(jsonPath(ctx.codingPath + [key]), "required field is missing")
+        case .dataCorrupted(let ctx):
+            let detail = (ctx.underlyingError.map { "\($0)" }) ?? ctx.debugDescription
+            if ctx.codingPath.isEmpty {
+                self.init("", "invalid JSON: \(detail)")
+            } else {
+                self.init(jsonPath(ctx.codingPath), "invalid value: \(ctx.debugDescription)")
+            }
+        @unknown default:
+            self.init("", "invalid config: \(decodingError)")
+        }
+    }
+
+    private static func jsonTypeName(_ type: Any.Type) -> String {
+        switch type {
+        case is String.Type: return "a string"
+        case is Bool.Type: return "a boolean"
+        case is Int.Type, is Int32.Type, is Int64.Type: return "an integer"
+        case is UInt.Type, is UInt16.Type, is UInt32.Type, is UInt64.Type: return "a non-negative integer"
+        case is [Any].Type: return "an array"
+        case is Dictionary<String, Any>.Type: return "an object"
+        default:
+            let name = "\(type)"
+            if name.hasPrefix("Array") { return "an array" }
+            if name.hasPrefix("Dictionary") { return "an object" }
+            return "an object (\(name))"
+        }
+    }
+}

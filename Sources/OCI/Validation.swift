@@ -1,0 +1,164 @@
+// Semantic checks on a decoded config: the first problem is reported with its JSON path.
+// These are the checks that need nothing from the host; the runtime checks the rest
+// (paths that must exist, kernel support) when it acts.
+
+extension Spec {
+    public func validate() throws(SpecError) {
+        let major = ociVersion.split(separator: ".").first.flatMap { Int($0) }
+        guard major == 1 else {
+            throw SpecError("ociVersion", "unsupported version \"\(ociVersion)\" (want 1.x)")
+        }
+        guard let root, !root.path.isEmpty else { throw SpecError("root.path", "required field is missing") }
+        guard let process else { throw SpecError("process", "required field is missing") }
+        try process.validate(at: "process")
+
+        let namespaces = linux?.namespaces ?? []
+        var seen = Set<String>()
+        for (i, ns) in namespaces.enumerated() {
+            guard NamespaceType(rawValue: ns.type) != nil else {
+                throw SpecError("linux.namespaces[\(i)].type", "unknown namespace type \"\(ns.type)\"")
+            }
+            guard seen.insert(ns.type).inserted else {
+                throw SpecError("linux.namespaces[\(i)].type", "duplicate namespace type \"\(ns.type)\"")
+            }
+            if let path = ns.path, !path.hasPrefix("/") {
+                throw SpecError("linux.namespaces[\(i)].path", "must be an absolute path, got \"\(path)\"")
+            }
+        }
+        let newUser = namespaces.contains { $0.type == "user" && $0.path == nil }
+        let hasUser = seen.contains("user")
+        if let maps = linux?.uidMappings, !maps.isEmpty, !hasUser {
+            throw SpecError("linux.uidMappings", "set, but no user namespace is configured")
+        }
+        if let maps = linux?.gidMappings, !maps.isEmpty, !hasUser {
+            throw SpecError("linux.gidMappings", "set, but no user namespace is configured")
+        }
+        if newUser && (linux?.uidMappings ?? []).isEmpty {
+            throw SpecError("linux.uidMappings", "a new user namespace needs uid mappings")
+        }
+        if newUser && (linux?.gidMappings ?? []).isEmpty {
+            throw SpecError("linux.gidMappings", "a new user namespace needs gid mappings")
+        }
+        for (field, maps) in [("uidMappings", linux?.uidMappings), ("gidMappings", linux?.gidMappings)] {
+            for (i, m) in (maps ?? []).enumerated() where m.size == 0 {
+                throw SpecError("linux.\(field)[\(i)].size", "must be greater than 0")
+            }
+        }
+        if let offsets = linux?.timeOffsets, !offsets.isEmpty {
+            guard namespaces.contains(where: { $0.type == "time" && $0.path == nil }) else {
+                throw SpecError("linux.timeOffsets", "set, but no new time namespace is configured")
+            }
+            for key in offsets.keys where key != "monotonic" && key != "boottime" {
+                throw SpecError("linux.timeOffsets.\(key)", "unknown clock (want monotonic or boottime)")
+            }
+        }
+        if let hostname, !hostname.isEmpty, !seen.contains("uts") {
+            throw SpecError("hostname", "cannot set a hostname without a private UTS namespace")
+        }
+        if let domainname, !domainname.isEmpty, !seen.contains("uts") {
+            throw SpecError("domainname", "cannot set a domainname without a private UTS namespace")
+        }
+        if let propagation = linux?.rootfsPropagation, !propagation.isEmpty,
+           !KnownNames.propagations.contains(propagation) {
+            throw SpecError("linux.rootfsPropagation", "unknown propagation \"\(propagation)\"")
+        }
+        for (i, mount) in (mounts ?? []).enumerated() {
+            if mount.destination.isEmpty {
+                throw SpecError("mounts[\(i)].destination", "must not be empty")
+            }
+            for (j, option) in (mount.options ?? []).enumerated() where option.isEmpty {
+                throw SpecError("mounts[\(i)].options[\(j)]", "empty mount option")
+            }
+        }
+        for (i, device) in (linux?.devices ?? []).enumerated() {
+            try device.validate(at: "linux.devices[\(i)]")
+        }
+        for (kind, list) in hooks?.all ?? [] {
+            for (i, hook) in list.enumerated() where !hook.path.hasPrefix("/") {
+                throw SpecError("hooks.\(kind)[\(i)].path", "must be an absolute path, got \"\(hook.path)\"")
+            }
+            for (i, hook) in list.enumerated() {
+                if let timeout = hook.timeout, timeout <= 0 {
+                    throw SpecError("hooks.\(kind)[\(i)].timeout", "must be greater than zero, got \(timeout)")
+                }
+            }
+        }
+        for key in (linux?.sysctl ?? [:]).keys.sorted() {
+            try validateSysctl(key, namespaces: seen)
+        }
+    }
+
+    private func validateSysctl(_ key: String, namespaces: Set<String>) throws(SpecError) {
+        let path = "linux.sysctl.\(key)"
+        if key.contains("..") || key.hasPrefix("/") || key.isEmpty {
+            throw SpecError(path, "invalid sysctl name")
+        }
+        let ipc = ["kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem", "kernel.shmall",
+                   "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced"]
+        if ipc.contains(key) || key.hasPrefix("fs.mqueue.") {
+            if !namespaces.contains("ipc") { throw SpecError(path, "requires a new IPC namespace") }
+            return
+        }
+        if key.hasPrefix("net.") {
+            if !namespaces.contains("network") { throw SpecError(path, "requires a network namespace") }
+            return
+        }
+        if key == "kernel.hostname" || key == "kernel.domainname" {
+            if !namespaces.contains("uts") { throw SpecError(path, "requires a new UTS namespace") }
+            return
+        }
+        throw SpecError(path, "sysctl is not namespaced and cannot be set in a container")
+    }
+}
+
+extension Hooks {
+    /// Every hook list with its JSON name, in lifecycle order.
+    public var all: [(String, [Hook])] {
+        [("prestart", prestart ?? []), ("createRuntime", createRuntime ?? []),
+         ("createContainer", createContainer ?? []), ("startContainer", startContainer ?? []),
+         ("poststart", poststart ?? []), ("poststop", poststop ?? [])]
+    }
+}
+
+extension Process {
+    public func validate(at base: String) throws(SpecError) {
+        if (args ?? []).isEmpty && (commandLine ?? "").isEmpty {
+            throw SpecError("\(base).args", "must contain at least one argument")
+        }
+        if !cwd.hasPrefix("/") {
+            throw SpecError("\(base).cwd", "must be an absolute path, got \"\(cwd)\"")
+        }
+        var seen = Set<String>()
+        for (i, limit) in (rlimits ?? []).enumerated() {
+            guard KnownNames.rlimits[limit.type] != nil else {
+                throw SpecError("\(base).rlimits[\(i)].type", "unknown rlimit \"\(limit.type)\"")
+            }
+            guard seen.insert(limit.type).inserted else {
+                throw SpecError("\(base).rlimits[\(i)].type", "duplicate rlimit \"\(limit.type)\"")
+            }
+            if limit.soft > limit.hard {
+                throw SpecError("\(base).rlimits[\(i)]", "soft limit \(limit.soft) exceeds hard limit \(limit.hard)")
+            }
+        }
+        for (i, entry) in (env ?? []).enumerated() where !entry.contains("=") {
+            throw SpecError("\(base).env[\(i)]", "expected KEY=VALUE, got \"\(entry)\"")
+        }
+        if let adj = oomScoreAdj, adj < -1000 || adj > 1000 {
+            throw SpecError("\(base).oomScoreAdj", "must be between -1000 and 1000, got \(adj)")
+        }
+    }
+}
+
+extension Device {
+    func validate(at base: String) throws(SpecError) {
+        guard ["c", "b", "u", "p"].contains(type) else {
+            throw SpecError("\(base).type", "unknown device type \"\(type)\"")
+        }
+        guard path.hasPrefix("/dev/") || path.hasPrefix("/") else {
+            throw SpecError("\(base).path", "must be an absolute path, got \"\(path)\"")
+        }
+        if type != "p" && (major == nil || minor == nil) {
+            throw SpecError(base, "device type \"\(type)\" needs major and minor numbers")
+        }
+    }
+}

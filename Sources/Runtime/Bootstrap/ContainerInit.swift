@@ -1,0 +1,178 @@
+import Glibc
+import CShim
+import FoundationEssentials
+import OCI
+
+/// The container's init before execve: rootfs, terminal, security settings; then it reports
+/// ready, blocks on the exec fifo until `start`, and execs the user's program. Ordering follows
+/// runc's: mounts before pivot_root, sysctls before masking /proc, capabilities after the last
+/// privileged step, seccomp (issue 3) immediately before execve.
+enum ContainerInit {
+    static func run(_ plan: InitPlan, channel: SyncChannel) -> Never {
+        var reported = false
+        do throws(RuntimeError) {
+            let exe = try setup(plan, channel: channel)
+            try channel.send(.ready)
+            reported = true
+            try waitForStart(plan)
+            do {
+                try HookRunner.run(plan.spec.hooks?.startContainer ?? [], kind: "startContainer",
+                                   state: State(id: plan.id, status: .created, pid: getpid(), bundle: plan.bundle,
+                                                annotations: plan.spec.annotations))
+            } catch {
+                try? channel.send(.hookFailed(error.message))
+                throw error
+            }
+            // The channel stays open until execve closes it (CLOEXEC): a parent still listening
+            // (`run`) learns from that EOF that the user's program has started.
+            exec(plan, path: exe)
+        } catch {
+            if !reported {
+                try? channel.send(error.message.hasPrefix("createContainer hook") ? .hookFailed(error.message)
+                                                                                   : .failed(error.message))
+            } else {
+                try? channel.send(.failed(error.message))
+                let line = "swrunc init: \(error.message)\n"
+                _ = line.withCString { write(2, $0, strlen($0)) }
+            }
+            _exit(1)
+        }
+    }
+
+    /// Everything up to "ready"; returns the resolved executable path.
+    static func setup(_ plan: InitPlan, channel: SyncChannel) throws(RuntimeError) -> String {
+        let spec = plan.spec
+        let linux = spec.linux ?? Linux()
+        // Stage 1 may have been skipped; the lock must not outlive the parent in any case.
+        for fd in plan.closeInChild { close(fd) }
+        // Non-dumpable until execve: other processes in the container cannot open
+        // /proc/<pid>/exe (the host's swrunc binary) or our fds.
+        _ = cshim_prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
+        _ = setsid()
+        if !plan.noNewKeyring {
+            // A fresh session keyring keeps the host's keys out of the container; kernels or
+            // sandboxes without keyctl are tolerated as runc does.
+            if cshim_join_session_keyring("_ses.\(plan.id)") < 0 && errno != ENOSYS && errno != EPERM && errno != EACCES {
+                throw .sys("join session keyring")
+            }
+        }
+        guard plan.namespaces.has(.mount) else {
+            throw RuntimeError("linux.namespaces: a mount namespace is required")
+        }
+        if plan.namespaces.newMount {
+            try RootSwitch.prepare(rootfs: plan.rootfs, propagation: linux.rootfsPropagation)
+        }
+        let root = try SafeRoot(path: plan.rootfs)
+        let mounter = Mounter(root: root, bundle: plan.bundle, inUserNamespace: plan.namespaces.userNamespace,
+                              cgroupNamespace: plan.namespaces.has(.cgroup), cgroupPaths: plan.cgroupPaths,
+                              mountLabel: linux.mountLabel)
+        let mounts = spec.mounts ?? []
+        try mounter.mountAll(mounts)
+        let devBound = mounts.contains { $0.destination == "/dev" && MountOptions($0.options ?? []).isBind }
+        if !devBound {
+            let devices = DeviceSetup(root: root, inUserNamespace: plan.namespaces.userNamespace)
+            var list = DeviceSetup.defaults.filter { d in !(linux.devices ?? []).contains { $0.path == d.path } }
+            list += linux.devices ?? []
+            try devices.create(list)
+            try devices.symlinks()
+        }
+        close(try root.mkdirAll(plan.process.cwd))
+        let hooks = spec.hooks ?? Hooks()
+        if !(hooks.prestart ?? []).isEmpty || !(hooks.createRuntime ?? []).isEmpty {
+            try channel.send(.runCreateRuntimeHooks)
+            let reply = try channel.receive(waitingFor: "createRuntime hooks", timeout: -1)
+            if case .failed(let m) = reply { throw RuntimeError(m) }
+        }
+        try HookRunner.run(hooks.createContainer ?? [], kind: "createContainer",
+                           state: State(id: plan.id, status: .creating, pid: getpid(), bundle: plan.bundle,
+                                        annotations: spec.annotations))
+        root.close()
+        if plan.noPivot {
+            try RootSwitch.moveRoot(into: plan.rootfs)
+        } else {
+            try RootSwitch.pivot(into: plan.rootfs)
+        }
+        let inner = try SafeRoot(path: "/")
+        defer { inner.close() }
+
+        if plan.process.terminal == true {
+            guard plan.consoleFD >= 0 else {
+                throw RuntimeError("process.terminal is set but no --console-socket was given")
+            }
+            try Console.setup(socket: plan.consoleFD, size: plan.process.consoleSize, mountConsole: !devBound)
+            close(plan.consoleFD)
+        }
+        if let hostname = spec.hostname, !hostname.isEmpty {
+            try check("sethostname \(hostname)") { sethostname(hostname, hostname.utf8.count) }
+        }
+        if let domain = spec.domainname, !domain.isEmpty {
+            try check("setdomainname \(domain)") { setdomainname(domain, domain.utf8.count) }
+        }
+        if spec.root?.readonly == true {
+            try RootSwitch.remountRootReadonly()
+        }
+        // sysctls before masking: masking or read-only /proc/sys would block these writes.
+        for (key, value) in (linux.sysctl ?? [:]).sorted(by: { $0.key < $1.key }) {
+            let path = "/proc/sys/" + key.replacingOccurrences(of: ".", with: "/")
+            do { try FileIO.writeExisting(path, value) } catch {
+                throw RuntimeError("linux.sysctl.\(key): \(error)", errno: error.errno)
+            }
+        }
+        let protection = PathProtection(root: inner)
+        for path in linux.readonlyPaths ?? [] { try protection.readonly(path) }
+        for path in linux.maskedPaths ?? [] { try protection.mask(path) }
+
+        try ProcessCredentials.applyRlimits(plan.process.rlimits ?? [])
+        if let adj = plan.process.oomScoreAdj { try ProcessCredentials.applyOOMScoreAdj(adj) }
+        if plan.process.noNewPrivileges == true {
+            try check("set no_new_privs") { cshim_prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) }
+        }
+        let exe = try ExecutableLookup.find(plan.process)
+
+        let caps = CapabilitySets(plan.process.capabilities)
+        try caps.applyBounding()
+        try check("keep capabilities across setuid") { cshim_prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) }
+        let setgroupsAllowed = (try? FileIO.readString("/proc/self/setgroups").trimmed()) != "deny"
+        try ProcessCredentials.switchUser(plan.process.user, allowSetgroups: setgroupsAllowed)
+        try check("clear keep-capabilities") { cshim_prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) }
+        try caps.applySets()
+        try check("chdir \(plan.process.cwd)") { chdir(plan.process.cwd) }
+        umask(mode_t(plan.process.user.umask ?? 0o022))
+        return exe
+    }
+
+    /// Blocks until `swrunc start` opens the fifo for reading, then tells it we got through.
+    static func waitForStart(_ plan: InitPlan) throws(RuntimeError) {
+        guard plan.fifoFD >= 0 else { return }
+        let fd = try check("open exec fifo") { cshim_open(procFD(plan.fifoFD), O_WRONLY | O_CLOEXEC, 0) }
+        let byte: [UInt8] = [0x30]
+        _ = byte.withUnsafeBytes { write(fd, $0.baseAddress, 1) }
+        close(fd)
+        close(plan.fifoFD)
+    }
+
+    static func exec(_ plan: InitPlan, path: String) -> Never {
+        // Every fd we did not promise to pass on is closed by execve: none of the runtime's
+        // (or the caller's) descriptors reach the container.
+        _ = cshim_close_range(UInt32(3 + plan.preserveFDs), UInt32.max, 4 /* CLOSE_RANGE_CLOEXEC */)
+        for fd in 3..<(3 + plan.preserveFDs) {
+            let flags = cshim_fcntl_int(Int32(fd), F_GETFD, 0)
+            if flags >= 0 { _ = cshim_fcntl_int(Int32(fd), F_SETFD, flags & ~FD_CLOEXEC) }
+        }
+        _ = cshim_unblock_all_signals()
+        let env = ExecutableLookup.environment(plan.process, preserveFDs: plan.preserveFDs)
+        let args = plan.process.args ?? []
+        var cargs = args.map { strdup($0) } + [nil]
+        var cenv = env.map { strdup($0) } + [nil]
+        execve(path, &cargs, &cenv)
+        let line = "swrunc: exec \(path): \(String(cString: strerror(errno)))\n"
+        _ = line.withCString { write(2, $0, strlen($0)) }
+        _exit(127)
+    }
+}
+
+extension String {
+    func replacingOccurrences(of a: Character, with b: Character) -> String {
+        String(map { $0 == a ? b : $0 })
+    }
+}

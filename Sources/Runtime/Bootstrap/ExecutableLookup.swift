@@ -1,0 +1,55 @@
+import Glibc
+import OCI
+
+/// Finds the program to exec in the container (after pivot_root) and builds its environment.
+enum ExecutableLookup {
+    static let defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+    static func find(_ process: OCI.Process) throws(RuntimeError) -> String {
+        guard let name = process.args?.first, !name.isEmpty else {
+            throw RuntimeError("process.args: must contain at least one argument")
+        }
+        if name.contains("/") {
+            let full = name.hasPrefix("/") ? name : process.cwd + "/" + name
+            try checkExecutable(full, name: name)
+            return full
+        }
+        let path = (process.env ?? []).last { $0.hasPrefix("PATH=") }.map { String($0.dropFirst(5)) } ?? defaultPath
+        for dir in path.split(separator: ":", omittingEmptySubsequences: false) {
+            let candidate = (dir.isEmpty ? "." : String(dir)) + "/" + name
+            if isExecutableFile(candidate) { return candidate }
+        }
+        throw RuntimeError("exec: \"\(name)\": executable file not found in $PATH")
+    }
+
+    private static func checkExecutable(_ path: String, name: String) throws(RuntimeError) {
+        var st = stat()
+        if stat(path, &st) != 0 { throw .sys("exec: \"\(name)\"") }
+        if (st.st_mode & S_IFMT) == S_IFDIR { throw RuntimeError("exec: \"\(name)\": is a directory") }
+        if !isExecutableFile(path) { throw RuntimeError("exec: \"\(name)\": permission denied") }
+    }
+
+    private static func isExecutableFile(_ path: String) -> Bool {
+        var st = stat()
+        guard stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return false }
+        return st.st_mode & 0o111 != 0
+    }
+
+    static func environment(_ process: OCI.Process, preserveFDs: Int) -> [String] {
+        var env = process.env ?? []
+        if !env.contains(where: { $0.hasPrefix("HOME=") }) {
+            env.append("HOME=" + home(uid: process.user.uid))
+        }
+        return env
+    }
+
+    /// HOME from the container's /etc/passwd, "/" when the user has no entry.
+    static func home(uid: UInt32) -> String {
+        guard let text = try? FileIO.readString("/etc/passwd") else { return "/" }
+        for line in text.split(separator: "\n") {
+            let f = line.split(separator: ":", omittingEmptySubsequences: false)
+            if f.count >= 6, UInt32(f[2]) == uid, !f[5].isEmpty { return String(f[5]) }
+        }
+        return "/"
+    }
+}

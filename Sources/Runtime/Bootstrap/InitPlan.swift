@@ -1,0 +1,23 @@
+import OCI
+
+/// Everything the container's bootstrap needs, resolved by the parent before it forks. The
+/// children read it from their copy of the parent's memory: nothing is serialised.
+struct InitPlan {
+    var id: String
+    var bundle: String
+    var rootfs: String
+    var spec: Spec
+    var process: OCI.Process
+    var namespaces: NamespacePlan
+    var cgroupPaths: [String: String]
+    var noPivot: Bool
+    var noNewKeyring: Bool
+    /// Extra fds (3, 4, …) passed through to the container process.
+    var preserveFDs: Int
+    /// O_PATH fd of the exec fifo; -1 for `exec` and for `run`, which need no start gate.
+    var fifoFD: Int32
+    /// Connected `--console-socket`, or -1.
+    var consoleFD: Int32
+    /// fds the children must close at once (the container lock, so `start` can take it).
+    var closeInChild: [Int32]
+}

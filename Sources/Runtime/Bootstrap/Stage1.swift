@@ -1,0 +1,75 @@
+import Glibc
+import CShim
+import OCI
+
+/// The first child. It exists because some namespaces only apply to a process's *children*
+/// (pid, time) and because a user namespace must be entered before the others are created so
+/// that it owns them. It runs in a copy of the single-threaded parent, so Swift code is safe here.
+enum Stage1 {
+    static func run(_ plan: InitPlan, channel: SyncChannel) -> Never {
+        for fd in plan.closeInChild { close(fd) }
+        do throws(RuntimeError) {
+            let go = try channel.receive(waitingFor: "cgroup placement")
+            guard go == .proceed else { throw RuntimeError("bootstrap: unexpected message \(go)") }
+            try enterNamespaces(plan, channel: channel)
+            if plan.namespaces.newPid || plan.namespaces.newTime || plan.namespaces.joinsPid {
+                let pid = cshim_fork()
+                if pid < 0 { throw .sys("fork container init") }
+                if pid == 0 {
+                    ContainerInit.run(plan, channel: channel)
+                }
+                try channel.send(.initPid(pid))
+                _exit(0)
+            }
+            try channel.send(.initPid(getpid()))
+            ContainerInit.run(plan, channel: channel)
+        } catch {
+            try? channel.send(.failed(error.message))
+            _exit(1)
+        }
+    }
+
+    private static func enterNamespaces(_ plan: InitPlan, channel: SyncChannel) throws(RuntimeError) {
+        let ns = plan.namespaces
+        // Open every path first: joining the mount namespace changes what later paths mean.
+        var fds: [(NamespaceType, Int32, String)] = []
+        defer { for f in fds { close(f.1) } }
+        for join in ns.joins {
+            let fd = cshim_open(join.path, O_RDONLY | O_CLOEXEC, 0)
+            if fd < 0 { throw .sys("open \(join.type.rawValue) namespace \(join.path)") }
+            fds.append((join.type, fd, join.path))
+        }
+        for (type, fd, path) in fds {
+            try check("join \(type.rawValue) namespace \(path)") { cshim_setns(fd, type.cloneFlag) }
+        }
+        if ns.newUser {
+            try check("create user namespace") { cshim_unshare(CLONE_NEWUSER) }
+            try channel.send(.needIDMaps)
+            let reply = try channel.receive(waitingFor: "uid/gid mappings")
+            if case .failed(let m) = reply { throw RuntimeError(m) }
+        }
+        if ns.userNamespace {
+            // Become root of the user namespace so the rest of the setup has its full privileges.
+            try check("setgid 0 in user namespace") { cshim_setresgid(0, 0, 0) }
+            try check("setuid 0 in user namespace") { cshim_setresuid(0, 0, 0) }
+        }
+        let rest = ns.newFlags & ~CLONE_NEWUSER
+        if rest != 0 {
+            try check("create namespaces (\(describe(rest)))") { cshim_unshare(rest) }
+        }
+        if ns.newTime, let offsets = plan.spec.linux?.timeOffsets, !offsets.isEmpty {
+            // Offsets must be written before any process enters the namespace: our child is the first.
+            var text = ""
+            for (clock, off) in offsets.sorted(by: { $0.key < $1.key }) {
+                text += "\(clock) \(off.secs ?? 0) \(off.nanosecs ?? 0)\n"
+            }
+            do { try FileIO.writeExisting("/proc/self/timens_offsets", text) } catch {
+                throw RuntimeError("set linux.timeOffsets: \(error)", errno: error.errno)
+            }
+        }
+    }
+
+    static func describe(_ flags: Int32) -> String {
+        NamespaceType.allCases.filter { flags & $0.cloneFlag != 0 }.map(\.rawValue).joined(separator: ",")
+    }
+}

@@ -1,0 +1,122 @@
+import Glibc
+import CShim
+
+/// Messages between the runtime (parent) and the container's bootstrap stages.
+enum SyncMessage: Equatable {
+    /// parent → stage 1: you are in the cgroup, go on.
+    case proceed
+    /// stage 1 → parent: I unshared a user namespace; write my id maps.
+    case needIDMaps
+    /// parent → stage 1: maps are written.
+    case idMapsWritten
+    /// stage 1 → parent: the container init's host pid.
+    case initPid(Int32)
+    /// init → parent: mounts are done; run prestart/createRuntime hooks now.
+    case runCreateRuntimeHooks
+    /// parent → init: hooks ran.
+    case createRuntimeHooksDone
+    /// init → parent: fully set up, blocked before execve.
+    case ready
+    /// any stage → parent: a fatal error, already formatted.
+    case failed(String)
+    /// init → parent: a createContainer/startContainer hook failed (poststop hooks still run).
+    case hookFailed(String)
+
+    fileprivate var tag: UInt8 {
+        switch self {
+        case .proceed: 1
+        case .needIDMaps: 2
+        case .idMapsWritten: 3
+        case .initPid: 4
+        case .runCreateRuntimeHooks: 5
+        case .createRuntimeHooksDone: 6
+        case .ready: 7
+        case .failed: 8
+        case .hookFailed: 9
+        }
+    }
+
+    fileprivate func encode() -> [UInt8] {
+        var out = [tag]
+        switch self {
+        case .initPid(let pid): withUnsafeBytes(of: pid.littleEndian) { out.append(contentsOf: $0) }
+        case .failed(let message), .hookFailed(let message): out.append(contentsOf: message.utf8.prefix(60_000))
+        default: break
+        }
+        return out
+    }
+
+    fileprivate static func decode(_ bytes: ArraySlice<UInt8>) -> SyncMessage? {
+        guard let tag = bytes.first else { return nil }
+        let body = bytes.dropFirst()
+        switch tag {
+        case 1: return .proceed
+        case 2: return .needIDMaps
+        case 3: return .idMapsWritten
+        case 4:
+            guard body.count == 4 else { return nil }
+            var v: Int32 = 0
+            withUnsafeMutableBytes(of: &v) { $0.copyBytes(from: body) }
+            return .initPid(Int32(littleEndian: v))
+        case 5: return .runCreateRuntimeHooks
+        case 6: return .createRuntimeHooksDone
+        case 7: return .ready
+        case 8: return .failed(String(decoding: body, as: UTF8.self))
+        case 9: return .hookFailed(String(decoding: body, as: UTF8.self))
+        default: return nil
+        }
+    }
+}
+
+/// One end of a SOCK_SEQPACKET socketpair: message boundaries come from the kernel, and a peer
+/// that dies shows up as end-of-file instead of a hang.
+struct SyncChannel {
+    let fd: Int32
+
+    static func pair() throws(RuntimeError) -> (parent: SyncChannel, child: SyncChannel) {
+        var fds: [Int32] = [-1, -1]
+        try check("socketpair") { socketpair(AF_UNIX, Int32(SOCK_SEQPACKET.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &fds) }
+        return (SyncChannel(fd: fds[0]), SyncChannel(fd: fds[1]))
+    }
+
+    func send(_ message: SyncMessage) throws(RuntimeError) {
+        let bytes = message.encode()
+        let n = bytes.withUnsafeBytes { cshim_send_msg(fd, $0.baseAddress, $0.count, -1) }
+        if n < 0 { throw .sys("sync: send \(message)") }
+    }
+
+    /// Waits for the next message. `stage` names what is being waited for in errors;
+    /// `timeout` in milliseconds (−1 waits forever).
+    func receive(waitingFor stage: String, timeout: Int32 = 60_000) throws(RuntimeError) -> SyncMessage {
+        guard let message = try receiveUnlessClosed(waitingFor: stage, timeout: timeout) else {
+            throw RuntimeError("container init exited while waiting for \(stage)")
+        }
+        return message
+    }
+
+    /// Like `receive`, but a closed peer (it exited, or execve closed its end) yields nil.
+    func receiveUnlessClosed(waitingFor stage: String, timeout: Int32 = 60_000) throws(RuntimeError) -> SyncMessage? {
+        var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        while true {
+            let rc = poll(&pfd, 1, timeout)
+            if rc < 0 {
+                if errno == EINTR { continue }
+                throw .sys("sync: wait for \(stage)")
+            }
+            if rc == 0 { throw RuntimeError("timed out waiting for \(stage)") }
+            break
+        }
+        var buf = [UInt8](repeating: 0, count: 65536)
+        var passed: Int32 = -1
+        let n = buf.withUnsafeMutableBytes { cshim_recv_msg(fd, $0.baseAddress, $0.count, &passed) }
+        if passed >= 0 { Glibc.close(passed) }
+        if n < 0 { throw .sys("sync: receive while waiting for \(stage)") }
+        if n == 0 { return nil }
+        guard let message = SyncMessage.decode(buf[0..<n]) else {
+            throw RuntimeError("sync: malformed message while waiting for \(stage)")
+        }
+        return message
+    }
+
+    func close() { _ = Glibc.close(fd) }
+}

@@ -1,0 +1,207 @@
+import Glibc
+import CShim
+import FoundationEssentials
+import OCI
+
+extension Container {
+    /// The result of bootstrapping: the record (already saved) and, for `run`, the channel that
+    /// reports the init's execve.
+    struct Bootstrapped {
+        var record: ContainerRecord
+        var channel: SyncChannel
+    }
+
+    /// `swrunc create`: leaves the init blocked on the exec fifo and returns.
+    public static func create(_ opts: CreateOptions, ctx: RuntimeContext) throws(RuntimeError) -> ContainerRecord {
+        let result = try bootstrap(opts, ctx: ctx, startGate: true)
+        result.channel.close()
+        return result.record
+    }
+
+    static func bootstrap(_ opts: CreateOptions, ctx: RuntimeContext, startGate: Bool,
+                          consoleFD presetConsole: Int32 = -1) throws(RuntimeError) -> Bootstrapped {
+        try StateStore.validate(id: opts.id)
+        let bundle = try absolutePath(opts.bundle.isEmpty ? "." : opts.bundle, what: "bundle")
+        let configPath = bundle + "/config.json"
+        let bytes = try FileIO.read(configPath)
+        var spec: Spec
+        do { spec = try Spec.load(Data(bytes)) } catch {
+            throw RuntimeError("\(configPath): \(error)")
+        }
+        guard var process = spec.process, let rootPath = spec.root?.path else {
+            throw RuntimeError("\(configPath): process: required field is missing")
+        }
+        let rootfs = try absolutePath(rootPath.hasPrefix("/") ? rootPath : bundle + "/" + rootPath, what: "root.path")
+        guard FileIO.isDirectory(rootfs) else { throw RuntimeError("root.path: \(rootfs) is not a directory") }
+        if ctx.systemdCgroup && !FileIO.exists("/run/systemd/system") {
+            throw RuntimeError("--systemd-cgroup: systemd is not running on this host; use the cgroupfs driver")
+        }
+        let caps = CapabilitySets(process.capabilities)
+        if !caps.unknown.isEmpty {
+            ctx.logger.warn("ignoring unknown capabilities: \(caps.unknown.joined(separator: ", "))")
+        }
+        var preserve = opts.preserveFDs
+        // Socket activation: pass LISTEN_FDS through as runc does.
+        if let listen = getenv("LISTEN_FDS").map({ String(cString: $0) }), let n = Int(listen), n > 0 {
+            process.env = (process.env ?? []) + ["LISTEN_FDS=\(n)", "LISTEN_PID=1"]
+            preserve += n
+        }
+
+        let lock = try ctx.store.reserve(opts.id)
+        var rollback = Rollback()
+        var hookFailure = false
+        rollback.add { ctx.store.remove(opts.id) }
+        do throws(RuntimeError) {
+            var fifoFD: Int32 = -1
+            if startGate {
+                let fifo = ctx.store.fifoPath(opts.id)
+                try check("mkfifo \(fifo)") { mkfifo(fifo, 0o622) }
+                try check("chmod \(fifo)") { chmod(fifo, 0o622) }
+                fifoFD = try check("open \(fifo)") { cshim_open(fifo, O_PATH | O_CLOEXEC, 0) }
+            }
+            defer { if fifoFD >= 0 { close(fifoFD) } }
+
+            let layout = try CgroupLayout.current()
+            let cgroup = Cgroups.manager(cgroupsPath: spec.linux?.cgroupsPath, id: opts.id, layout: layout)
+            rollback.add { try? cgroup.destroy() }
+            try cgroup.create()
+            // Spec: a failing prestart/createRuntime/createContainer hook still gets poststop.
+            rollback.add {
+                if hookFailure {
+                    let state = State(id: opts.id, status: .stopped, pid: 0, bundle: bundle, annotations: spec.annotations)
+                    do throws(RuntimeError) { try HookRunner.run(spec.hooks?.poststop ?? [], kind: "poststop", state: state) } catch {
+                        ctx.logger.warn(error.message)
+                    }
+                }
+            }
+
+            var consoleFD = presetConsole
+            if let path = opts.consoleSocket {
+                consoleFD = try Console.connect(path)
+            }
+            defer { if consoleFD >= 0 && consoleFD != presetConsole { close(consoleFD) } }
+            if process.terminal == true && consoleFD < 0 {
+                throw RuntimeError("process.terminal is set: --console-socket is required")
+            }
+
+            spec.process = process
+            let plan = InitPlan(
+                id: opts.id, bundle: bundle, rootfs: rootfs, spec: spec, process: process,
+                namespaces: NamespacePlan(spec.linux?.namespaces ?? []), cgroupPaths: cgroup.paths,
+                noPivot: opts.noPivot, noNewKeyring: opts.noNewKeyring, preserveFDs: preserve,
+                fifoFD: fifoFD, consoleFD: consoleFD, closeInChild: [lock.fd])
+            let (parentEnd, childEnd) = try SyncChannel.pair()
+            rollback.add { parentEnd.close() }
+
+            // Forking is only safe while this process has a single thread; the CLI never starts one.
+            let threads = ThreadCheck.count()
+            if threads != 1 { throw RuntimeError("internal error: runtime has \(threads) threads before fork") }
+            let stage1 = cshim_fork()
+            if stage1 < 0 { throw .sys("fork") }
+            if stage1 == 0 {
+                parentEnd.close()
+                Stage1.run(plan, channel: childEnd)
+            }
+            childEnd.close()
+            var initPid: Int32 = 0
+            rollback.add {
+                if initPid > 0 { Glibc.kill(initPid, SIGKILL); reap(initPid) }
+                Glibc.kill(stage1, SIGKILL)
+                reap(stage1)
+            }
+            // Into the cgroup before the child runs a single line of container setup.
+            try cgroup.add(pid: stage1)
+            try parentEnd.send(.proceed)
+            handshake: while true {
+                let message = try parentEnd.receive(waitingFor: initPid == 0 ? "namespace setup" : "container init")
+                switch message {
+                case .needIDMaps:
+                    try writeIDMaps(pid: stage1, linux: spec.linux)
+                    try parentEnd.send(.idMapsWritten)
+                case .initPid(let pid):
+                    initPid = pid
+                    if pid != stage1 { reap(stage1) }
+                case .runCreateRuntimeHooks:
+                    let state = State(id: opts.id, status: .creating, pid: initPid, bundle: bundle,
+                                      annotations: spec.annotations)
+                    do throws(RuntimeError) {
+                        try HookRunner.run(spec.hooks?.prestart ?? [], kind: "prestart", state: state)
+                        try HookRunner.run(spec.hooks?.createRuntime ?? [], kind: "createRuntime", state: state)
+                    } catch {
+                        hookFailure = true
+                        try? parentEnd.send(.failed(error.message))
+                        throw error
+                    }
+                    try parentEnd.send(.createRuntimeHooksDone)
+                case .ready:
+                    break handshake
+                case .failed(let m):
+                    throw RuntimeError(m)
+                case .hookFailed(let m):
+                    hookFailure = true
+                    throw RuntimeError(m)
+                default:
+                    throw RuntimeError("bootstrap: unexpected message \(message)")
+                }
+            }
+            guard let stat = ProcStat.read(pid: initPid) else {
+                throw RuntimeError("container init (pid \(initPid)) exited during create")
+            }
+            var nsPaths: [String: String] = [:]
+            for type in NamespaceType.allCases where plan.namespaces.has(type) {
+                nsPaths[type.rawValue] = "/proc/\(initPid)/ns/\(type.procName)"
+            }
+            let record = ContainerRecord(
+                id: opts.id, bundle: bundle, rootfs: rootfs, pid: initPid, pidStartTime: stat.startTime,
+                created: Clock.rfc3339Now(), owner: "", annotations: spec.annotations, cgroupPaths: cgroup.paths,
+                config: spec, namespacePaths: nsPaths, rootless: ctx.rootless ? true : nil)
+            try ctx.store.save(record)
+            if let pidFile = opts.pidFile {
+                let path = pidFile.hasPrefix("/") ? pidFile : (currentDirectory() + "/" + pidFile)
+                try FileIO.writeAtomic(path, Array(String(initPid).utf8))
+            }
+            lock.release()
+            return Bootstrapped(record: record, channel: parentEnd)
+        } catch {
+            rollback.run()
+            throw error
+        }
+    }
+
+    /// uid_map/gid_map of the stage-1 child, written by the parent that still holds host privileges.
+    static func writeIDMaps(pid: Int32, linux: Linux?) throws(RuntimeError) {
+        func format(_ maps: [IDMapping]) -> String {
+            maps.map { "\($0.containerID) \($0.hostID) \($0.size)\n" }.joined()
+        }
+        do {
+            try FileIO.writeExisting("/proc/\(pid)/uid_map", format(linux?.uidMappings ?? []))
+        } catch { throw RuntimeError("linux.uidMappings: \(error)", errno: error.errno) }
+        do {
+            try FileIO.writeExisting("/proc/\(pid)/gid_map", format(linux?.gidMappings ?? []))
+        } catch { throw RuntimeError("linux.gidMappings: \(error)", errno: error.errno) }
+    }
+
+    static func absolutePath(_ path: String, what: String) throws(RuntimeError) -> String {
+        guard let resolved = realpath(path, nil) else { throw .sys("\(what) \(path)") }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
+
+    static func currentDirectory() -> String {
+        guard let cwd = getcwd(nil, 0) else { return "." }
+        defer { free(cwd) }
+        return String(cString: cwd)
+    }
+}
+
+/// Undo steps of a half-done operation, run in reverse order.
+struct Rollback {
+    private var steps: [() -> Void] = []
+    mutating func add(_ step: @escaping () -> Void) { steps.append(step) }
+    func run() { for step in steps.reversed() { step() } }
+}
+
+func reap(_ pid: Int32) {
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+}

@@ -1,0 +1,62 @@
+import Glibc
+import CShim
+import OCI
+
+extension Container {
+    /// `swrunc delete`: refuses a running container unless `force`; kills a created one; runs
+    /// poststop hooks; removes the cgroup and the state. `--force` on a missing id succeeds.
+    public static func delete(id: String, force: Bool, ctx: RuntimeContext) throws(RuntimeError) {
+        try StateStore.validate(id: id)
+        guard let lock = try ctx.store.lock(id) else {
+            if force { return }
+            throw RuntimeError("container \(id) does not exist")
+        }
+        defer { lock.release() }
+        guard let record = try ctx.store.load(id) else {
+            // A directory without state is what a crashed create leaves: we hold its lock, so
+            // nobody is still creating it.
+            ctx.store.remove(id)
+            if force { return }
+            throw RuntimeError("container \(id) does not exist")
+        }
+        let status = status(of: record, store: ctx.store)
+        switch status {
+        case .running, .paused:
+            if !force { throw RuntimeError("cannot delete container \(id) that is not stopped: \(status.rawValue)") }
+        default: break
+        }
+        let cgroup = FSCgroupManager(paths: record.cgroupPaths)
+        if status != .stopped {
+            if status == .paused { thawForKill(record) }
+            try? signalInit(record, signal: SIGKILL)
+            waitGone(record)
+        }
+        do { try cgroup.destroy() } catch { ctx.logger.warn(error.message) }
+        let state = State(id: id, status: .stopped, pid: 0, bundle: record.bundle, annotations: record.annotations)
+        do throws(RuntimeError) {
+            try HookRunner.run(record.config.hooks?.poststop ?? [], kind: "poststop", state: state)
+        } catch {
+            ctx.logger.warn(error.message)
+        }
+        ctx.store.remove(id)
+    }
+
+    /// A frozen cgroup holds SIGKILL until thawed.
+    static func thawForKill(_ record: ContainerRecord) {
+        if let freezer = record.cgroupPaths["freezer"] {
+            try? FileIO.writeExisting("\(freezer)/freezer.state", "THAWED")
+        } else if let unified = record.cgroupPaths[""] {
+            try? FileIO.writeExisting("\(unified)/cgroup.freeze", "0")
+        }
+    }
+
+    /// Waits (bounded) until the init is gone or a zombie.
+    static func waitGone(_ record: ContainerRecord) {
+        let pidfd = cshim_pidfd_open(record.pid)
+        if pidfd >= 0 {
+            var pfd = pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0)
+            _ = poll(&pfd, 1, 10_000)
+            close(pidfd)
+        }
+    }
+}

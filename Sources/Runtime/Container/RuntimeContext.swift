@@ -1,0 +1,63 @@
+import Glibc
+import FoundationEssentials
+
+/// Where runc-style log lines go: stderr always for errors, and `--log` (text or JSON lines,
+/// the format containerd parses) when given.
+public final class Logger: @unchecked Sendable {
+    public enum Format: String, Sendable { case text, json }
+    private let fd: Int32
+    private let format: Format
+    public let debugEnabled: Bool
+
+    public init(path: String?, format: Format, debug: Bool) {
+        if let path, !path.isEmpty {
+            fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        } else {
+            fd = -1
+        }
+        self.format = format
+        self.debugEnabled = debug
+    }
+
+    private struct Line: Encodable { var level: String; var msg: String; var time: String }
+
+    public func log(_ level: String, _ message: String) {
+        if level == "debug" && !debugEnabled { return }
+        guard fd >= 0 else {
+            if level == "warning" || (level == "debug" && debugEnabled) {
+                let text = "swrunc \(level): \(message)\n"
+                _ = text.withCString { write(2, $0, strlen($0)) }
+            }
+            return
+        }
+        let time = Clock.rfc3339Now()
+        var out: String
+        switch format {
+        case .json:
+            let data = (try? JSONEncoder().encode(Line(level: level, msg: message, time: time))) ?? Data()
+            out = String(decoding: data, as: UTF8.self)
+        case .text:
+            out = "time=\"\(time)\" level=\(level) msg=\"\(message.replacingOccurrences(of: "\"", with: "'"))\""
+        }
+        out += "\n"
+        _ = out.withCString { write(fd, $0, strlen($0)) }
+    }
+
+    public func warn(_ message: String) { log("warning", message) }
+    public func debug(_ message: @autoclosure () -> String) { if debugEnabled { log("debug", message()) } }
+}
+
+/// The global options every command shares.
+public struct RuntimeContext: Sendable {
+    public var store: StateStore
+    public var logger: Logger
+    public var systemdCgroup: Bool
+    public var rootless: Bool
+
+    public init(root: String, logger: Logger, systemdCgroup: Bool = false, rootless: Bool = false) {
+        self.store = StateStore(root: root)
+        self.logger = logger
+        self.systemdCgroup = systemdCgroup
+        self.rootless = rootless
+    }
+}

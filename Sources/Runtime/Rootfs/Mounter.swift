@@ -1,0 +1,190 @@
+import Glibc
+import CShim
+import OCI
+
+/// Performs the spec's mounts inside the new mount namespace, before pivot_root. Targets are
+/// always resolved through `SafeRoot` and mounted via their /proc/self/fd path.
+struct Mounter {
+    let root: SafeRoot
+    let bundle: String
+    let inUserNamespace: Bool
+    let cgroupNamespace: Bool
+    let cgroupPaths: [String: String]
+    let mountLabel: String?
+
+    func mountAll(_ mounts: [OCI.Mount]) throws(RuntimeError) {
+        for mount in mounts {
+            try self.mount(mount)
+        }
+    }
+
+    func mount(_ m: OCI.Mount) throws(RuntimeError) {
+        let dest = m.destination.hasPrefix("/") ? m.destination : "/" + m.destination
+        let options = MountOptions(m.options ?? [])
+        let type = m.type ?? ""
+        if type == "cgroup" || type == "cgroup2" {
+            return try mountCgroups(dest, options: options)
+        }
+        if options.isBind || type == "bind" {
+            return try bindMount(m, dest: dest, options: options)
+        }
+        let dirFD = try root.mkdirAll(dest)
+        defer { close(dirFD) }
+        var data = options.data
+        if let label = mountLabel, !label.isEmpty, ["tmpfs", "devpts", "mqueue", "shm"].contains(type) {
+            data.append("context=\"\(label)\"")
+        }
+        if options.tmpcopyup {
+            return try tmpcopyup(dest, m: m, options: options, data: data)
+        }
+        try doMount(m.source ?? type, procFD(dirFD), type, options.flags & ~UInt(MS_REMOUNT), data.joined(separator: ","),
+                    what: "mount \(m.source ?? type) (\(type)) on \(dest)")
+        try applyAfter(dest: dest, options: options)
+    }
+
+    private func bindMount(_ m: OCI.Mount, dest: String, options: MountOptions) throws(RuntimeError) {
+        guard var source = m.source, !source.isEmpty else {
+            throw RuntimeError("bind mount on \(dest): no source")
+        }
+        if !source.hasPrefix("/") { source = bundle + "/" + source }
+        var st = stat()
+        guard stat(source, &st) == 0 else { throw .sys("bind mount source \(source)") }
+        if (st.st_mode & S_IFMT) == S_IFDIR {
+            close(try root.mkdirAll(dest))
+        } else {
+            try root.ensureFile(dest)
+        }
+        let target = try root.open(dest)
+        defer { close(target) }
+        let recursive = options.flags & UInt(MS_REC)
+        try doMount(source, procFD(target), "bind", UInt(MS_BIND) | recursive, nil,
+                    what: "bind mount \(source) on \(dest)")
+        if options.bindRemountFlags != 0 || options.clearedFlags != 0 {
+            try remountBind(dest, flags: options.bindRemountFlags)
+        }
+        try applyAfter(dest: dest, options: options)
+    }
+
+    /// A bind mount only takes ro/nosuid/… through a remount. In a user namespace the kernel
+    /// refuses to clear flags the original mount has locked, so those are carried over.
+    func remountBind(_ dest: String, flags: UInt) throws(RuntimeError) {
+        let target = try root.open(dest)
+        defer { close(target) }
+        let base = UInt(MS_BIND) | UInt(MS_REMOUNT)
+        if Glibc.mount("", procFD(target), "", base | flags, nil) == 0 { return }
+        let first = errno
+        var sv = statvfs()
+        if first == EPERM, fstatvfs(target, &sv) == 0 {
+            let locked = UInt(sv.f_flag) & (UInt(MS_NOSUID) | UInt(MS_NODEV) | UInt(MS_NOEXEC) | UInt(MS_RDONLY) |
+                                             UInt(MS_NOATIME) | UInt(MS_NODIRATIME) | UInt(MS_RELATIME))
+            if Glibc.mount("", procFD(target), "", base | flags | locked, nil) == 0 { return }
+        }
+        throw .sys("remount \(dest)", first)
+    }
+
+    private func applyAfter(dest: String, options: MountOptions) throws(RuntimeError) {
+        guard !options.propagation.isEmpty || options.recursiveSet != 0 || options.recursiveClear != 0 else { return }
+        let target = try root.open(dest)
+        defer { close(target) }
+        for p in options.propagation {
+            try doMount("", procFD(target), "", p, nil, what: "set propagation of \(dest)")
+        }
+        if options.recursiveSet != 0 || options.recursiveClear != 0 {
+            // AT_EMPTY_PATH | AT_RECURSIVE
+            let rc = cshim_mount_setattr(target, "", UInt32(AT_EMPTY_PATH) | 0x8000, options.recursiveSet,
+                                         options.recursiveClear, 0, -1)
+            if rc != 0 { throw .sys("mount_setattr \(dest)") }
+        }
+    }
+
+    /// tmpcopyup: keep what the image had at the target by copying it into the new tmpfs.
+    private func tmpcopyup(_ dest: String, m: OCI.Mount, options: MountOptions, data: [String]) throws(RuntimeError) {
+        let staging = "/tmp/swrunc-copyup-\(getpid())-\(Clock.monotonicNanos())"
+        try FileIO.mkdirAll(staging, mode: 0o700)
+        defer { umount2(staging, Int32(MNT_DETACH)); rmdir(staging) }
+        try doMount(m.source ?? "tmpfs", staging, "tmpfs", options.flags, data.joined(separator: ","),
+                    what: "mount tmpfs for \(dest)")
+        let target = try root.open(dest)
+        let src = procFD(target)
+        let status = spawnWait(["/bin/cp", "-a", src + "/.", staging + "/"])
+        close(target)
+        if status != 0 { throw RuntimeError("tmpcopyup \(dest): copy failed") }
+        let again = try root.open(dest)
+        defer { close(again) }
+        try doMount(staging, procFD(again), "", UInt(MS_MOVE), nil, what: "move tmpfs onto \(dest)")
+    }
+
+    /// cgroup mounts: a tmpfs holding one directory per hierarchy. With a cgroup namespace each is
+    /// a fresh cgroup mount (the namespace scopes it); without, the container's own directories
+    /// are bind-mounted so nothing above them is visible.
+    private func mountCgroups(_ dest: String, options: MountOptions) throws(RuntimeError) {
+        let layout = try CgroupLayout.current()
+        let flags = options.flags & ~(UInt(MS_RDONLY) | UInt(MS_BIND) | UInt(MS_REC))
+        if layout.isUnifiedOnly {
+            let dir = try root.mkdirAll(dest)
+            defer { close(dir) }
+            if cgroupNamespace {
+                try doMount("cgroup2", procFD(dir), "cgroup2", options.flags, nil, what: "mount cgroup2 on \(dest)")
+            } else {
+                try doMount(cgroupPaths[""] ?? "/sys/fs/cgroup", procFD(dir), "bind", UInt(MS_BIND) | UInt(MS_REC), nil,
+                            what: "bind cgroup on \(dest)")
+                if options.flags & UInt(MS_RDONLY) != 0 { try remountBind(dest, flags: options.bindRemountFlags) }
+            }
+            return
+        }
+        let dir = try root.mkdirAll(dest)
+        try doMount("tmpfs", procFD(dir), "tmpfs", flags, "mode=755", what: "mount tmpfs on \(dest)")
+        close(dir)
+        var hierarchies = layout.v1.map { ($0.mountPoint, $0.controllers.first ?? "", "cgroup", $0.mountOptions) }
+        if let u = layout.unified { hierarchies.append((u.mountPoint, "", "cgroup2", u.mountOptions)) }
+        for (mountPoint, key, fstype, _) in hierarchies {
+            let name = mountPoint.split(separator: "/").last.map(String.init) ?? key
+            let sub = dest + "/" + name
+            let subFD = try root.mkdirAll(sub)
+            defer { close(subFD) }
+            if cgroupNamespace {
+                var data: String? = nil
+                if fstype == "cgroup" {
+                    let h = layout.v1.first { $0.mountPoint == mountPoint }
+                    data = h?.controllers.joined(separator: ",")
+                }
+                try doMount("cgroup", procFD(subFD), fstype, flags, data, what: "mount \(fstype) on \(sub)")
+            } else {
+                let hostDir = cgroupPaths[key] ?? mountPoint
+                try doMount(hostDir, procFD(subFD), "bind", UInt(MS_BIND) | UInt(MS_REC), nil,
+                            what: "bind cgroup \(hostDir) on \(sub)")
+                try remountBind(sub, flags: flags | (options.flags & UInt(MS_RDONLY)))
+            }
+        }
+        // v1 convention: co-mounted controllers get symlinks (cpu -> cpu,cpuacct).
+        if options.flags & UInt(MS_RDONLY) != 0 {
+            let again = try root.open(dest)
+            defer { close(again) }
+            try doMount("", procFD(again), "", UInt(MS_REMOUNT) | UInt(MS_RDONLY) | flags, "mode=755",
+                        what: "remount \(dest) read-only")
+        }
+    }
+}
+
+func doMount(_ source: String, _ target: String, _ type: String, _ flags: UInt, _ data: String?,
+             what: @autoclosure () -> String) throws(RuntimeError) {
+    let rc: Int32
+    if let data, !data.isEmpty {
+        rc = Glibc.mount(source, target, type, flags, data)
+    } else {
+        rc = Glibc.mount(source, target, type, flags, nil)
+    }
+    if rc != 0 { throw .sys(what()) }
+}
+
+/// Runs a helper binary to completion (used off the hot path only).
+func spawnWait(_ argv: [String]) -> Int32 {
+    var pid: pid_t = 0
+    var cargs = argv.map { strdup($0) }
+    cargs.append(nil)
+    defer { for p in cargs { free(p) } }
+    guard posix_spawn(&pid, argv[0], nil, nil, cargs, environ) == 0 else { return -1 }
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+    return cshim_wifexited(status) != 0 ? cshim_wexitstatus(status) : 128 + cshim_wtermsig(status)
+}

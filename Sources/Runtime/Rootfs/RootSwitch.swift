@@ -1,0 +1,104 @@
+import Glibc
+import CShim
+import OCI
+
+enum RootSwitch {
+    /// Puts the mount namespace in the propagation the spec asks for and makes the rootfs a mount
+    /// point of its own, which pivot_root requires.
+    static func prepare(rootfs: String, propagation: String?) throws(RuntimeError) {
+        var flag = UInt(MS_SLAVE) | UInt(MS_REC)
+        if let p = propagation, let v = MountOptions.propagationTable[p] { flag = v }
+        try doMount("", "/", "", flag, nil, what: "set propagation of /")
+        if flag & UInt(MS_SHARED) != 0 {
+            // pivot_root refuses a new root whose parent mount is shared.
+            try makeParentPrivate(of: rootfs)
+        }
+        try doMount(rootfs, rootfs, "bind", UInt(MS_BIND) | UInt(MS_REC), nil, what: "bind rootfs \(rootfs) onto itself")
+    }
+
+    private static func makeParentPrivate(of path: String) throws(RuntimeError) {
+        let info = try FileIO.readString("/proc/self/mountinfo")
+        var best = "/"
+        for line in info.split(separator: "\n") {
+            let f = line.split(separator: " ")
+            guard f.count > 4 else { continue }
+            let mp = CgroupLayout.unescape(String(f[4]))
+            if (path == mp || path.hasPrefix(mp == "/" ? "/" : mp + "/")) && mp.count > best.count { best = mp }
+        }
+        try doMount("", best, "", UInt(MS_PRIVATE), nil, what: "make \(best) private")
+    }
+
+    /// pivot_root into `rootfs` without a temporary directory: pivot onto itself, then detach the
+    /// old root, which is stacked underneath.
+    static func pivot(into rootfs: String) throws(RuntimeError) {
+        let oldRoot = try check("open /") { cshim_open("/", O_DIRECTORY | O_RDONLY | O_CLOEXEC, 0) }
+        defer { close(oldRoot) }
+        let newRoot = try check("open \(rootfs)") { cshim_open(rootfs, O_DIRECTORY | O_RDONLY | O_CLOEXEC, 0) }
+        defer { close(newRoot) }
+        try check("chdir \(rootfs)") { fchdir(newRoot) }
+        try check("pivot_root \(rootfs)") { cshim_pivot_root(".", ".") }
+        try check("chdir old root") { fchdir(oldRoot) }
+        // Slave first so the unmount does not propagate back to the host.
+        try doMount("", ".", "", UInt(MS_SLAVE) | UInt(MS_REC), nil, what: "make old root rslave")
+        try check("unmount old root") { umount2(".", Int32(MNT_DETACH)) }
+        try check("chdir /") { chdir("/") }
+    }
+
+    /// --no-pivot: move the rootfs over / and chroot (for ramdisk roots, where pivot_root fails).
+    static func moveRoot(into rootfs: String) throws(RuntimeError) {
+        try check("chdir \(rootfs)") { chdir(rootfs) }
+        try doMount(rootfs, "/", "", UInt(MS_MOVE), nil, what: "move rootfs to /")
+        try check("chroot") { chroot(".") }
+        try check("chdir /") { chdir("/") }
+    }
+
+    static func remountRootReadonly() throws(RuntimeError) {
+        let flags = UInt(MS_BIND) | UInt(MS_REMOUNT) | UInt(MS_RDONLY)
+        if Glibc.mount("", "/", "", flags, nil) == 0 { return }
+        var sv = statvfs()
+        guard statvfs("/", &sv) == 0 else { throw .sys("remount / read-only") }
+        try doMount("", "/", "", flags | UInt(sv.f_flag), nil, what: "remount / read-only")
+    }
+}
+
+/// maskedPaths and readonlyPaths, applied after pivot_root. Each path is opened with O_NOFOLLOW
+/// through the in-root resolver and the mount goes onto that fd, so a symlink planted at the
+/// path (or swapped in between check and mount) cannot redirect the mount elsewhere.
+struct PathProtection {
+    let root: SafeRoot
+
+    func mask(_ path: String) throws(RuntimeError) {
+        let fd: Int32
+        do { fd = try root.open(path, followLast: false) } catch {
+            if error.errno == ENOENT { return }
+            throw error
+        }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw .sys("stat \(path)") }
+        if (st.st_mode & S_IFMT) == S_IFDIR {
+            try doMount("tmpfs", procFD(fd), "tmpfs", UInt(MS_RDONLY), "size=0k,mode=755", what: "mask \(path)")
+        } else if (st.st_mode & S_IFMT) == S_IFLNK {
+            return
+        } else {
+            try doMount("/dev/null", procFD(fd), "", UInt(MS_BIND), nil, what: "mask \(path)")
+        }
+    }
+
+    func readonly(_ path: String) throws(RuntimeError) {
+        let fd: Int32
+        do { fd = try root.open(path, followLast: false) } catch {
+            if error.errno == ENOENT { return }
+            throw error
+        }
+        try doMount(procFD(fd), procFD(fd), "", UInt(MS_BIND) | UInt(MS_REC), nil, what: "bind \(path) read-only")
+        close(fd)
+        let again = try root.open(path, followLast: false)
+        defer { close(again) }
+        var sv = statvfs()
+        let locked = fstatvfs(again, &sv) == 0
+            ? UInt(sv.f_flag) & (UInt(MS_NOSUID) | UInt(MS_NODEV) | UInt(MS_NOEXEC)) : 0
+        try doMount("", procFD(again), "", UInt(MS_BIND) | UInt(MS_REMOUNT) | UInt(MS_RDONLY) | UInt(MS_REC) | locked,
+                    nil, what: "remount \(path) read-only")
+    }
+}

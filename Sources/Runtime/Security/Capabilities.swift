@@ -1,0 +1,75 @@
+import Glibc
+import CShim
+import CCap
+import OCI
+
+/// The five capability sets of `process.capabilities`, resolved to kernel numbers. Names the
+/// running kernel does not know are dropped with a warning, as the spec asks.
+struct CapabilitySets {
+    var bounding: [cap_value_t] = []
+    var effective: [cap_value_t] = []
+    var inheritable: [cap_value_t] = []
+    var permitted: [cap_value_t] = []
+    var ambient: [cap_value_t] = []
+    var unknown: [String] = []
+
+    init(_ caps: OCI.Capabilities?) {
+        func resolve(_ names: [String]?, _ unknown: inout [String]) -> [cap_value_t] {
+            var out: [cap_value_t] = []
+            for name in names ?? [] {
+                var value: cap_value_t = 0
+                if cap_from_name(name.lowercased(), &value) == 0 && value <= Self.lastCap {
+                    out.append(value)
+                } else if !unknown.contains(name) {
+                    unknown.append(name)
+                }
+            }
+            return out
+        }
+        bounding = resolve(caps?.bounding, &unknown)
+        effective = resolve(caps?.effective, &unknown)
+        inheritable = resolve(caps?.inheritable, &unknown)
+        permitted = resolve(caps?.permitted, &unknown)
+        ambient = resolve(caps?.ambient, &unknown)
+    }
+
+    static var lastCap: cap_value_t {
+        if let text = try? FileIO.readString("/proc/sys/kernel/cap_last_cap"), let v = Int32(text.trimmed()) { return v }
+        return cap_value_t(cap_max_bits()) - 1
+    }
+
+    /// Step 1, while still privileged: shrink the bounding set.
+    func applyBounding() throws(RuntimeError) {
+        let keep = Set(bounding)
+        for cap in 0...Self.lastCap where !keep.contains(cap) {
+            if cap_drop_bound(cap) != 0 && errno != EINVAL {
+                throw .sys("drop capability \(Self.name(cap)) from the bounding set")
+            }
+        }
+    }
+
+    /// Step 2, after switching user (with keep-caps): set effective, permitted, inheritable, ambient.
+    func applySets() throws(RuntimeError) {
+        guard let caps = cap_init() else { throw .sys("cap_init") }
+        defer { cap_free(UnsafeMutableRawPointer(caps)) }
+        func set(_ flag: cap_flag_t, _ list: [cap_value_t]) {
+            guard !list.isEmpty else { return }
+            var values = list
+            cap_set_flag(caps, flag, Int32(values.count), &values, CAP_SET)
+        }
+        set(CAP_EFFECTIVE, effective)
+        set(CAP_PERMITTED, permitted)
+        set(CAP_INHERITABLE, inheritable)
+        if cap_set_proc(caps) != 0 { throw .sys("set capabilities") }
+        _ = cshim_prctl(PR_CAP_AMBIENT, UInt(PR_CAP_AMBIENT_CLEAR_ALL), 0, 0, 0)
+        for cap in ambient {
+            // Raising an ambient capability needs it in permitted and inheritable; like runc,
+            // a request the kernel cannot honour is skipped rather than failing the container.
+            _ = cshim_prctl(PR_CAP_AMBIENT, UInt(PR_CAP_AMBIENT_RAISE), UInt(cap), 0, 0)
+        }
+    }
+
+    static func name(_ cap: cap_value_t) -> String {
+        Int(cap) < KnownNames.capabilities.count ? KnownNames.capabilities[Int(cap)] : "capability \(cap)"
+    }
+}

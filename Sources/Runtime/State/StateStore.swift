@@ -1,0 +1,90 @@
+import Glibc
+import CShim
+import FoundationEssentials
+import OCI
+
+/// The `--root` directory: one directory per container holding state.json, the exec fifo and
+/// the lock. Every change happens under the container's flock; state.json is replaced atomically.
+public struct StateStore: Sendable {
+    public let root: String
+
+    public init(root: String) { self.root = root }
+
+    public func directory(_ id: String) -> String { "\(root)/\(id)" }
+    public func statePath(_ id: String) -> String { "\(root)/\(id)/state.json" }
+    public func fifoPath(_ id: String) -> String { "\(root)/\(id)/exec.fifo" }
+
+    /// runc's rule: letters, digits, `_ + - .`, and not `.` or `..`.
+    public static func validate(id: String) throws(RuntimeError) {
+        if id.isEmpty { throw RuntimeError("container id cannot be empty") }
+        let ok = id.unicodeScalars.allSatisfy { s in
+            (s.value < 128) && (s.properties.isAlphabetic || ("0"..."9").contains(s) || "_+-.".unicodeScalars.contains(s))
+        }
+        if !ok || id == "." || id == ".." || id.count > 1024 {
+            throw RuntimeError("invalid container id format: \(id)")
+        }
+    }
+
+    /// Creates the container's directory; fails if the id is taken.
+    public func reserve(_ id: String) throws(RuntimeError) -> ContainerLock {
+        try Self.validate(id: id)
+        try FileIO.mkdirAll(root, mode: 0o711)
+        if mkdir(directory(id), 0o711) != 0 {
+            if errno == EEXIST { throw RuntimeError("container with id exists: \(id)") }
+            throw .sys("create state directory \(directory(id))")
+        }
+        return try ContainerLock(directory: directory(id))
+    }
+
+    /// Locks an existing container; `nil` if it does not exist.
+    public func lock(_ id: String) throws(RuntimeError) -> ContainerLock? {
+        try Self.validate(id: id)
+        guard FileIO.isDirectory(directory(id)) else { return nil }
+        return try ContainerLock(directory: directory(id))
+    }
+
+    public func load(_ id: String) throws(RuntimeError) -> ContainerRecord? {
+        guard FileIO.exists(statePath(id)) else { return nil }
+        let bytes = try FileIO.read(statePath(id))
+        do {
+            return try JSONDecoder().decode(ContainerRecord.self, from: Data(bytes))
+        } catch {
+            throw RuntimeError("corrupt state file \(statePath(id)): \(error)")
+        }
+    }
+
+    public func save(_ record: ContainerRecord) throws(RuntimeError) {
+        let data: Data
+        do { data = try JSONEncoder().encode(record) } catch {
+            throw RuntimeError("encode state of \(record.id): \(error)")
+        }
+        try FileIO.writeAtomic(statePath(record.id), data, mode: 0o600)
+    }
+
+    public func remove(_ id: String) { FileIO.removeTree(directory(id)) }
+
+    public func ids() -> [String] {
+        FileIO.listDirectory(root).filter { FileIO.isDirectory(directory($0)) }
+    }
+}
+
+/// An exclusive flock on a container directory, released when closed or when the process exits.
+public final class ContainerLock {
+    private(set) var fd: Int32
+
+    init(directory: String) throws(RuntimeError) {
+        fd = try check("open \(directory)") { cshim_open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0) }
+        do {
+            try check("lock \(directory)") { flock(fd, LOCK_EX) }
+        } catch {
+            close(fd)
+            throw error
+        }
+    }
+
+    public func release() {
+        if fd >= 0 { close(fd); fd = -1 }
+    }
+
+    deinit { release() }
+}

@@ -1,0 +1,119 @@
+import Glibc
+import CShim
+
+/// Small file helpers on raw fds: the runtime's hot paths avoid Foundation's file APIs.
+public enum FileIO {
+    public static func read(_ path: String) throws(RuntimeError) -> [UInt8] {
+        let fd = try check("open \(path)") { cshim_open(path, O_RDONLY | O_CLOEXEC, 0) }
+        defer { close(fd) }
+        return try readAll(fd, what: path)
+    }
+
+    public static func readString(_ path: String) throws(RuntimeError) -> String {
+        String(decoding: try read(path), as: UTF8.self)
+    }
+
+    static func readAll(_ fd: Int32, what: String) throws(RuntimeError) -> [UInt8] {
+        var out: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw .sys("read \(what)")
+            }
+            if n == 0 { return out }
+            out.append(contentsOf: chunk[0..<n])
+        }
+    }
+
+    static func writeAll(_ fd: Int32, _ bytes: some Collection<UInt8>, what: String) throws(RuntimeError) {
+        let buffer = Array(bytes)
+        var offset = 0
+        while offset < buffer.count {
+            let n = buffer.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw .sys("write \(what)")
+            }
+            offset += n
+        }
+    }
+
+    /// Writes an existing file in place (cgroup and procfs knobs, uid_map): one write call.
+    public static func writeExisting(_ path: String, _ content: String) throws(RuntimeError) {
+        let fd = try check("open \(path)") { cshim_open(path, O_WRONLY | O_CLOEXEC, 0) }
+        defer { close(fd) }
+        let bytes = Array(content.utf8)
+        let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+        if n < 0 { throw .sys("write \(path)") }
+    }
+
+    /// Replaces `path` atomically: write a temporary file beside it, then rename over.
+    public static func writeAtomic(_ path: String, _ bytes: some Collection<UInt8>, mode: mode_t = 0o644) throws(RuntimeError) {
+        let tmp = "\(path).tmp\(getpid())"
+        let fd = try check("create \(tmp)") { cshim_open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, UInt32(mode)) }
+        do {
+            try writeAll(fd, bytes, what: tmp)
+            close(fd)
+            try check("rename \(tmp) to \(path)") { rename(tmp, path) }
+        } catch {
+            close(fd)
+            unlink(tmp)
+            throw error
+        }
+    }
+
+    public static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
+
+    public static func isDirectory(_ path: String) -> Bool {
+        var st = stat()
+        return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
+    }
+
+    /// mkdir -p; existing directories are fine.
+    public static func mkdirAll(_ path: String, mode: mode_t = 0o755) throws(RuntimeError) {
+        if isDirectory(path) { return }
+        var current = path.hasPrefix("/") ? "" : "."
+        for part in path.split(separator: "/") {
+            current += "/" + part
+            if mkdir(current, mode) != 0 && errno != EEXIST {
+                throw .sys("mkdir \(current)")
+            }
+        }
+    }
+
+    /// rm -rf for the runtime's own state directories (never follows symlinks).
+    public static func removeTree(_ path: String) {
+        var st = stat()
+        guard lstat(path, &st) == 0 else { return }
+        if (st.st_mode & S_IFMT) == S_IFDIR {
+            if let dir = opendir(path) {
+                while let entry = readdir(dir) {
+                    let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                        String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
+                    }
+                    if name == "." || name == ".." { continue }
+                    removeTree(path + "/" + name)
+                }
+                closedir(dir)
+            }
+            rmdir(path)
+        } else {
+            unlink(path)
+        }
+    }
+
+    public static func listDirectory(_ path: String) -> [String] {
+        guard let dir = opendir(path) else { return [] }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names.sorted()
+    }
+}

@@ -1,0 +1,47 @@
+import Glibc
+
+/// Facts about a host process read from /proc/<pid>/stat.
+public struct ProcStat: Sendable {
+    public var state: Character
+    public var startTime: UInt64
+
+    /// nil when the process does not exist.
+    public static func read(pid: Int32) -> ProcStat? {
+        guard let text = try? FileIO.readString("/proc/\(pid)/stat") else { return nil }
+        // The command name (field 2) may contain spaces and parentheses: fields after it are
+        // counted from the last ')'.
+        guard let close = text.lastIndex(of: ")") else { return nil }
+        let rest = text[text.index(after: close)...].split(separator: " ")
+        // rest[0] is field 3 (state); field 22 (starttime) is rest[19].
+        guard rest.count > 19, let state = rest[0].first, let start = UInt64(rest[19]) else { return nil }
+        return ProcStat(state: state, startTime: start)
+    }
+
+    public var isAlive: Bool { state != "Z" && state != "X" }
+}
+
+public enum ThreadCheck {
+    /// Number of threads of this process; the bootstrap forks only when it is 1.
+    public static func count() -> Int {
+        guard let text = try? FileIO.readString("/proc/self/status") else { return -1 }
+        for line in text.split(separator: "\n") where line.hasPrefix("Threads:") {
+            return Int(line.dropFirst(8).trimmingCharacters(in: " \t")) ?? -1
+        }
+        return -1
+    }
+}
+
+extension Substring {
+    func trimmingCharacters(in set: String) -> Substring {
+        var s = self
+        while let f = s.first, set.contains(f) { s = s.dropFirst() }
+        while let l = s.last, set.contains(l) { s = s.dropLast() }
+        return s
+    }
+}
+
+extension String {
+    func trimmed() -> String {
+        String(Substring(self).trimmingCharacters(in: " \t\n\r"))
+    }
+}

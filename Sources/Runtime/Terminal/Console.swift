@@ -1,0 +1,68 @@
+import Glibc
+import CShim
+import OCI
+
+/// The container's terminal: a pty from the container's own devpts, its master handed to the
+/// client over `--console-socket` with SCM_RIGHTS (runc's protocol), its slave made the
+/// controlling terminal, stdio, and /dev/console.
+enum Console {
+    static func setup(socket: Int32, size: Box?, mountConsole: Bool) throws(RuntimeError) {
+        let master = try check("open /dev/ptmx") { cshim_open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC, 0) }
+        defer { close(master) }
+        try check("unlockpt") { cshim_unlockpt(master) }
+        var name = [CChar](repeating: 0, count: 128)
+        if cshim_ptsname(master, &name, name.count) != 0 { throw .sys("ptsname") }
+        let slavePath = name.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+        let slave = try check("open \(slavePath)") { cshim_open(slavePath, O_RDWR | O_NOCTTY | O_CLOEXEC, 0) }
+        defer { close(slave) }
+        if let size {
+            var ws = winsize(ws_row: UInt16(clamping: size.height), ws_col: UInt16(clamping: size.width),
+                             ws_xpixel: 0, ws_ypixel: 0)
+            _ = cshim_ioctl_ptr(slave, UInt(TIOCSWINSZ), &ws)
+        }
+        let label = Array("/dev/ptmx".utf8)
+        let sent = label.withUnsafeBytes { cshim_send_msg(socket, $0.baseAddress, $0.count, master) }
+        if sent < 0 { throw .sys("send pty master over console socket") }
+        if mountConsole {
+            try mountDevConsole(slavePath)
+        }
+        for target: Int32 in 0...2 {
+            try check("dup2 terminal to fd \(target)") { dup2(slave, target) }
+        }
+        try check("set controlling terminal") { cshim_ioctl_int(0, UInt(TIOCSCTTY), 0) }
+    }
+
+    private static func mountDevConsole(_ slavePath: String) throws(RuntimeError) {
+        let fd = cshim_open("/dev/console", O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        if fd >= 0 { close(fd) } else if errno != EEXIST && errno != EISDIR && errno != ENXIO {
+            throw .sys("create /dev/console")
+        }
+        try doMount(slavePath, "/dev/console", "bind", UInt(MS_BIND), nil, what: "bind \(slavePath) on /dev/console")
+    }
+
+    /// Connects to the client's console socket (done by the parent, before the fork).
+    static func connect(_ path: String) throws(RuntimeError) -> Int32 {
+        let fd = try check("socket") { socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0) }
+        var addr = sockaddr_un()
+        addr.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        guard bytes.count < MemoryLayout.size(ofValue: addr.sun_path) else {
+            close(fd)
+            throw RuntimeError("console socket path too long: \(path)")
+        }
+        withUnsafeMutableBytes(of: &addr.sun_path) { raw in
+            for (i, b) in bytes.enumerated() { raw[i] = b }
+        }
+        let rc = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
+        }
+        if rc != 0 {
+            let e = errno
+            close(fd)
+            throw .sys("connect to console socket \(path)", e)
+        }
+        return fd
+    }
+}

@@ -1,0 +1,71 @@
+import Glibc
+import CShim
+
+/// For `swrunc run` with a terminal and no console socket: copy between our stdio and the pty
+/// master, with our own terminal (if stdin is one) in raw mode, as runc does.
+final class TerminalProxy {
+    let master: Int32
+    private var saved: termios?
+    private var stdinOpen = true
+
+    init(master: Int32) {
+        self.master = master
+        if isatty(0) != 0 {
+            var t = termios()
+            if tcgetattr(0, &t) == 0 {
+                saved = t
+                var raw = t
+                cfmakeraw(&raw)
+                tcsetattr(0, TCSANOW, &raw)
+            }
+            resize()
+        }
+    }
+
+    var pollSet: [pollfd] {
+        [pollfd(fd: master, events: Int16(POLLIN), revents: 0),
+         pollfd(fd: stdinOpen ? 0 : -1, events: Int16(POLLIN), revents: 0)]
+    }
+
+    func pump(_ fds: [pollfd]) {
+        guard fds.count == 2 else { return }
+        if fds[0].revents & Int16(POLLIN) != 0 { copy(from: master, to: 1) }
+        if fds[1].revents & Int16(POLLIN | POLLHUP) != 0 {
+            if !copy(from: 0, to: master) {
+                stdinOpen = false
+                // End of input: send EOF (^D) so a shell reading the terminal sees it.
+                var eot: UInt8 = 4
+                _ = write(master, &eot, 1)
+            }
+        }
+    }
+
+    /// Copies what is readable now; false at end of input.
+    @discardableResult
+    private func copy(from: Int32, to: Int32) -> Bool {
+        var buf = [UInt8](repeating: 0, count: 16384)
+        let n = buf.withUnsafeMutableBytes { read(from, $0.baseAddress, $0.count) }
+        if n <= 0 { return false }
+        var off = 0
+        while off < n {
+            let w = buf.withUnsafeBytes { write(to, $0.baseAddress! + off, n - off) }
+            if w <= 0 { break }
+            off += w
+        }
+        return true
+    }
+
+    func drain() {
+        _ = cshim_fcntl_int(master, F_SETFL, O_NONBLOCK)
+        while copy(from: master, to: 1) {}
+    }
+
+    func resize() {
+        var ws = winsize()
+        if cshim_ioctl_ptr(0, UInt(TIOCGWINSZ), &ws) == 0 { _ = cshim_ioctl_ptr(master, UInt(TIOCSWINSZ), &ws) }
+    }
+
+    func restore() {
+        if var t = saved { tcsetattr(0, TCSANOW, &t) }
+    }
+}

@@ -1,0 +1,207 @@
+import Glibc
+import ArgumentParser
+import FoundationEssentials
+import OCI
+import Runtime
+
+/// The parsed global options; set once in main before any command runs.
+enum RuntimeEnvironment {
+    nonisolated(unsafe) static var context: RuntimeContext!
+}
+
+/// A container's exit status as the process's own.
+struct ExitCodeError: Error { var code: Int32 }
+
+struct SwruncCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "swrunc",
+        abstract: "An OCI runtime compatible with runc.",
+        discussion: """
+        Global options (before the command): --root DIR (default /run/swrunc), --log FILE, \
+        --log-format text|json, --debug, --systemd-cgroup, --rootless true|false|auto, --version.
+        """,
+        subcommands: [Create.self, Start.self, State.self, Kill.self, Delete.self, Run.self, List.self,
+                      SpecCommand.self, FeaturesCommand.self])
+}
+
+struct BundleOptions: ParsableArguments {
+    @Option(name: [.customLong("bundle"), .customShort("b")], help: "Path to the bundle directory.")
+    var bundle: String = "."
+    @Option(name: .customLong("console-socket"), help: "Unix socket that receives the pty master.")
+    var consoleSocket: String?
+    @Option(name: .customLong("pid-file"), help: "File to write the container's pid to.")
+    var pidFile: String?
+    @Flag(name: .customLong("no-pivot"), help: "Use MS_MOVE + chroot instead of pivot_root.")
+    var noPivot = false
+    @Flag(name: .customLong("no-new-keyring"), help: "Keep the caller's session keyring.")
+    var noNewKeyring = false
+    @Option(name: .customLong("preserve-fds"), help: "Pass N extra fds (3 … 3+N-1) to the container.")
+    var preserveFDs: Int = 0
+
+    func options(id: String) -> CreateOptions {
+        var o = CreateOptions(id: id, bundle: bundle)
+        o.pidFile = pidFile
+        o.consoleSocket = consoleSocket
+        o.noPivot = noPivot
+        o.noNewKeyring = noNewKeyring
+        o.preserveFDs = preserveFDs
+        return o
+    }
+}
+
+struct Create: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Create a container, blocked before its program runs.")
+    @OptionGroup var bundle: BundleOptions
+    @Argument var id: String
+    func run() throws {
+        _ = try Container.create(bundle.options(id: id), ctx: RuntimeEnvironment.context)
+    }
+}
+
+struct Start: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Start a created container.")
+    @Argument var id: String
+    func run() throws { try Container.start(id: id, ctx: RuntimeEnvironment.context) }
+}
+
+struct Run: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Create and start a container; wait for it unless detached.")
+    @OptionGroup var bundle: BundleOptions
+    @Flag(name: [.customLong("detach"), .customShort("d")], help: "Return once the container has started.")
+    var detach = false
+    @Flag(name: .customLong("keep"), help: "Do not delete the container after it exits.")
+    var keep = false
+    @Flag(name: .customLong("no-subreaper"), help: "Accepted for runc compatibility.")
+    var noSubreaper = false
+    @Argument var id: String
+    func run() throws {
+        let code = try Container.run(bundle.options(id: id), detach: detach, keep: keep, ctx: RuntimeEnvironment.context)
+        if code != 0 { throw ExitCodeError(code: code) }
+    }
+}
+
+struct StateOutput: Encodable {
+    var ociVersion: String
+    var id: String
+    var pid: Int32
+    var status: String
+    var bundle: String
+    var rootfs: String
+    var created: String
+    var owner: String
+    var annotations: [String: String]?
+
+    init(_ view: ContainerView) {
+        let s = view.state
+        ociVersion = s.ociVersion
+        id = s.id
+        pid = s.pid ?? 0
+        status = s.status.rawValue
+        bundle = s.bundle
+        rootfs = view.record.rootfs
+        created = view.record.created
+        owner = view.record.owner
+        annotations = s.annotations
+    }
+}
+
+func printJSON<T: Encodable>(_ value: T, pretty: Bool = true) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = pretty ? [.prettyPrinted, .withoutEscapingSlashes] : [.withoutEscapingSlashes]
+    let data = try encoder.encode(value)
+    print(String(decoding: data, as: UTF8.self))
+}
+
+struct State: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Print the state of a container as JSON.")
+    @Argument var id: String
+    func run() throws {
+        try printJSON(StateOutput(try Container.view(id: id, ctx: RuntimeEnvironment.context)))
+    }
+}
+
+struct Kill: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Send a signal (default SIGTERM) to a container.")
+    @Flag(name: [.customLong("all"), .customShort("a")], help: "Signal every process in the container.")
+    var all = false
+    @Argument var id: String
+    @Argument var signal: String = "SIGTERM"
+    func run() throws {
+        let sig = try Container.parseSignal(signal)
+        try Container.kill(id: id, signal: sig, all: all, ctx: RuntimeEnvironment.context)
+    }
+}
+
+struct Delete: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Delete a container and its resources.")
+    @Flag(name: [.customLong("force"), .customShort("f")], help: "Kill a running container first; succeed if it is gone.")
+    var force = false
+    @Argument var ids: [String]
+    func run() throws {
+        for id in ids { try Container.delete(id: id, force: force, ctx: RuntimeEnvironment.context) }
+    }
+}
+
+struct List: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "list", abstract: "List containers.", aliases: ["ps-all"])
+    @Option(name: [.customLong("format"), .customShort("f")], help: "table or json.")
+    var format = "table"
+    @Flag(name: [.customLong("quiet"), .customShort("q")], help: "Print ids only.")
+    var quiet = false
+    func run() throws {
+        let views = Container.list(ctx: RuntimeEnvironment.context)
+        if quiet {
+            for v in views { print(v.record.id) }
+            return
+        }
+        switch format {
+        case "json":
+            try printJSON(views.map(StateOutput.init), pretty: false)
+        case "table":
+            var rows = [["ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"]]
+            for v in views {
+                let o = StateOutput(v)
+                rows.append([o.id, String(o.pid), o.status, o.bundle, o.created, ownerName(v.record)])
+            }
+            let widths = (0..<6).map { c in rows.map { $0[c].count }.max() ?? 0 }
+            for row in rows {
+                var line = ""
+                for (c, cell) in row.enumerated() {
+                    line += c == 5 ? cell : cell + String(repeating: " ", count: widths[c] - cell.count + 3)
+                }
+                print(line)
+            }
+        default:
+            throw RuntimeError("invalid format option: \(format) (want table or json)")
+        }
+    }
+
+    func ownerName(_ record: ContainerRecord) -> String {
+        var st = stat()
+        guard stat(RuntimeEnvironment.context.store.directory(record.id), &st) == 0, let pw = getpwuid(st.st_uid) else {
+            return "#0"
+        }
+        return String(cString: pw.pointee.pw_name)
+    }
+}
+
+struct SpecCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "spec", abstract: "Write a default config.json.")
+    @Option(name: [.customLong("bundle"), .customShort("b")], help: "Bundle directory to write into.")
+    var bundle: String = "."
+    @Flag(name: .customLong("rootless"), help: "A config for an unprivileged user.")
+    var rootless = false
+    func run() throws {
+        let path = bundle + "/config.json"
+        if FileIO.exists(path) { throw RuntimeError("File \(path) exists. Remove it first") }
+        let spec = Spec.defaultSpec(rootless: rootless, hostUID: getuid(), hostGID: getgid())
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .withoutEscapingSlashes]
+        try FileIO.writeAtomic(path, try encoder.encode(spec))
+    }
+}
+
+struct FeaturesCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "features", abstract: "Print the runtime's features as JSON.")
+    func run() throws { try printJSON(Features.current()) }
+}

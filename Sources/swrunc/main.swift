@@ -1,0 +1,58 @@
+import Glibc
+import ArgumentParser
+import OCI
+import Runtime
+
+// swrunc is synchronous on purpose: the container bootstrap forks, which is only safe while
+// the process has a single thread. No Dispatch, no async main.
+
+let version = "0.1.0"
+
+let argv = Array(CommandLine.arguments.dropFirst())
+let globals: GlobalOptions
+let rest: [String]
+do {
+    (globals, rest) = try RuncArgv.split(argv)
+} catch {
+    printError(error.message)
+    exit(1)
+}
+if globals.showVersion {
+    print("swrunc version \(version)\ncommit: v\(version)\nspec: 1.2.0\nlibseccomp: \(Features.seccompVersion())")
+    exit(0)
+}
+let logger = Logger(path: globals.log, format: globals.logFormat == "json" ? .json : .text, debug: globals.debug)
+logger.debug("swrunc \(argv.joined(separator: " "))")
+if let trace = getenv("SWRUNC_TRACE").map({ String(cString: $0) }), !trace.isEmpty {
+    // Records every invocation (clients' exact command lines) for integration tests.
+    Logger(path: trace, format: .text, debug: true).log("info", "argv: \(argv.joined(separator: " "))")
+}
+let context = RuntimeContext(root: globals.root, logger: logger, systemdCgroup: globals.systemdCgroup,
+                             rootless: globals.rootless == "true")
+RuntimeEnvironment.context = context
+
+do {
+    var command = try SwruncCommand.parseAsRoot(globals.showHelp && rest.isEmpty ? ["--help"] : rest)
+    try command.run()
+} catch let error as RuntimeError {
+    fail(error.message)
+} catch let error as ExitCodeError {
+    exit(error.code)
+} catch {
+    let code = SwruncCommand.exitCode(for: error)
+    if code == .success {
+        SwruncCommand.exit(withError: error)
+    }
+    fail(SwruncCommand.message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)")
+}
+
+func fail(_ message: String) -> Never {
+    logger.log("error", message)
+    printError(message)
+    exit(1)
+}
+
+func printError(_ message: String) {
+    let line = "swrunc: \(message)\n"
+    _ = line.withCString { write(2, $0, strlen($0)) }
+}
