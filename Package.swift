@@ -29,7 +29,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "OCITests", dependencies: ["OCI"]),
-        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "OCI"]),
+        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "OCI", "CShim"]),
     ],
     swiftLanguageModes: [.v6]
 )

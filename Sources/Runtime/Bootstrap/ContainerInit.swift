@@ -43,8 +43,6 @@ enum ContainerInit {
     static func setup(_ plan: InitPlan, channel: SyncChannel) throws(RuntimeError) -> String {
         let spec = plan.spec
         let linux = spec.linux ?? Linux()
-        // Stage 1 may have been skipped; the lock must not outlive the parent in any case.
-        for fd in plan.closeInChild { close(fd) }
         // Non-dumpable until execve: other processes in the container cannot open
         // /proc/<pid>/exe (the host's swrunc binary) or our fds.
         _ = cshim_prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)

@@ -18,6 +18,4 @@ struct InitPlan {
     var fifoFD: Int32
     /// Connected `--console-socket`, or -1.
     var consoleFD: Int32
-    /// fds the children must close at once (the container lock, so `start` can take it).
-    var closeInChild: [Int32]
 }

@@ -7,7 +7,7 @@ import OCI
 /// that it owns them. It runs in a copy of the single-threaded parent, so Swift code is safe here.
 enum Stage1 {
     static func run(_ plan: InitPlan, channel: SyncChannel) -> Never {
-        for fd in plan.closeInChild { close(fd) }
+        closeInheritedFDs(keeping: [channel.fd, plan.fifoFD, plan.consoleFD], preserve: plan.preserveFDs)
         do throws(RuntimeError) {
             let go = try channel.receive(waitingFor: "cgroup placement")
             guard go == .proceed else { throw RuntimeError("bootstrap: unexpected message \(go)") }
@@ -67,6 +67,19 @@ enum Stage1 {
                 throw RuntimeError("set linux.timeOffsets: \(error)", errno: error.errno)
             }
         }
+    }
+
+    /// Closes every fd the child inherited except stdio, the preserved ones and those the
+    /// bootstrap needs. Callers (Go's os/exec, Foundation's Process, shims) learn that swrunc
+    /// exited when its fds close; a created container must not hold theirs open, and nothing of
+    /// the runtime's may reach the container.
+    static func closeInheritedFDs(keeping keep: [Int32], preserve: Int) {
+        var next: UInt32 = UInt32(3 + preserve)
+        for fd in keep.filter({ $0 >= Int32(next) }).sorted() {
+            if UInt32(fd) > next { _ = cshim_close_range(next, UInt32(fd) - 1, 0) }
+            next = UInt32(fd) + 1
+        }
+        _ = cshim_close_range(next, UInt32.max, 0)
     }
 
     static func describe(_ flags: Int32) -> String {

@@ -89,7 +89,7 @@ extension Container {
                 id: opts.id, bundle: bundle, rootfs: rootfs, spec: spec, process: process,
                 namespaces: NamespacePlan(spec.linux?.namespaces ?? []), cgroupPaths: cgroup.paths,
                 noPivot: opts.noPivot, noNewKeyring: opts.noNewKeyring, preserveFDs: preserve,
-                fifoFD: fifoFD, consoleFD: consoleFD, closeInChild: [lock.fd])
+                fifoFD: fifoFD, consoleFD: consoleFD)
             let (parentEnd, childEnd) = try SyncChannel.pair()
             rollback.add { parentEnd.close() }
 

@@ -1,0 +1,76 @@
+import Foundation
+import Testing
+import OCI
+
+@Suite("CLI compatibility: flags, spec, features, version, logs")
+struct CLITests {
+    @Test func versionPrintsRuncsFormat() {
+        let r = Swrunc(root: "/tmp").run(["--version"])
+        let lines = r.stdout.split(separator: "\n")
+        #expect(lines.count >= 3)
+        #expect(lines[0].hasPrefix("swrunc version "))
+        #expect(lines[1].hasPrefix("commit: "))
+        #expect(lines[2].hasPrefix("spec: 1."))
+    }
+
+    @Test func goStyleAndEqualsFlagsAreAccepted() throws {
+        let b = try TestBundle(args: ["echo", "ok"])
+        try b.write()
+        let r = b.swrunc.run(["-root", b.swrunc.root, "--log-format=json", "run", "-bundle", b.dir, "--keep=true", b.id])
+        #expect(r.ok, "\(r.stderr)")
+        #expect(r.stdout == "ok\n")
+        #expect(try b.state()["status"] as? String == "stopped")
+        let r2 = b.swrunc.run(["--root=\(b.swrunc.root)", "delete", "--force=true", b.id])
+        #expect(r2.ok, "\(r2.stderr)")
+    }
+
+    @Test func specWritesTheDefaultConfigAndRefusesToOverwrite() throws {
+        let dir = NSTemporaryDirectory() + "swrunc-spec-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let s = Swrunc(root: "/tmp")
+        #expect(s.run(["spec", "--bundle", dir]).ok)
+        let spec = try Spec.load(Data(contentsOf: URL(fileURLWithPath: dir + "/config.json")))
+        #expect(spec.process?.args == ["sh"])
+        #expect(spec.linux?.namespaces?.map(\.type) == ["pid", "network", "ipc", "uts", "mount"])
+        let again = s.run(["spec", "--bundle", dir])
+        #expect(!again.ok)
+        #expect(again.stderr.contains("exists"))
+        try FileManager.default.removeItem(atPath: dir + "/config.json")
+        #expect(s.run(["spec", "--rootless", "--bundle", dir]).ok)
+        let rootless = try Spec.load(Data(contentsOf: URL(fileURLWithPath: dir + "/config.json")))
+        #expect(rootless.linux?.namespaces?.contains { $0.type == "user" } == true)
+        #expect(rootless.linux?.uidMappings?.first?.hostID == getuid())
+    }
+
+    @Test func featuresListsWhatWorks() throws {
+        let r = Swrunc(root: "/tmp").run(["features"])
+        #expect(r.ok)
+        let f = try JSONDecoder().decode(Features.self, from: Data(r.stdout.utf8))
+        #expect(f.hooks.contains("createRuntime"))
+        #expect(Set(f.linux.namespaces) == Set(["pid", "network", "mount", "ipc", "uts", "user", "cgroup", "time"]))
+        #expect(f.linux.capabilities.contains("CAP_SYS_ADMIN"))
+        #expect(f.mountOptions.contains("rbind"))
+    }
+
+    @Test func jsonLogRecordsErrors() throws {
+        let b = try TestBundle()
+        let log = b.dir + "/log.json"
+        let r = b.swrunc.run(["--root", b.swrunc.root, "--log", log, "--log-format", "json", "state", "nope-\(b.id)"])
+        #expect(!r.ok)
+        let line = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n").last.map(String.init) ?? ""
+        let obj = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        #expect(obj["level"] as? String == "error")
+        #expect((obj["msg"] as? String)?.contains("does not exist") == true)
+        #expect(obj["time"] != nil)
+    }
+
+    @Test func systemdCgroupIsAClearErrorWithoutSystemd() throws {
+        try #require(!FileManager.default.fileExists(atPath: "/run/systemd/system"), "host runs systemd")
+        let b = try TestBundle()
+        try b.write()
+        let r = b.swrunc.run(["--root", b.swrunc.root, "--systemd-cgroup", "run", "--bundle", b.dir, b.id])
+        #expect(!r.ok)
+        #expect(r.stderr.contains("systemd"))
+    }
+}
