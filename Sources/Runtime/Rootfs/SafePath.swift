@@ -30,38 +30,45 @@ struct SafeRoot {
         }
     }
 
-    /// mkdir -p inside the root; returns an O_PATH fd of the final directory.
+    /// mkdir -p inside the root; returns an O_PATH fd of the final directory. A dangling symlink
+    /// on the way is resolved inside the root and its target created there, as runc does.
     @discardableResult
     func mkdirAll(_ inner: String, mode: mode_t = 0o755) throws(RuntimeError) -> Int32 {
-        var current = try check("open \(path)") { cshim_openat(fd, ".", O_PATH | O_DIRECTORY | O_CLOEXEC, 0) }
+        try mkdirAll(inner, mode: mode, depth: 0)
+    }
+
+    private func openDir(_ rel: String) -> Int32 {
+        cshim_openat2(fd, rel.isEmpty ? "." : rel, UInt64(O_PATH | O_DIRECTORY | O_CLOEXEC), 0,
+                      Self.resolveInRoot | Self.resolveNoMagicLinks)
+    }
+
+    private func mkdirAll(_ inner: String, mode: mode_t, depth: Int) throws(RuntimeError) -> Int32 {
+        if depth > 40 { throw RuntimeError("mkdir \(inner) in \(path): too many levels of symbolic links", errno: ELOOP) }
+        var current = openDir("")
+        if current < 0 { throw .sys("open \(path)") }
         var walked = ""
         for comp in Self.relative(inner).split(separator: "/") {
-            walked += "/" + comp
-            let next = cshim_openat2(fd, String(walked.dropFirst()), UInt64(O_PATH | O_DIRECTORY | O_CLOEXEC), 0,
-                                     Self.resolveInRoot | Self.resolveNoMagicLinks)
-            if next >= 0 {
-                Glibc.close(current)
-                current = next
-                continue
+            let parentRel = walked
+            walked += (walked.isEmpty ? "" : "/") + comp
+            var next = openDir(walked)
+            if next < 0 && errno == ENOENT {
+                if mkdirat(current, String(comp), mode) != 0 && errno == EEXIST {
+                    // Something is there but does not resolve: a dangling symlink. Create its
+                    // target, resolved inside the root.
+                    var buf = [CChar](repeating: 0, count: 4096)
+                    let n = readlinkat(current, String(comp), &buf, buf.count - 1)
+                    if n > 0 {
+                        let target = String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+                        let resolved = target.hasPrefix("/") ? target : "/" + parentRel + "/" + target
+                        Glibc.close(try mkdirAll(resolved, mode: mode, depth: depth + 1))
+                    }
+                }
+                next = openDir(walked)
             }
             let code = errno
-            guard code == ENOENT else {
-                Glibc.close(current)
-                throw .sys("mkdir \(walked) in \(path)", code)
-            }
-            // The component is missing (a dangling symlink here would also report ENOENT and
-            // mkdirat on it fails with EEXIST, which is the safe outcome).
-            if mkdirat(current, String(comp), mode) != 0 && errno != EEXIST {
-                let e = errno
-                Glibc.close(current)
-                throw .sys("mkdir \(walked) in \(path)", e)
-            }
-            let created = cshim_openat2(fd, String(walked.dropFirst()), UInt64(O_PATH | O_DIRECTORY | O_CLOEXEC), 0,
-                                        Self.resolveInRoot | Self.resolveNoMagicLinks)
-            let e = errno
             Glibc.close(current)
-            if created < 0 { throw .sys("open \(walked) in \(path)", e) }
-            current = created
+            if next < 0 { throw .sys("mkdir /\(walked) in \(path)", code) }
+            current = next
         }
         return current
     }
