@@ -8,6 +8,10 @@ import Runtime
 
 let version = "0.1.0"
 
+// A hook or client that goes away must produce EPIPE, not kill the runtime mid-operation. Every
+// program swrunc starts gets the default disposition back (ContainerInit.exec, HookRunner).
+signal(SIGPIPE, SIG_IGN)
+
 let argv = Array(CommandLine.arguments.dropFirst())
 let globals: GlobalOptions
 let rest: [String]

@@ -158,6 +158,7 @@ enum ContainerInit {
             if flags >= 0 { _ = cshim_fcntl_int(Int32(fd), F_SETFD, flags & ~FD_CLOEXEC) }
         }
         _ = cshim_unblock_all_signals()
+        signal(SIGPIPE, SIG_DFL)
         let env = ExecutableLookup.environment(plan.process, preserveFDs: plan.preserveFDs)
         let args = plan.process.args ?? []
         var cargs = args.map { strdup($0) } + [nil]

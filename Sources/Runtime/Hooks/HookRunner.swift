@@ -40,8 +40,19 @@ enum HookRunner {
         var cargs = argv.map { strdup($0) } + [nil]
         var cenv = (hook.env ?? []).map { strdup($0) } + [nil]
         defer { cargs.forEach { free($0) }; cenv.forEach { free($0) } }
+        var attr = posix_spawnattr_t()
+        posix_spawnattr_init(&attr)
+        defer { posix_spawnattr_destroy(&attr) }
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        sigaddset(&defaults, SIGPIPE)
+        posix_spawnattr_setsigdefault(&attr, &defaults)
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        posix_spawnattr_setsigmask(&attr, &empty)
+        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
         var pid: pid_t = 0
-        let rc = posix_spawn(&pid, hook.path, &actions, nil, &cargs, &cenv)
+        let rc = posix_spawn(&pid, hook.path, &actions, &attr, &cargs, &cenv)
         if rc != 0 { throw .sys("start", rc) }
         close(inPipe[0]); inPipe[0] = -1
         close(outPipe[1]); outPipe[1] = -1
