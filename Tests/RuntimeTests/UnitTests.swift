@@ -1,0 +1,83 @@
+import Foundation
+import Testing
+import Glibc
+@testable import Runtime
+
+@Suite("mount options")
+struct MountOptionsTests {
+    @Test func flagsPropagationRecursiveAndData() {
+        let o = MountOptions(["rbind", "ro", "nosuid", "rw", "rslave", "rnoexec", "size=64k", "mode=755"])
+        #expect(o.flags & UInt(MS_BIND) != 0 && o.flags & UInt(MS_REC) != 0)
+        #expect(o.flags & UInt(MS_RDONLY) == 0, "a later rw clears ro")
+        #expect(o.clearedFlags & UInt(MS_RDONLY) != 0)
+        #expect(o.flags & UInt(MS_NOSUID) != 0)
+        #expect(o.propagation == [UInt(MS_SLAVE) | UInt(MS_REC)])
+        #expect(o.recursiveSet == MountOptions.attrNoexec)
+        #expect(o.data == ["size=64k", "mode=755"])
+        #expect(o.bindRemountFlags == UInt(MS_NOSUID))
+    }
+}
+
+@Suite("cgroup layout and paths")
+struct CgroupTests {
+    let mountinfo = """
+    30 25 0:26 / /sys/fs/cgroup/memory rw,relatime shared:9 - cgroup cgroup rw,memory
+    31 25 0:27 / /sys/fs/cgroup/cpu,cpuacct rw,relatime shared:10 - cgroup cgroup rw,cpu,cpuacct
+    32 25 0:28 / /sys/fs/cgroup/unified rw,relatime shared:11 - cgroup2 cgroup2 rw
+    33 25 0:29 / /sys/fs/cgroup/systemd rw,relatime - cgroup cgroup rw,xattr,name=systemd
+    """
+    let own = "4:memory:/workplace/abc\n3:cpu,cpuacct:/\n1:name=systemd:/\n0::/\n"
+
+    @Test func parsesHybridLayout() {
+        let layout = CgroupLayout.parse(mountinfo: mountinfo, cgroup: own)
+        #expect(layout.v1.map(\.controllers) == [["memory"], ["cpu", "cpuacct"], ["name=systemd"]])
+        #expect(layout.unified?.mountPoint == "/sys/fs/cgroup/unified")
+        #expect(layout.ownPaths["memory"] == "/workplace/abc")
+        #expect(layout.ownPaths["cpuacct"] == "/")
+        #expect(!layout.isUnifiedOnly)
+    }
+
+    @Test func absoluteRelativeAndDefaultPathsFollowRunc() {
+        let layout = CgroupLayout.parse(mountinfo: mountinfo, cgroup: own)
+        let abs = Cgroups.manager(cgroupsPath: "/a/b", id: "x", layout: layout).paths
+        #expect(abs["memory"] == "/sys/fs/cgroup/memory/a/b")
+        #expect(abs["cpu"] == "/sys/fs/cgroup/cpu,cpuacct/a/b")
+        #expect(abs[""] == "/sys/fs/cgroup/unified/a/b")
+        let rel = Cgroups.manager(cgroupsPath: "a/b", id: "x", layout: layout).paths
+        #expect(rel["memory"] == "/sys/fs/cgroup/memory/workplace/abc/a/b", "relative to our own cgroup")
+        #expect(rel["cpu"] == "/sys/fs/cgroup/cpu,cpuacct/a/b")
+        let def = Cgroups.manager(cgroupsPath: nil, id: "ctr", layout: layout).paths
+        #expect(def["memory"] == "/sys/fs/cgroup/memory/workplace/abc/ctr")
+        let dotted = Cgroups.manager(cgroupsPath: "/a/../../etc", id: "x", layout: layout).paths
+        #expect(dotted["memory"] == "/sys/fs/cgroup/memory/etc", "cannot climb out of the hierarchy")
+    }
+
+    @Test func pureV2Layout() {
+        let layout = CgroupLayout.parse(mountinfo: "40 25 0:30 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n", cgroup: "0::/user.slice\n")
+        #expect(layout.isUnifiedOnly)
+        #expect(Cgroups.manager(cgroupsPath: "pod/c", id: "x", layout: layout).paths == ["": "/sys/fs/cgroup/user.slice/pod/c"])
+    }
+}
+
+@Suite("signals and ids")
+struct ParsingTests {
+    @Test func signals() throws {
+        #expect(try Container.parseSignal("KILL") == SIGKILL)
+        #expect(try Container.parseSignal("sigterm") == SIGTERM)
+        #expect(try Container.parseSignal("9") == 9)
+        #expect(try Container.parseSignal("RTMIN+2") == 36)
+        #expect(throws: RuntimeError.self) { try Container.parseSignal("NOPE") }
+        #expect(throws: RuntimeError.self) { try Container.parseSignal("0") }
+    }
+
+    @Test func containerIDs() {
+        for ok in ["a", "abc-1.2_3+x"] { #expect((try? StateStore.validate(id: ok)) != nil) }
+        for bad in ["", ".", "..", "a/b", "a b", "é"] { #expect(throws: RuntimeError.self) { try StateStore.validate(id: bad) } }
+    }
+
+    @Test func procStatParsesNamesWithSpacesAndParens() throws {
+        let stat = try #require(ProcStat.read(pid: getpid()))
+        #expect(stat.isAlive)
+        #expect(stat.startTime > 0)
+    }
+}
