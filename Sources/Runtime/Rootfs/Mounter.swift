@@ -22,6 +22,9 @@ struct Mounter {
         let dest = m.destination.hasPrefix("/") ? m.destination : "/" + m.destination
         let options = MountOptions(m.options ?? [])
         let type = m.type ?? ""
+        if options.data.contains(where: { $0 == "idmap" || $0 == "ridmap" || $0.hasPrefix("idmap=") }) || m.uidMappings != nil {
+            throw RuntimeError("mount \(dest): id-mapped mounts are not supported by this build (features: mountExtensions.idmap=false)")
+        }
         if type == "cgroup" || type == "cgroup2" {
             return try mountCgroups(dest, options: options)
         }

@@ -104,6 +104,14 @@ struct BadInputTests {
         expectNothingLeft(b)
     }
 
+    @Test func unsupportedIdmapMountIsAClearError() throws {
+        let b = try TestBundle()
+        b.spec.mounts?.append(Mount(destination: "/data", type: "bind", source: "/tmp", options: ["bind", "idmap"]))
+        let r = try b.create()
+        #expect(!r.ok && r.stderr.contains("id-mapped mounts are not supported"), "\(r.stderr)")
+        expectNothingLeft(b)
+    }
+
     @Test func hostnameWithoutUTSNamespace() throws {
         let b = try TestBundle()
         b.spec.linux?.namespaces?.removeAll { $0.type == "uts" }
