@@ -90,60 +90,18 @@ extension Container {
                 namespaces: NamespacePlan(spec.linux?.namespaces ?? []), cgroupPaths: cgroup.paths,
                 noPivot: opts.noPivot, noNewKeyring: opts.noNewKeyring, preserveFDs: preserve,
                 fifoFD: fifoFD, consoleFD: consoleFD)
-            let (parentEnd, childEnd) = try SyncChannel.pair()
-            rollback.add { parentEnd.close() }
-
-            // Forking is only safe while this process has a single thread; the CLI never starts one.
-            let threads = ThreadCheck.count()
-            if threads != 1 { throw RuntimeError("internal error: runtime has \(threads) threads before fork") }
-            let stage1 = cshim_fork()
-            if stage1 < 0 { throw .sys("fork") }
-            if stage1 == 0 {
-                parentEnd.close()
-                Stage1.run(plan, channel: childEnd)
+            let launcher = Launcher(plan: plan, cgroup: cgroup)
+            launcher.createRuntimeHooks = { (pid: Int32) throws(RuntimeError) in
+                let state = State(id: opts.id, status: .creating, pid: pid, bundle: bundle, annotations: spec.annotations)
+                try HookRunner.run(spec.hooks?.prestart ?? [], kind: "prestart", state: state)
+                try HookRunner.run(spec.hooks?.createRuntime ?? [], kind: "createRuntime", state: state)
             }
-            childEnd.close()
-            var initPid: Int32 = 0
             rollback.add {
-                if initPid > 0 { Glibc.kill(initPid, SIGKILL); reap(initPid) }
-                Glibc.kill(stage1, SIGKILL)
-                reap(stage1)
+                launcher.abort()
+                hookFailure = launcher.hookFailed
             }
-            // Into the cgroup before the child runs a single line of container setup.
-            try cgroup.add(pid: stage1)
-            try parentEnd.send(.proceed)
-            handshake: while true {
-                let message = try parentEnd.receive(waitingFor: initPid == 0 ? "namespace setup" : "container init")
-                switch message {
-                case .needIDMaps:
-                    try writeIDMaps(pid: stage1, linux: spec.linux)
-                    try parentEnd.send(.idMapsWritten)
-                case .initPid(let pid):
-                    initPid = pid
-                    if pid != stage1 { reap(stage1) }
-                case .runCreateRuntimeHooks:
-                    let state = State(id: opts.id, status: .creating, pid: initPid, bundle: bundle,
-                                      annotations: spec.annotations)
-                    do throws(RuntimeError) {
-                        try HookRunner.run(spec.hooks?.prestart ?? [], kind: "prestart", state: state)
-                        try HookRunner.run(spec.hooks?.createRuntime ?? [], kind: "createRuntime", state: state)
-                    } catch {
-                        hookFailure = true
-                        try? parentEnd.send(.failed(error.message))
-                        throw error
-                    }
-                    try parentEnd.send(.createRuntimeHooksDone)
-                case .ready:
-                    break handshake
-                case .failed(let m):
-                    throw RuntimeError(m)
-                case .hookFailed(let m):
-                    hookFailure = true
-                    throw RuntimeError(m)
-                default:
-                    throw RuntimeError("bootstrap: unexpected message \(message)")
-                }
-            }
+            let parentEnd = try launcher.launch()
+            let initPid = launcher.initPid
             guard let stat = ProcStat.read(pid: initPid) else {
                 throw RuntimeError("container init (pid \(initPid)) exited during create")
             }
@@ -166,19 +124,6 @@ extension Container {
             rollback.run()
             throw error
         }
-    }
-
-    /// uid_map/gid_map of the stage-1 child, written by the parent that still holds host privileges.
-    static func writeIDMaps(pid: Int32, linux: Linux?) throws(RuntimeError) {
-        func format(_ maps: [IDMapping]) -> String {
-            maps.map { "\($0.containerID) \($0.hostID) \($0.size)\n" }.joined()
-        }
-        do {
-            try FileIO.writeExisting("/proc/\(pid)/uid_map", format(linux?.uidMappings ?? []))
-        } catch { throw RuntimeError("linux.uidMappings: \(error)", errno: error.errno) }
-        do {
-            try FileIO.writeExisting("/proc/\(pid)/gid_map", format(linux?.gidMappings ?? []))
-        } catch { throw RuntimeError("linux.gidMappings: \(error)", errno: error.errno) }
     }
 
     static func absolutePath(_ path: String, what: String) throws(RuntimeError) -> String {

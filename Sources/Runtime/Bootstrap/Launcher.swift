@@ -1,0 +1,93 @@
+import Glibc
+import CShim
+import OCI
+
+/// Forks the bootstrap for a plan and drives the parent's side of the handshake until the
+/// process is set up and blocked (create) or about to exec (run, exec). Shared by create and exec.
+final class Launcher {
+    let plan: InitPlan
+    let cgroup: any CgroupManager
+    /// Runs prestart/createRuntime hooks with the init's pid, when the init asks for them.
+    var createRuntimeHooks: ((Int32) throws(RuntimeError) -> Void)?
+
+    private(set) var stage1: Int32 = 0
+    private(set) var initPid: Int32 = 0
+    /// A hook failed (the spec still wants poststop hooks to run).
+    private(set) var hookFailed = false
+    private var channel: SyncChannel?
+
+    init(plan: InitPlan, cgroup: any CgroupManager) {
+        self.plan = plan
+        self.cgroup = cgroup
+    }
+
+    /// Returns the parent's end of the channel, still open: execve in the child closes the other end.
+    func launch() throws(RuntimeError) -> SyncChannel {
+        let (parentEnd, childEnd) = try SyncChannel.pair()
+        channel = parentEnd
+        // Forking is only safe while this process has a single thread; the CLI never starts one.
+        let threads = ThreadCheck.count()
+        if threads != 1 { throw RuntimeError("internal error: runtime has \(threads) threads before fork") }
+        let pid = cshim_fork()
+        if pid < 0 { throw .sys("fork") }
+        if pid == 0 {
+            parentEnd.close()
+            Stage1.run(plan, channel: childEnd)
+        }
+        stage1 = pid
+        childEnd.close()
+        // Into the cgroup before the child runs a single line of container setup.
+        try cgroup.add(pid: stage1)
+        try parentEnd.send(.proceed)
+        while true {
+            let message = try parentEnd.receive(waitingFor: initPid == 0 ? "namespace setup" : "container init")
+            switch message {
+            case .needIDMaps:
+                try Self.writeIDMaps(pid: stage1, linux: plan.spec.linux)
+                try parentEnd.send(.idMapsWritten)
+            case .initPid(let pid):
+                initPid = pid
+                if pid != stage1 { reap(stage1) }
+            case .runCreateRuntimeHooks:
+                do throws(RuntimeError) {
+                    try createRuntimeHooks?(initPid)
+                } catch {
+                    hookFailed = true
+                    try? parentEnd.send(.failed(error.message))
+                    throw error
+                }
+                try parentEnd.send(.createRuntimeHooksDone)
+            case .ready:
+                return parentEnd
+            case .failed(let m):
+                throw RuntimeError(m)
+            case .hookFailed(let m):
+                hookFailed = true
+                throw RuntimeError(m)
+            default:
+                throw RuntimeError("bootstrap: unexpected message \(message)")
+            }
+        }
+    }
+
+    /// Undo: kill and reap whatever was started, close the channel.
+    func abort() {
+        if initPid > 0 { Glibc.kill(initPid, SIGKILL); reap(initPid) }
+        if stage1 > 0 && stage1 != initPid { Glibc.kill(stage1, SIGKILL); reap(stage1) }
+        channel?.close()
+        channel = nil
+    }
+
+    /// uid_map/gid_map of the stage-1 child, written by the parent that still holds host privileges.
+    static func writeIDMaps(pid: Int32, linux: Linux?) throws(RuntimeError) {
+        func format(_ maps: [IDMapping]) -> String {
+            maps.map { "\($0.containerID) \($0.hostID) \($0.size)\n" }.joined()
+        }
+        do {
+            try FileIO.writeExisting("/proc/\(pid)/uid_map", format(linux?.uidMappings ?? []))
+        } catch { throw RuntimeError("linux.uidMappings: \(error)", errno: error.errno) }
+        do {
+            try FileIO.writeExisting("/proc/\(pid)/gid_map", format(linux?.gidMappings ?? []))
+        } catch { throw RuntimeError("linux.gidMappings: \(error)", errno: error.errno) }
+    }
+}
