@@ -57,3 +57,20 @@ extension SpecError {
         }
     }
 }
+
+extension Process {
+    /// A process document (`exec --process`): decoded and validated, errors under `process.`.
+    public static func load(_ data: Data) throws(SpecError) -> Process {
+        let process: Process
+        do {
+            process = try JSONDecoder().decode(Process.self, from: data)
+        } catch let error as DecodingError {
+            let e = SpecError(decodingError: error)
+            throw SpecError(e.path.isEmpty ? "process" : "process.\(e.path)", e.message)
+        } catch {
+            throw SpecError("process", "invalid JSON: \(error)")
+        }
+        try process.validate(at: "process")
+        return process
+    }
+}

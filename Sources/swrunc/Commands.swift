@@ -20,7 +20,7 @@ struct SwruncCommand: ParsableCommand {
         Global options (before the command): --root DIR (default /run/swrunc), --log FILE, \
         --log-format text|json, --debug, --systemd-cgroup, --rootless true|false|auto, --version.
         """,
-        subcommands: [Create.self, Start.self, State.self, Kill.self, Delete.self, Run.self, List.self,
+        subcommands: [Create.self, Start.self, State.self, Kill.self, Delete.self, Run.self, Exec.self, List.self,
                       SpecCommand.self, FeaturesCommand.self])
 }
 
@@ -204,4 +204,92 @@ struct SpecCommand: ParsableCommand {
 struct FeaturesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "features", abstract: "Print the runtime's features as JSON.")
     func run() throws { try printJSON(Features.current()) }
+}
+
+struct Exec: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run a new process inside a running container.")
+    @Option(name: [.customLong("process"), .customShort("p")], help: "A process.json to run (overrides the rest).")
+    var processFile: String?
+    @Option(name: .customLong("console-socket"), help: "Unix socket that receives the pty master.")
+    var consoleSocket: String?
+    @Flag(name: [.customLong("tty"), .customShort("t")], help: "Allocate a pseudo-terminal.")
+    var tty = false
+    @Option(name: .customLong("cwd"), help: "Working directory in the container.")
+    var cwd: String?
+    @Option(name: [.customLong("env"), .customShort("e")], help: "KEY=VALUE to add (repeatable).")
+    var env: [String] = []
+    @Option(name: [.customLong("user"), .customShort("u")], help: "UID[:GID].")
+    var user: String?
+    @Option(name: [.customLong("additional-gids"), .customShort("g")], help: "Extra group id (repeatable).")
+    var additionalGids: [UInt32] = []
+    @Option(name: [.customLong("cap"), .customShort("c")], help: "Add a capability (repeatable).")
+    var caps: [String] = []
+    @Flag(name: .customLong("no-new-privs"), help: "Set no_new_privs.")
+    var noNewPrivs = false
+    @Option(name: .customLong("apparmor"), help: "AppArmor profile.")
+    var apparmor: String?
+    @Option(name: .customLong("process-label"), help: "SELinux process label.")
+    var processLabel: String?
+    @Flag(name: [.customLong("detach"), .customShort("d")], help: "Do not wait for the process.")
+    var detach = false
+    @Option(name: .customLong("pid-file"), help: "File to write the process's pid to.")
+    var pidFile: String?
+    @Option(name: .customLong("preserve-fds"), help: "Pass N extra fds to the process.")
+    var preserveFDs: Int = 0
+    @Option(name: .customLong("cgroup"), help: "Sub-cgroup to run in ([controller:]path).")
+    var cgroup: [String] = []
+    @Flag(name: .customLong("ignore-paused"), help: "Accepted for runc compatibility.")
+    var ignorePaused = false
+    @Argument var id: String
+    @Argument(parsing: .postTerminator) var command: [String] = []
+
+    func run() throws {
+        let ctx = RuntimeEnvironment.context!
+        var process: OCI.Process
+        if let processFile {
+            let bytes = try FileIO.read(processFile)
+            do { process = try OCI.Process.load(Data(bytes)) } catch { throw RuntimeError("\(processFile): \(error)") }
+        } else {
+            guard !command.isEmpty else { throw RuntimeError("exec: no command given (and no --process)") }
+            process = try Container.execProcess(id: id, args: command, ctx: ctx)
+            if tty { process.terminal = true }
+            if let cwd { process.cwd = cwd }
+            process.env = (process.env ?? []) + env
+            if let user {
+                let parts = user.split(separator: ":", maxSplits: 1)
+                guard let uid = UInt32(parts[0]), parts.count == 1 || UInt32(parts[1]) != nil else {
+                    throw RuntimeError("--user: want UID[:GID], got \"\(user)\"")
+                }
+                process.user.uid = uid
+                process.user.gid = parts.count == 2 ? UInt32(parts[1])! : process.user.gid
+            }
+            if !additionalGids.isEmpty { process.user.additionalGids = additionalGids }
+            if !caps.isEmpty {
+                var c = process.capabilities ?? Capabilities()
+                c.bounding = (c.bounding ?? []) + caps
+                c.effective = (c.effective ?? []) + caps
+                c.permitted = (c.permitted ?? []) + caps
+                c.ambient = (c.ambient ?? []) + caps
+                process.capabilities = c
+            }
+            if noNewPrivs { process.noNewPrivileges = true }
+            if apparmor != nil { process.apparmorProfile = apparmor }
+            if processLabel != nil { process.selinuxLabel = processLabel }
+        }
+        if let profile = process.apparmorProfile, !profile.isEmpty {
+            throw RuntimeError("apparmor profile \"\(profile)\" requested, but AppArmor is not supported by this build")
+        }
+        if let label = process.selinuxLabel, !label.isEmpty {
+            throw RuntimeError("SELinux label \"\(label)\" requested, but SELinux is not supported by this build")
+        }
+        var opts = ExecOptions(id: id, process: process)
+        opts.detach = detach
+        opts.pidFile = pidFile
+        opts.consoleSocket = consoleSocket
+        opts.preserveFDs = preserveFDs
+        // v1 hosts name a controller ("pids:sub"); a plain path applies to every hierarchy.
+        opts.subCgroup = cgroup.first.map { $0.split(separator: ":").last.map(String.init) ?? $0 }
+        let code = try Container.exec(opts, ctx: ctx)
+        if code != 0 { throw ExitCodeError(code: code) }
+    }
 }

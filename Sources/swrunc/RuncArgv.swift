@@ -20,6 +20,7 @@ enum RuncArgv {
     static let globalBools: Set<String> = ["debug", "systemd-cgroup", "version", "help", "h", "v"]
     /// Boolean flags of any subcommand: `--flag=true` becomes `--flag`, `--flag=false` is dropped.
     static let bools: Set<String> = ["detach", "d", "keep", "force", "f", "all", "a", "no-pivot", "no-new-keyring",
+                                     "ignore-paused",
                                      "quiet", "q", "tty", "t", "no-new-privs", "stats", "no-subreaper"]
 
     static func split(_ argv: [String]) throws(RuntimeError) -> (GlobalOptions, [String]) {
@@ -62,6 +63,11 @@ enum RuncArgv {
         return (globals, normalize(Array(argv[i...])))
     }
 
+    /// exec's options that take a value: needed to tell where the command to run begins.
+    static let execValued: Set<String> = ["process", "p", "console-socket", "cwd", "env", "e", "user", "u",
+                                          "additional-gids", "g", "cap", "c", "apparmor", "process-label",
+                                          "pid-file", "preserve-fds", "cgroup"]
+
     /// Rewrites one subcommand's arguments: flags only, up to the first positional argument
     /// after which (for `exec` and `run`'s command) everything passes through untouched.
     static func normalize(_ args: [String]) -> [String] {
@@ -73,7 +79,7 @@ enum RuncArgv {
         while i < args.count {
             let arg = args[i]
             if positionals >= passthroughAfter {
-                out.append(contentsOf: ["--"] + args[i...])
+                out.append(contentsOf: (arg == "--" ? [] : ["--"]) + args[i...])
                 break
             }
             if arg == "--" { out.append(contentsOf: args[i...]); break }
@@ -85,6 +91,10 @@ enum RuncArgv {
                     out.append("--" + arg.dropFirst())
                 } else {
                     out.append(arg)
+                }
+                if subcommand == "exec" && value == nil && execValued.contains(name) && i + 1 < args.count {
+                    i += 1
+                    out.append(args[i])
                 }
             } else {
                 positionals += 1

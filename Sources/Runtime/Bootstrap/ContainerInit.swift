@@ -41,12 +41,43 @@ enum ContainerInit {
 
     /// Everything up to "ready"; returns the resolved executable path.
     static func setup(_ plan: InitPlan, channel: SyncChannel) throws(RuntimeError) -> String {
-        let spec = plan.spec
-        let linux = spec.linux ?? Linux()
         // Non-dumpable until execve: other processes in the container cannot open
         // /proc/<pid>/exe (the host's swrunc binary) or our fds.
         _ = cshim_prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
         _ = setsid()
+        if plan.isExec {
+            if plan.process.terminal == true {
+                guard plan.consoleFD >= 0 else { throw RuntimeError("--tty needs a --console-socket") }
+                try Console.setup(socket: plan.consoleFD, size: plan.process.consoleSize, mountConsole: false)
+                close(plan.consoleFD)
+            }
+        } else {
+            try setupContainer(plan, channel: channel)
+        }
+        try ProcessCredentials.applyRlimits(plan.process.rlimits ?? [])
+        if let adj = plan.process.oomScoreAdj, !plan.isExec { try ProcessCredentials.applyOOMScoreAdj(adj) }
+        if plan.process.noNewPrivileges == true {
+            try check("set no_new_privs") { cshim_prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) }
+        }
+        let exe = try ExecutableLookup.find(plan.process)
+
+        let caps = CapabilitySets(plan.process.capabilities)
+        try caps.applyBounding()
+        try check("keep capabilities across setuid") { cshim_prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) }
+        let setgroupsAllowed = (try? FileIO.readString("/proc/self/setgroups").trimmed()) != "deny"
+        try ProcessCredentials.switchUser(plan.process.user, allowSetgroups: setgroupsAllowed)
+        try check("clear keep-capabilities") { cshim_prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) }
+        try caps.applySets()
+        try check("chdir \(plan.process.cwd)") { chdir(plan.process.cwd) }
+        umask(mode_t(plan.process.user.umask ?? 0o022))
+        return exe
+    }
+
+    /// The container-wide part of the setup: rootfs, hooks, pivot, terminal, hostname, sysctls,
+    /// masked and readonly paths. `exec` skips it: it joins what is already there.
+    static func setupContainer(_ plan: InitPlan, channel: SyncChannel) throws(RuntimeError) {
+        let spec = plan.spec
+        let linux = spec.linux ?? Linux()
         if !plan.noNewKeyring {
             // A fresh session keyring keeps the host's keys out of the container; kernels or
             // sandboxes without keyctl are tolerated as runc does.
@@ -120,23 +151,6 @@ enum ContainerInit {
         for path in linux.readonlyPaths ?? [] { try protection.readonly(path) }
         for path in linux.maskedPaths ?? [] { try protection.mask(path) }
 
-        try ProcessCredentials.applyRlimits(plan.process.rlimits ?? [])
-        if let adj = plan.process.oomScoreAdj { try ProcessCredentials.applyOOMScoreAdj(adj) }
-        if plan.process.noNewPrivileges == true {
-            try check("set no_new_privs") { cshim_prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) }
-        }
-        let exe = try ExecutableLookup.find(plan.process)
-
-        let caps = CapabilitySets(plan.process.capabilities)
-        try caps.applyBounding()
-        try check("keep capabilities across setuid") { cshim_prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) }
-        let setgroupsAllowed = (try? FileIO.readString("/proc/self/setgroups").trimmed()) != "deny"
-        try ProcessCredentials.switchUser(plan.process.user, allowSetgroups: setgroupsAllowed)
-        try check("clear keep-capabilities") { cshim_prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) }
-        try caps.applySets()
-        try check("chdir \(plan.process.cwd)") { chdir(plan.process.cwd) }
-        umask(mode_t(plan.process.user.umask ?? 0o022))
-        return exe
     }
 
     /// Blocks until `swrunc start` opens the fifo for reading, then tells it we got through.

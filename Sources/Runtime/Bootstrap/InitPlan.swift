@@ -18,4 +18,6 @@ struct InitPlan {
     var fifoFD: Int32
     /// Connected `--console-socket`, or -1.
     var consoleFD: Int32
+    /// `exec` into a running container: join everything, set up only the process.
+    var isExec = false
 }

@@ -22,10 +22,7 @@ extension Container {
         defer { boot.channel.close() }
         // EOF on the channel means execve closed the init's end: the program is running.
         do throws(RuntimeError) {
-            while let message = try boot.channel.receiveUnlessClosed(waitingFor: "the container process to start", timeout: -1) {
-                if case .failed(let m) = message { throw RuntimeError(m) }
-                if case .hookFailed(let m) = message { throw RuntimeError(m) }
-            }
+            try waitForExec(boot.channel)
         } catch {
             try? delete(id: opts.id, force: true, ctx: ctx)
             throw error
@@ -38,12 +35,8 @@ extension Container {
         }
         if detach { return 0 }
 
-        var master: Int32 = -1
-        if record.config.process?.terminal == true && consolePair[0] >= 0 {
-            var label = [UInt8](repeating: 0, count: 64)
-            _ = label.withUnsafeMutableBytes { cshim_recv_msg(consolePair[0], $0.baseAddress, $0.count, &master) }
-        }
-        let code = waitForExit(record, master: master)
+        let master = record.config.process?.terminal == true ? receiveMaster(consolePair[0]) : -1
+        let code = waitForExit(pid: record.pid, master: master)
         if master >= 0 { close(master) }
         if !keep {
             try delete(id: opts.id, force: true, ctx: ctx)
@@ -51,9 +44,27 @@ extension Container {
         return code
     }
 
+    /// The pty master the container's init sent over our end of the console socketpair.
+    static func receiveMaster(_ fd: Int32) -> Int32 {
+        guard fd >= 0 else { return -1 }
+        var master: Int32 = -1
+        var label = [UInt8](repeating: 0, count: 64)
+        _ = label.withUnsafeMutableBytes { cshim_recv_msg(fd, $0.baseAddress, $0.count, &master) }
+        return master
+    }
+
+    /// Waits until execve closed the child's end of the channel; a failure report comes instead
+    /// when setup after "ready" (startContainer hooks, the exec itself) went wrong.
+    static func waitForExec(_ channel: SyncChannel) throws(RuntimeError) {
+        while let message = try channel.receiveUnlessClosed(waitingFor: "the process to start", timeout: -1) {
+            if case .failed(let m) = message { throw RuntimeError(m) }
+            if case .hookFailed(let m) = message { throw RuntimeError(m) }
+        }
+    }
+
     /// Waits for the init with signals forwarded to it and orphans reaped; returns the exit
     /// status in shell convention (128 + signal).
-    static func waitForExit(_ record: ContainerRecord, master: Int32) -> Int32 {
+    static func waitForExit(pid initPid: Int32, master: Int32) -> Int32 {
         let forwarded: [Int32] = [SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT, SIGALRM, SIGPIPE]
         let signals = forwarded + [SIGCHLD]
         _ = cshim_block_signals(signals, Int32(signals.count))
@@ -67,7 +78,7 @@ extension Container {
             while true {
                 let pid = waitpid(-1, &status, WNOHANG)
                 if pid <= 0 { break }
-                if pid == record.pid {
+                if pid == initPid {
                     terminal?.drain()
                     if cshim_wifexited(status) != 0 { return cshim_wexitstatus(status) }
                     return 128 + cshim_wtermsig(status)
@@ -80,7 +91,7 @@ extension Container {
                 let sig = cshim_signalfd_read(sfd)
                 if sig > 0 {
                     if sig == SIGWINCH { terminal?.resize() }
-                    if sig != SIGCHLD { _ = Glibc.kill(record.pid, sig) }
+                    if sig != SIGCHLD { _ = Glibc.kill(initPid, sig) }
                 }
             }
             if let terminal { terminal.pump(Array(fds.dropFirst())) }

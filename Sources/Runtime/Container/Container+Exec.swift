@@ -1,0 +1,98 @@
+import Glibc
+import CShim
+import OCI
+
+public struct ExecOptions: Sendable {
+    public var id: String
+    public var process: OCI.Process
+    public var detach = false
+    public var pidFile: String?
+    public var consoleSocket: String?
+    public var preserveFDs = 0
+    /// `--cgroup`: a sub-cgroup (relative to the container's) to run the process in.
+    public var subCgroup: String?
+
+    public init(id: String, process: OCI.Process) {
+        self.id = id
+        self.process = process
+    }
+}
+
+extension Container {
+    /// The process `exec` runs when no `--process` is given: the container's own process with
+    /// the CLI's overrides, as runc builds it.
+    public static func execProcess(id: String, args: [String], ctx: RuntimeContext) throws(RuntimeError) -> OCI.Process {
+        let record = try load(id, ctx: ctx)
+        var process = record.config.process ?? OCI.Process()
+        process.args = args
+        process.terminal = false
+        process.consoleSize = nil
+        return process
+    }
+
+    /// `swrunc exec`: a new process in every namespace and the cgroup of a running container,
+    /// with its own user, capabilities and terminal. Returns its exit status unless detached.
+    public static func exec(_ opts: ExecOptions, ctx: RuntimeContext) throws(RuntimeError) -> Int32 {
+        let record = try load(opts.id, ctx: ctx)
+        switch status(of: record, store: ctx.store) {
+        case .running, .created: break
+        case .paused: throw RuntimeError("cannot exec in a paused container (resume it first)")
+        default: throw RuntimeError("cannot exec in a stopped container")
+        }
+        do { try opts.process.validate(at: "process") } catch { throw RuntimeError(error.description) }
+        if !opts.detach {
+            _ = cshim_prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+        }
+        var joins: [OCI.Namespace] = []
+        for (type, path) in (record.namespacePaths ?? [:]).sorted(by: { $0.key < $1.key }) {
+            joins.append(Namespace(type: type, path: path))
+        }
+        var consolePair: [Int32] = [-1, -1]
+        defer { for fd in consolePair where fd >= 0 { close(fd) } }
+        var consoleFD: Int32 = -1
+        if let path = opts.consoleSocket {
+            consoleFD = try Console.connect(path)
+        } else if opts.process.terminal == true {
+            guard !opts.detach else { throw RuntimeError("--tty with --detach needs a --console-socket") }
+            try check("socketpair") { socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &consolePair) }
+            consoleFD = consolePair[1]
+        }
+        defer { if consoleFD >= 0 && consoleFD != consolePair[1] { close(consoleFD) } }
+
+        var paths = record.cgroupPaths
+        if let sub = opts.subCgroup, !sub.isEmpty {
+            for (k, v) in paths { paths[k] = Cgroups.join(v, Cgroups.cleanPath("/" + sub)) }
+        }
+        var spec = record.config
+        spec.process = opts.process
+        let plan = InitPlan(
+            id: record.id, bundle: record.bundle, rootfs: record.rootfs, spec: spec, process: opts.process,
+            namespaces: NamespacePlan(joins), cgroupPaths: paths, noPivot: false, noNewKeyring: true,
+            preserveFDs: opts.preserveFDs, fifoFD: -1, consoleFD: consoleFD, isExec: true)
+        let launcher = Launcher(plan: plan, cgroup: FSCgroupManager(paths: paths))
+        let channel: SyncChannel
+        do throws(RuntimeError) {
+            channel = try launcher.launch()
+        } catch {
+            launcher.abort()
+            throw error
+        }
+        defer { channel.close() }
+        if consolePair[1] >= 0 { close(consolePair[1]); consolePair[1] = -1 }
+        let pid = launcher.initPid
+        do throws(RuntimeError) {
+            try waitForExec(channel)
+        } catch {
+            launcher.abort()
+            throw error
+        }
+        if let pidFile = opts.pidFile {
+            let path = pidFile.hasPrefix("/") ? pidFile : (currentDirectory() + "/" + pidFile)
+            try FileIO.writeAtomic(path, Array(String(pid).utf8))
+        }
+        if opts.detach { return 0 }
+        let master = opts.process.terminal == true ? receiveMaster(consolePair[0]) : -1
+        defer { if master >= 0 { close(master) } }
+        return waitForExit(pid: pid, master: master)
+    }
+}
