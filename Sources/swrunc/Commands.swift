@@ -20,7 +20,7 @@ struct SwruncCommand: ParsableCommand {
         Global options (before the command): --root DIR (default /run/swrunc), --log FILE, \
         --log-format text|json, --debug, --systemd-cgroup, --rootless true|false|auto, --version.
         """,
-        subcommands: [Create.self, Start.self, State.self, Kill.self, Delete.self, Run.self, Exec.self, List.self,
+        subcommands: [Create.self, Start.self, State.self, Kill.self, Delete.self, Run.self, Exec.self, Pause.self, Resume.self, Ps.self, List.self,
                       SpecCommand.self, FeaturesCommand.self])
 }
 
@@ -292,4 +292,79 @@ struct Exec: ParsableCommand {
         let code = try Container.exec(opts, ctx: ctx)
         if code != 0 { throw ExitCodeError(code: code) }
     }
+}
+
+struct Pause: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Freeze every process of a container.")
+    @Argument var id: String
+    func run() throws { try Container.pause(id: id, ctx: RuntimeEnvironment.context) }
+}
+
+struct Resume: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Thaw a paused container.")
+    @Argument var id: String
+    func run() throws { try Container.resume(id: id, ctx: RuntimeEnvironment.context) }
+}
+
+struct Ps: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List the processes of a container.")
+    @Option(name: [.customLong("format"), .customShort("f")], help: "table (runs ps) or json (pids).")
+    var format = "table"
+    @Argument var id: String
+    @Argument(parsing: .postTerminator, help: "Options passed to ps(1) (default -ef).") var psArgs: [String] = []
+    func run() throws {
+        let pids = try Container.pids(id: id, ctx: RuntimeEnvironment.context)
+        switch format {
+        case "json":
+            try printJSON(pids, pretty: false)
+        case "table":
+            // Like runc: run ps on the host and keep the header plus the container's rows.
+            let args = psArgs.isEmpty ? ["-ef"] : psArgs
+            let (status, output) = captureOutput(["/bin/ps"] + args)
+            guard status == 0 else { throw RuntimeError("ps \(args.joined(separator: " ")) failed: \(output)") }
+            let lines = output.split(separator: "\n", omittingEmptySubsequences: false)
+            guard let header = lines.first else { return }
+            guard let pidColumn = header.split(separator: " ").firstIndex(of: "PID") else {
+                throw RuntimeError("ps output has no PID column")
+            }
+            print(header)
+            let wanted = Set(pids)
+            for line in lines.dropFirst() {
+                let fields = line.split(separator: " ")
+                if fields.count > pidColumn, let pid = Int32(fields[pidColumn]), wanted.contains(pid) { print(line) }
+            }
+        default:
+            throw RuntimeError("invalid format option: \(format) (want table or json)")
+        }
+    }
+}
+
+/// Runs a host command and returns its exit status and stdout.
+func captureOutput(_ argv: [String]) -> (Int32, String) {
+    var fds: [Int32] = [-1, -1]
+    guard pipe(&fds) == 0 else { return (-1, "") }
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_adddup2(&actions, fds[1], 1)
+    posix_spawn_file_actions_addclose(&actions, fds[0])
+    var cargs = argv.map { strdup($0) } + [nil]
+    defer { cargs.forEach { free($0) } }
+    var pid: pid_t = 0
+    guard posix_spawn(&pid, argv[0], &actions, nil, &cargs, environ) == 0 else {
+        close(fds[0]); close(fds[1])
+        return (-1, "cannot run \(argv[0])")
+    }
+    close(fds[1])
+    var out = [UInt8]()
+    var buf = [UInt8](repeating: 0, count: 65536)
+    while true {
+        let n = read(fds[0], &buf, buf.count)
+        if n <= 0 { break }
+        out += buf[0..<n]
+    }
+    close(fds[0])
+    var status: Int32 = 0
+    waitpid(pid, &status, 0)
+    return ((status >> 8) & 0xff, String(decoding: out, as: UTF8.self))
 }

@@ -64,6 +64,7 @@ enum RuncArgv {
     }
 
     /// exec's options that take a value: needed to tell where the command to run begins.
+    static let passthroughValued: [String: Set<String>] = ["ps": ["format", "f"], "exec": execValued]
     static let execValued: Set<String> = ["process", "p", "console-socket", "cwd", "env", "e", "user", "u",
                                           "additional-gids", "g", "cap", "c", "apparmor", "process-label",
                                           "pid-file", "preserve-fds", "cgroup"]
@@ -75,7 +76,7 @@ enum RuncArgv {
         var i = 0
         var positionals = 0
         let subcommand = args.first
-        let passthroughAfter = subcommand == "exec" ? 2 : Int.max
+        let passthroughAfter = (subcommand == "exec" || subcommand == "ps") ? 2 : Int.max
         while i < args.count {
             let arg = args[i]
             if positionals >= passthroughAfter {
@@ -92,7 +93,7 @@ enum RuncArgv {
                 } else {
                     out.append(arg)
                 }
-                if subcommand == "exec" && value == nil && execValued.contains(name) && i + 1 < args.count {
+                if let sub = subcommand, value == nil, passthroughValued[sub]?.contains(name) == true, i + 1 < args.count {
                     i += 1
                     out.append(args[i])
                 }

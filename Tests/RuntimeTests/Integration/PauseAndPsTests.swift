@@ -1,0 +1,52 @@
+import Foundation
+import Testing
+import OCI
+
+@Suite("pause, resume and ps")
+struct PauseAndPsTests {
+    @Test func pauseFreezesAndResumeThaws() throws {
+        let b = try TestBundle(args: ["sh", "-c", "while true; do date +%s%N > /tmp/tick; sleep 0.05; done"])
+        #expect(try b.run("-d").ok)
+        usleep(200_000)
+        #expect(b.swrunc("pause", b.id).ok)
+        #expect(try b.state()["status"] as? String == "paused")
+        let frozen = try String(contentsOfFile: "/sys/fs/cgroup/freezer/\(b.cgroupParent)/\(b.id)/freezer.state", encoding: .utf8)
+        #expect(frozen.hasPrefix("FROZEN"))
+        let before = try String(contentsOfFile: b.rootfs + "/tmp/tick", encoding: .utf8)
+        usleep(300_000)
+        #expect(try String(contentsOfFile: b.rootfs + "/tmp/tick", encoding: .utf8) == before, "nothing runs while paused")
+        let twice = b.swrunc("pause", b.id)
+        #expect(!twice.ok && twice.stderr.contains("already paused"))
+        let exec = b.swrunc("exec", b.id, "true")
+        #expect(!exec.ok && exec.stderr.contains("paused"))
+        #expect(b.swrunc("resume", b.id).ok)
+        #expect(try b.state()["status"] as? String == "running")
+        #expect(eventually { (try? String(contentsOfFile: b.rootfs + "/tmp/tick", encoding: .utf8)) != before })
+        let again = b.swrunc("resume", b.id)
+        #expect(!again.ok && again.stderr.contains("not paused"))
+    }
+
+    @Test func deleteForceOfAPausedContainer() throws {
+        let b = try TestBundle(args: ["sleep", "60"])
+        #expect(try b.run("-d").ok)
+        #expect(b.swrunc("pause", b.id).ok)
+        #expect(b.swrunc("delete", "--force", b.id).ok)
+        #expect(!b.swrunc("state", b.id).ok)
+    }
+
+    @Test func psListsTheContainersProcesses() throws {
+        let b = try TestBundle(args: ["sh", "-c", "sleep 60 & wait"])
+        #expect(try b.run("-d").ok)
+        usleep(200_000)
+        let json = b.swrunc("ps", "--format", "json", b.id)
+        let pids = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [Int])
+        #expect(pids.count == 2)
+        #expect(pids.contains(try #require(try b.state()["pid"] as? Int)))
+        let table = b.swrunc("ps", b.id)
+        #expect(table.ok, "\(table.stderr)")
+        #expect(table.stdout.hasPrefix("UID") && table.stdout.contains("sleep 60"))
+        #expect(table.stdout.split(separator: "\n").count == 3)
+        let custom = b.swrunc("ps", b.id, "-o", "pid,comm")
+        #expect(custom.ok && custom.stdout.hasPrefix("    PID COMMAND") || custom.stdout.contains("PID COMMAND"), "\(custom.stdout) \(custom.stderr)")
+    }
+}
