@@ -60,6 +60,7 @@ public struct Pids: Codable, Sendable, Equatable {
 }
 
 public struct BlockIO: Codable, Sendable, Equatable {
+    public init() {}
     public var weight: UInt16?
     public var leafWeight: UInt16?
     public var weightDevice: [WeightDevice]?
@@ -88,6 +89,7 @@ public struct HugepageLimit: Codable, Sendable, Equatable {
 }
 
 public struct Network: Codable, Sendable, Equatable {
+    public init() {}
     public var classID: UInt32?
     public var priorities: [InterfacePriority]?
 }

@@ -20,7 +20,7 @@ struct SwruncCommand: ParsableCommand {
         Global options (before the command): --root DIR (default /run/swrunc), --log FILE, \
         --log-format text|json, --debug, --systemd-cgroup, --rootless true|false|auto, --version.
         """,
-        subcommands: [Create.self, Start.self, State.self, Kill.self, Delete.self, Run.self, Exec.self, Pause.self, Resume.self, Ps.self, List.self,
+        subcommands: [Create.self, Start.self, State.self, Kill.self, Delete.self, Run.self, Exec.self, Pause.self, Resume.self, Ps.self, Update.self, List.self,
                       SpecCommand.self, FeaturesCommand.self])
 }
 
@@ -367,4 +367,81 @@ func captureOutput(_ argv: [String]) -> (Int32, String) {
     var status: Int32 = 0
     waitpid(pid, &status, 0)
     return ((status >> 8) & 0xff, String(decoding: out, as: UTF8.self))
+}
+
+struct Update: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Change the resource limits of a running container.")
+    @Option(name: [.customLong("resources"), .customShort("r")], help: "linux.resources JSON file, or - for stdin.")
+    var resources: String?
+    @Option(name: .customLong("memory"), help: "Memory limit (bytes, or with k/m/g).") var memory: String?
+    @Option(name: .customLong("memory-reservation")) var memoryReservation: String?
+    @Option(name: .customLong("memory-swap"), help: "Memory plus swap limit; -1 for unlimited.") var memorySwap: String?
+    @Option(name: .customLong("kernel-memory"), help: "Accepted and ignored (removed from the kernel).") var kernelMemory: String?
+    @Option(name: .customLong("kernel-memory-tcp"), help: "Accepted and ignored.") var kernelMemoryTCP: String?
+    @Option(name: .customLong("cpu-shares")) var cpuShares: UInt64?
+    @Option(name: .customLong("cpu-quota")) var cpuQuota: Int64?
+    @Option(name: .customLong("cpu-period")) var cpuPeriod: UInt64?
+    @Option(name: .customLong("cpu-rt-runtime")) var cpuRtRuntime: Int64?
+    @Option(name: .customLong("cpu-rt-period")) var cpuRtPeriod: UInt64?
+    @Option(name: .customLong("cpuset-cpus")) var cpusetCpus: String?
+    @Option(name: .customLong("cpuset-mems")) var cpusetMems: String?
+    @Option(name: .customLong("pids-limit")) var pidsLimit: Int64?
+    @Option(name: .customLong("blkio-weight")) var blkioWeight: UInt16?
+    @Argument var id: String
+
+    func run() throws {
+        var r = Resources()
+        if let resources {
+            let bytes = resources == "-" ? try readStdin() : try FileIO.read(resources)
+            do { r = try JSONDecoder().decode(Resources.self, from: Data(bytes)) } catch {
+                throw RuntimeError("--resources: invalid linux.resources JSON: \(error)")
+            }
+        }
+        func bytes(_ s: String?, _ flag: String) throws -> Int64? {
+            guard let s else { return nil }
+            guard let v = parseBytes(s) else { throw RuntimeError("--\(flag): invalid size \"\(s)\"") }
+            return v
+        }
+        if let v = try bytes(memory, "memory") { r.memory = r.memory ?? Memory(); r.memory?.limit = v }
+        if let v = try bytes(memoryReservation, "memory-reservation") { r.memory = r.memory ?? Memory(); r.memory?.reservation = v }
+        if let v = try bytes(memorySwap, "memory-swap") { r.memory = r.memory ?? Memory(); r.memory?.swap = v }
+        func cpu(_ f: (inout CPU) -> Void) { var c = r.cpu ?? CPU(); f(&c); r.cpu = c }
+        if let v = cpuShares { cpu { $0.shares = v } }
+        if let v = cpuQuota { cpu { $0.quota = v } }
+        if let v = cpuPeriod { cpu { $0.period = v } }
+        if let v = cpuRtRuntime { cpu { $0.realtimeRuntime = v } }
+        if let v = cpuRtPeriod { cpu { $0.realtimePeriod = v } }
+        if let v = cpusetCpus { cpu { $0.cpus = v } }
+        if let v = cpusetMems { cpu { $0.mems = v } }
+        if let v = pidsLimit { r.pids = Pids(limit: v) }
+        if let v = blkioWeight { var b = r.blockIO ?? BlockIO(); b.weight = v; r.blockIO = b }
+        try Container.update(id: id, resources: r, ctx: RuntimeEnvironment.context)
+    }
+
+    func readStdin() throws -> [UInt8] {
+        var out = [UInt8]()
+        var buf = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = read(0, &buf, buf.count)
+            if n <= 0 { break }
+            out += buf[0..<n]
+        }
+        return out
+    }
+}
+
+/// "1048576", "512k", "100m", "1g" (powers of 1024, as docker's units.RAMInBytes); "-1" stays -1.
+func parseBytes(_ s: String) -> Int64? {
+    let lower = s.lowercased().filter { $0 != "b" }
+    if let v = Int64(lower) { return v }
+    guard let unit = lower.last, let n = Double(lower.dropLast()) else { return nil }
+    let mult: Double
+    switch unit {
+    case "k": mult = 1024
+    case "m": mult = 1024 * 1024
+    case "g": mult = 1024 * 1024 * 1024
+    case "t": mult = 1024 * 1024 * 1024 * 1024
+    default: return nil
+    }
+    return Int64(n * mult)
 }

@@ -17,7 +17,7 @@ public enum Cgroups {
     /// Resolves a spec `cgroupsPath` the way runc's cgroupfs driver does: absolute paths hang off
     /// each hierarchy root, relative ones off this process's own cgroup, and an empty one means
     /// the container id relative to it.
-    public static func manager(cgroupsPath: String?, id: String, layout: CgroupLayout) -> any CgroupManager {
+    public static func manager(cgroupsPath: String?, id: String, layout: CgroupLayout) -> FSCgroupManager {
         let inner = (cgroupsPath?.isEmpty ?? true) ? id : cleanPath(cgroupsPath!)
         var paths: [String: String] = [:]
         func resolve(_ h: CgroupLayout.Hierarchy, own: String?) -> String {
@@ -41,7 +41,7 @@ public enum Cgroups {
         return FSCgroupManager(paths: paths)
     }
 
-    static func cleanPath(_ p: String) -> String {
+    public static func cleanPath(_ p: String) -> String {
         var parts: [Substring] = []
         for comp in p.split(separator: "/") {
             if comp == "." { continue }
@@ -51,7 +51,7 @@ public enum Cgroups {
         return (p.hasPrefix("/") ? "/" : "") + parts.joined(separator: "/")
     }
 
-    static func join(_ a: String, _ b: String) -> String {
+    public static func join(_ a: String, _ b: String) -> String {
         let left = a.hasSuffix("/") ? String(a.dropLast()) : a
         let right = b.hasPrefix("/") ? String(b.dropFirst()) : b
         if right.isEmpty { return left.isEmpty ? "/" : left }

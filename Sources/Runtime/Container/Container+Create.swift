@@ -65,6 +65,9 @@ extension Container {
             let cgroup = Cgroups.manager(cgroupsPath: spec.linux?.cgroupsPath, id: opts.id, layout: layout)
             rollback.add { try? cgroup.destroy() }
             try cgroup.create()
+            if let resources = spec.linux?.resources {
+                try cgroup.apply(resources, devices: spec.linux?.devices ?? [])
+            }
             // Spec: a failing prestart/createRuntime/createContainer hook still gets poststop.
             rollback.add {
                 if hookFailure {

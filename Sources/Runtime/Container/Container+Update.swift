@@ -1,0 +1,52 @@
+import OCI
+
+extension Container {
+    /// `swrunc update`: merges new limits into the container's resources, writes them to its
+    /// cgroup and records them. Sections absent from `update` are left as they are.
+    public static func update(id: String, resources update: Resources, ctx: RuntimeContext) throws(RuntimeError) {
+        guard let lock = try ctx.store.lock(id) else { throw RuntimeError("container \(id) does not exist") }
+        defer { lock.release() }
+        var record = try load(id, ctx: ctx)
+        if status(of: record, store: ctx.store) == .stopped {
+            throw RuntimeError("cannot update a stopped container")
+        }
+        var merged = record.config.linux?.resources ?? Resources()
+        if let m = update.memory {
+            var cur = merged.memory ?? Memory()
+            if let v = m.limit { cur.limit = v }
+            if let v = m.reservation { cur.reservation = v }
+            if let v = m.swap { cur.swap = v }
+            if let v = m.swappiness { cur.swappiness = v }
+            if let v = m.disableOOMKiller { cur.disableOOMKiller = v }
+            merged.memory = cur
+        }
+        if let c = update.cpu {
+            var cur = merged.cpu ?? CPU()
+            if let v = c.shares { cur.shares = v }
+            if let v = c.quota { cur.quota = v }
+            if let v = c.period { cur.period = v }
+            if let v = c.burst { cur.burst = v }
+            if let v = c.realtimeRuntime { cur.realtimeRuntime = v }
+            if let v = c.realtimePeriod { cur.realtimePeriod = v }
+            if let v = c.cpus { cur.cpus = v }
+            if let v = c.mems { cur.mems = v }
+            if let v = c.idle { cur.idle = v }
+            merged.cpu = cur
+        }
+        if let p = update.pids { merged.pids = p }
+        if let b = update.blockIO { merged.blockIO = b }
+        if let h = update.hugepageLimits { merged.hugepageLimits = h }
+        if let n = update.network { merged.network = n }
+        if let d = update.devices { merged.devices = d }
+        if let u = update.unified { merged.unified = (merged.unified ?? [:]).merging(u) { $1 } }
+        // Only what was asked is written; device rules only when given (rewriting them briefly
+        // denies everything).
+        var delta = update
+        delta.memory = update.memory.map { _ in merged.memory ?? Memory() }
+        let cgroup = FSCgroupManager(paths: record.cgroupPaths)
+        try cgroup.apply(delta, devices: record.config.linux?.devices ?? [], includeDevices: update.devices != nil)
+        if record.config.linux == nil { record.config.linux = Linux() }
+        record.config.linux?.resources = merged
+        try ctx.store.save(record)
+    }
+}

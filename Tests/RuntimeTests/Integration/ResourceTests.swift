@@ -1,0 +1,118 @@
+import Foundation
+import Testing
+import OCI
+
+@Suite("cgroup v1 resources: read back, enforced, updated")
+struct ResourceTests {
+    func cgroupFile(_ b: TestBundle, _ controller: String, _ file: String) -> String {
+        ((try? String(contentsOfFile: "/sys/fs/cgroup/\(controller)/\(b.cgroupParent)/\(b.id)/\(file)", encoding: .utf8)) ?? "")
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    @Test func limitsAreWrittenToTheContainersCgroup() throws {
+        let b = try TestBundle(args: ["sleep", "60"])
+        var r = Resources()
+        var m = Memory(); m.limit = 64 << 20; m.reservation = 32 << 20; m.swap = 128 << 20; m.swappiness = 10
+        r.memory = m
+        var c = CPU(); c.shares = 512; c.quota = 50000; c.period = 100000; c.cpus = "0"; c.mems = "0"
+        r.cpu = c
+        r.pids = Pids(limit: 42)
+        b.spec.linux?.resources = r
+        #expect(try b.run("-d").ok)
+        #expect(cgroupFile(b, "memory", "memory.limit_in_bytes") == String(64 << 20))
+        #expect(cgroupFile(b, "memory", "memory.soft_limit_in_bytes") == String(32 << 20))
+        #expect(cgroupFile(b, "memory", "memory.memsw.limit_in_bytes") == String(128 << 20))
+        #expect(cgroupFile(b, "memory", "memory.swappiness") == "10")
+        #expect(cgroupFile(b, "cpu", "cpu.shares") == "512")
+        #expect(cgroupFile(b, "cpu", "cpu.cfs_quota_us") == "50000")
+        #expect(cgroupFile(b, "cpu", "cpu.cfs_period_us") == "100000")
+        #expect(cgroupFile(b, "cpuset", "cpuset.cpus") == "0")
+        #expect(cgroupFile(b, "pids", "pids.max") == "42")
+        // Seen from inside too (the cgroup mount shows the container's own directory).
+        let inside = b.swrunc("exec", b.id, "cat", "/sys/fs/cgroup/pids/pids.max")
+        #expect(inside.stdout == "42\n", "\(inside.stderr)")
+    }
+
+    @Test func memoryHogIsOOMKilled() throws {
+        let b = try TestBundle(args: ["sh", "-c", "a=$(head -c 64m /dev/zero | tr '\\0' x); echo survived ${#a}"])
+        var m = Memory(); m.limit = 16 << 20; m.swap = 16 << 20
+        var r = Resources(); r.memory = m
+        b.spec.linux?.resources = r
+        let run = try b.run()
+        #expect(!run.stdout.contains("survived"))
+        #expect(run.status == 137, "the hog is OOM-killed (SIGKILL): \(run.status) \(run.stderr)")
+    }
+
+    @Test func forkBombStopsAtPidsMax() throws {
+        let b = try TestBundle(args: ["sh", "-c", "for i in $(seq 1 30); do sleep 30 & done 2>/dev/null; wait"])
+        var r = Resources(); r.pids = Pids(limit: 10)
+        b.spec.linux?.resources = r
+        #expect(try b.run("-d").ok)
+        #expect(eventually { cgroupFile(b, "pids", "pids.events").hasPrefix("max ") && !cgroupFile(b, "pids", "pids.events").hasPrefix("max 0") })
+        #expect((Int(cgroupFile(b, "pids", "pids.current")) ?? 99) <= 10)
+    }
+
+    @Test func deviceRulesAreEnforced() throws {
+        let b = try TestBundle(args: ["sh", "-c", "head -c 1 /dev/zero > /dev/null && echo zero-ok || echo zero-denied; echo x > /dev/null && echo null-ok"])
+        var r = Resources()
+        r.devices = [DeviceCgroupRule(allow: false, access: "rwm"), DeviceCgroupRule(allow: false, type: "c", major: 1, minor: 5, access: "rwm")]
+        b.spec.linux?.resources = r
+        // The defaults are allowed after the config's rules, as runc does; deny zero after them.
+        b.spec.linux?.devices = []
+        let first = try b.run()
+        #expect(first.stdout.contains("null-ok"), "\(first.stderr)")
+        let list = cgroupFile(b, "devices", "devices.list")
+        #expect(list.isEmpty, "container gone: its devices cgroup is removed")
+        // A deny placed explicitly takes effect: emulate docker's --device-cgroup-rule deny.
+        let b2 = try TestBundle(args: ["sh", "-c", "head -c 1 /dev/full > /dev/null && echo full-ok || echo full-denied"])
+        var r2 = Resources()
+        r2.devices = [DeviceCgroupRule(allow: false, access: "rwm")]
+        b2.spec.linux?.resources = r2
+        #expect(try b2.run().stdout.contains("full-ok"), "default allowed device")
+        let b3 = try TestBundle(args: ["sh", "-c", "head -c 1 /dev/fuse-like 2>&1; echo rc=$?"])
+        var r3 = Resources()
+        r3.devices = [DeviceCgroupRule(allow: false, access: "rwm")]
+        b3.spec.linux?.resources = r3
+        b3.spec.mounts?.append(Mount(destination: "/dev/fuse-like", type: "bind", source: "/dev/kmsg", options: ["bind"]))
+        let denied = try b3.run()
+        #expect(denied.stdout.contains("Operation not permitted"), "\(denied.stdout) \(denied.stderr)")
+    }
+
+    @Test func updateChangesLimitsAndRecordsThem() throws {
+        let b = try TestBundle(args: ["sleep", "60"])
+        var r = Resources(); r.pids = Pids(limit: 50)
+        var m = Memory(); m.limit = 64 << 20
+        r.memory = m
+        b.spec.linux?.resources = r
+        #expect(try b.run("-d").ok)
+        let u = b.swrunc("update", "--memory", "128m", "--pids-limit", "77", "--cpu-shares", "256", b.id)
+        #expect(u.ok, "\(u.stderr)")
+        #expect(cgroupFile(b, "memory", "memory.limit_in_bytes") == String(128 << 20))
+        #expect(cgroupFile(b, "pids", "pids.max") == "77")
+        #expect(cgroupFile(b, "cpu", "cpu.shares") == "256")
+        let json = b.swrunc.run(["--root", b.swrunc.root, "update", "--resources", "-", b.id], stdin: #"{"pids":{"limit":88}}"#)
+        #expect(json.ok, "\(json.stderr)")
+        #expect(cgroupFile(b, "pids", "pids.max") == "88")
+        #expect(cgroupFile(b, "memory", "memory.limit_in_bytes") == String(128 << 20), "sections not given are kept")
+        let record = try String(contentsOfFile: b.swrunc.root + "/" + b.id + "/state.json", encoding: .utf8)
+        #expect(record.contains("\"limit\":88"))
+    }
+
+    @Test func badValuesNameTheFieldAndLeaveNothing() throws {
+        let b = try TestBundle(args: ["sleep", "60"])
+        var c = CPU(); c.cpus = "999"
+        var r = Resources(); r.cpu = c
+        b.spec.linux?.resources = r
+        let run = try b.create()
+        #expect(!run.ok && run.stderr.contains("linux.resources.cpu.cpus") && run.stderr.contains("cpuset.cpus=999"), "\(run.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: "/sys/fs/cgroup/cpuset/\(b.cgroupParent)/\(b.id)"))
+        #expect(!FileManager.default.fileExists(atPath: b.swrunc.root + "/" + b.id))
+        let missing = b.swrunc("update", "--memory", "1g", "ghost-\(b.id)")
+        #expect(!missing.ok && missing.stderr.contains("does not exist"))
+        var n = Network(); n.classID = 7
+        var r2 = Resources(); r2.network = n
+        b.spec.linux?.resources = r2
+        let noController = try b.create()
+        #expect(!noController.ok && noController.stderr.contains("net_cls"), "\(noController.stderr)")
+    }
+}
