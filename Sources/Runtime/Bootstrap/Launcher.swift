@@ -46,8 +46,12 @@ final class Launcher {
                 try Self.writeIDMaps(pid: stage1, linux: plan.spec.linux)
                 try parentEnd.send(.idMapsWritten)
             case .initPid(let pid):
-                initPid = pid
-                if pid != stage1 { reap(stage1) }
+                if pid == 0 {
+                    initPid = stage1
+                } else {
+                    initPid = pid
+                    reap(stage1)
+                }
             case .runCreateRuntimeHooks:
                 do throws(RuntimeError) {
                     try createRuntimeHooks?(initPid)

@@ -21,7 +21,9 @@ enum Stage1 {
                 try channel.send(.initPid(pid))
                 _exit(0)
             }
-            try channel.send(.initPid(getpid()))
+            // 0 means "this process is the init": its pid as seen here may be in another
+            // namespace; the parent knows its host pid from fork.
+            try channel.send(.initPid(0))
             ContainerInit.run(plan, channel: channel)
         } catch {
             try? channel.send(.failed(error.message))

@@ -45,6 +45,15 @@ extension Container {
         }
         var joins: [OCI.Namespace] = []
         for (type, path) in (record.namespacePaths ?? [:]).sorted(by: { $0.key < $1.key }) {
+            if type == NamespaceType.pid.rawValue {
+                // Joining a pid namespace only affects children: doing it here, before the fork,
+                // makes the exec'd process our direct child instead of an orphan we must inherit.
+                let fd = cshim_open(path, O_RDONLY | O_CLOEXEC, 0)
+                if fd < 0 { throw .sys("open pid namespace \(path)") }
+                defer { close(fd) }
+                try check("join pid namespace \(path)") { cshim_setns(fd, CLONE_NEWPID) }
+                continue
+            }
             joins.append(Namespace(type: type, path: path))
         }
         var consolePair: [Int32] = [-1, -1]

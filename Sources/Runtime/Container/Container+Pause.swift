@@ -4,9 +4,8 @@ import OCI
 extension Container {
     /// `swrunc pause`: freeze every process of the container (v1 freezer, or cgroup.freeze on v2).
     public static func pause(id: String, ctx: RuntimeContext) throws(RuntimeError) {
-        guard let lock = try ctx.store.lock(id) else { throw RuntimeError("container \(id) does not exist") }
+        let (lock, record) = try lockAndLoad(id, ctx: ctx)
         defer { lock.release() }
-        let record = try load(id, ctx: ctx)
         switch status(of: record, store: ctx.store) {
         case .running, .created: break
         case .paused: throw RuntimeError("container \(id) is already paused")
@@ -17,9 +16,8 @@ extension Container {
 
     /// `swrunc resume`.
     public static func resume(id: String, ctx: RuntimeContext) throws(RuntimeError) {
-        guard let lock = try ctx.store.lock(id) else { throw RuntimeError("container \(id) does not exist") }
+        let (lock, record) = try lockAndLoad(id, ctx: ctx)
         defer { lock.release() }
-        let record = try load(id, ctx: ctx)
         guard status(of: record, store: ctx.store) == .paused else { throw RuntimeError("container \(id) is not paused") }
         try setFrozen(record, false)
     }

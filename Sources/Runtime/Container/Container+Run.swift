@@ -44,6 +44,13 @@ extension Container {
         return code
     }
 
+    /// True when `pid` has exited and cannot be waited for by us (ECHILD).
+    static func isGoneButNotOurs(_ pid: Int32) -> Bool {
+        var info = siginfo_t()
+        let rc = waitid(P_PID, id_t(pid), &info, WEXITED | WNOHANG | WNOWAIT)
+        return rc != 0 && errno == ECHILD && ProcStat.read(pid: pid).map { !$0.isAlive } ?? true
+    }
+
     /// The pty master the container's init sent over our end of the console socketpair.
     static func receiveMaster(_ fd: Int32) -> Int32 {
         guard fd >= 0 else { return -1 }
@@ -72,6 +79,10 @@ extension Container {
         defer { if sfd >= 0 { close(sfd) } }
         let terminal = master >= 0 ? TerminalProxy(master: master) : nil
         defer { terminal?.restore() }
+        // The pidfd turns readable when the process exits, whoever its parent is: a process that
+        // is not our child (reparented elsewhere) ends the wait instead of hanging it.
+        let pidfd = cshim_pidfd_open(initPid)
+        defer { if pidfd >= 0 { close(pidfd) } }
         while true {
             var status: Int32 = 0
             // Reap whatever has exited: the init, or orphans reparented to us.
@@ -84,9 +95,13 @@ extension Container {
                     return 128 + cshim_wtermsig(status)
                 }
             }
+            if pidfd < 0 { return 255 }
             var fds = [pollfd(fd: sfd, events: Int16(POLLIN), revents: 0)]
             if let terminal { fds += terminal.pollSet }
+            fds.append(pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0))
             if poll(&fds, nfds_t(fds.count), -1) < 0 && errno != EINTR { return 255 }
+            let exited = fds.removeLast().revents != 0
+            if exited && isGoneButNotOurs(initPid) { return 255 }
             if fds[0].revents & Int16(POLLIN) != 0 {
                 let sig = cshim_signalfd_read(sfd)
                 if sig > 0 {

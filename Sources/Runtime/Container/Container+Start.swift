@@ -5,9 +5,8 @@ import OCI
 extension Container {
     /// `swrunc start`: releases the init blocked on the exec fifo, then runs poststart hooks.
     public static func start(id: String, ctx: RuntimeContext) throws(RuntimeError) {
-        guard let lock = try ctx.store.lock(id) else { throw RuntimeError("container \(id) does not exist") }
+        let (lock, record) = try lockAndLoad(id, ctx: ctx)
         defer { lock.release() }
-        let record = try load(id, ctx: ctx)
         switch status(of: record, store: ctx.store) {
         case .created: break
         case .stopped: throw RuntimeError("cannot start a container that has stopped")

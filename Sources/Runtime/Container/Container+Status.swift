@@ -43,6 +43,12 @@ extension Container {
         return record
     }
 
+    /// Takes the container's lock and loads its record: every state-changing operation starts here.
+    static func lockAndLoad(_ id: String, ctx: RuntimeContext) throws(RuntimeError) -> (ContainerLock, ContainerRecord) {
+        guard let lock = try ctx.store.lock(id) else { throw RuntimeError("container \(id) does not exist") }
+        return (lock, try load(id, ctx: ctx))
+    }
+
     public static func view(id: String, ctx: RuntimeContext) throws(RuntimeError) -> ContainerView {
         view(try load(id, ctx: ctx), store: ctx.store)
     }

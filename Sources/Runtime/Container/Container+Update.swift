@@ -4,9 +4,9 @@ extension Container {
     /// `swrunc update`: merges new limits into the container's resources, writes them to its
     /// cgroup and records them. Sections absent from `update` are left as they are.
     public static func update(id: String, resources update: Resources, ctx: RuntimeContext) throws(RuntimeError) {
-        guard let lock = try ctx.store.lock(id) else { throw RuntimeError("container \(id) does not exist") }
+        let (lock, loaded) = try lockAndLoad(id, ctx: ctx)
         defer { lock.release() }
-        var record = try load(id, ctx: ctx)
+        var record = loaded
         if status(of: record, store: ctx.store) == .stopped {
             throw RuntimeError("cannot update a stopped container")
         }

@@ -7,6 +7,7 @@ final class TerminalProxy {
     let master: Int32
     private var saved: termios?
     private var stdinOpen = true
+    private var masterOpen = true
 
     init(master: Int32) {
         self.master = master
@@ -23,13 +24,18 @@ final class TerminalProxy {
     }
 
     var pollSet: [pollfd] {
-        [pollfd(fd: master, events: Int16(POLLIN), revents: 0),
+        [pollfd(fd: masterOpen ? master : -1, events: Int16(POLLIN), revents: 0),
          pollfd(fd: stdinOpen ? 0 : -1, events: Int16(POLLIN), revents: 0)]
     }
 
     func pump(_ fds: [pollfd]) {
         guard fds.count == 2 else { return }
-        if fds[0].revents & Int16(POLLIN) != 0 { copy(from: master, to: 1) }
+        if fds[0].revents & Int16(POLLIN) != 0 {
+            if !copy(from: master, to: 1) { masterOpen = false }
+        } else if fds[0].revents & Int16(POLLHUP | POLLERR) != 0 {
+            // The last holder of the pty slave is gone: nothing more will come; stop polling it.
+            masterOpen = false
+        }
         if fds[1].revents & Int16(POLLIN | POLLHUP) != 0 {
             if !copy(from: 0, to: master) {
                 stdinOpen = false
