@@ -105,6 +105,10 @@ public struct RdmaLimit: Codable, Sendable, Equatable {
 }
 
 public struct Seccomp: Codable, Sendable, Equatable {
+    public init(defaultAction: String, syscalls: [SeccompSyscall]? = nil) {
+        self.defaultAction = defaultAction
+        self.syscalls = syscalls
+    }
     public var defaultAction: String
     public var defaultErrnoRet: UInt32?
     public var architectures: [String]?
@@ -115,6 +119,12 @@ public struct Seccomp: Codable, Sendable, Equatable {
 }
 
 public struct SeccompSyscall: Codable, Sendable, Equatable {
+    public init(names: [String], action: String, errnoRet: UInt32? = nil, args: [SeccompArg]? = nil) {
+        self.names = names
+        self.action = action
+        self.errnoRet = errnoRet
+        self.args = args
+    }
     public var names: [String]
     public var action: String
     public var errnoRet: UInt32?
@@ -122,6 +132,12 @@ public struct SeccompSyscall: Codable, Sendable, Equatable {
 }
 
 public struct SeccompArg: Codable, Sendable, Equatable {
+    public init(index: UInt, value: UInt64, valueTwo: UInt64? = nil, op: String) {
+        self.index = index
+        self.value = value
+        self.valueTwo = valueTwo
+        self.op = op
+    }
     public var index: UInt
     public var value: UInt64
     public var valueTwo: UInt64?

@@ -61,9 +61,26 @@ public struct LinuxFeatures: Codable, Sendable, Equatable {
         public struct IDMap: Codable, Sendable, Equatable { public var enabled: Bool }
         public var idmap: IDMap
     }
+    public struct SeccompFeatures: Codable, Sendable, Equatable {
+        public var enabled: Bool
+        public var actions: [String]
+        public var operators: [String]
+        public var archs: [String]
+        public var knownFlags: [String]
+        public var supportedFlags: [String]
+        public init(actions: [String], operators: [String], archs: [String], flags: [String]) {
+            enabled = true
+            self.actions = actions
+            self.operators = operators
+            self.archs = archs
+            knownFlags = flags
+            supportedFlags = flags
+        }
+    }
     public var namespaces: [String]
     public var capabilities: [String]
     public var cgroup: Cgroup
+    public var seccomp: SeccompFeatures?
     public var apparmor: Apparmor?
     public var selinux: Selinux?
     public var mountExtensions: MountExtensions?

@@ -11,7 +11,7 @@ enum ContainerInit {
     static func run(_ plan: InitPlan, channel: SyncChannel) -> Never {
         var reported = false
         do throws(RuntimeError) {
-            let exe = try setup(plan, channel: channel)
+            let (exe, pendingSeccomp) = try setup(plan, channel: channel)
             try channel.send(.ready)
             reported = true
             try waitForStart(plan)
@@ -25,7 +25,7 @@ enum ContainerInit {
             }
             // The channel stays open until execve closes it (CLOEXEC): a parent still listening
             // (`run`) learns from that EOF that the user's program has started.
-            exec(plan, path: exe)
+            exec(plan, path: exe, seccomp: pendingSeccomp)
         } catch {
             if !reported {
                 try? channel.send(error.message.hasPrefix("createContainer hook") ? .hookFailed(error.message)
@@ -39,8 +39,9 @@ enum ContainerInit {
         }
     }
 
-    /// Everything up to "ready"; returns the resolved executable path.
-    static func setup(_ plan: InitPlan, channel: SyncChannel) throws(RuntimeError) -> String {
+    /// Everything up to "ready"; returns the resolved executable path and the seccomp filter
+    /// still to be loaded just before execve.
+    static func setup(_ plan: InitPlan, channel: SyncChannel) throws(RuntimeError) -> (String, SeccompFilter?) {
         // Non-dumpable until execve: other processes in the container cannot open
         // /proc/<pid>/exe (the host's swrunc binary) or our fds.
         _ = cshim_prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
@@ -61,6 +62,14 @@ enum ContainerInit {
         }
         let exe = try ExecutableLookup.find(plan.process)
 
+        var seccomp = plan.seccomp
+        let noNewPrivs = plan.process.noNewPrivileges == true
+        if let filter = seccomp, !noNewPrivs {
+            // Without no_new_privs the kernel only accepts a filter from a task with
+            // CAP_SYS_ADMIN: load it now, before capabilities are dropped (runc's order).
+            try sendNotifyFD(try filter.load(), channel: channel)
+            seccomp = nil
+        }
         let caps = CapabilitySets(plan.process.capabilities)
         try caps.applyBounding()
         try check("keep capabilities across setuid") { cshim_prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) }
@@ -70,7 +79,18 @@ enum ContainerInit {
         try caps.applySets()
         try check("chdir \(plan.process.cwd)") { chdir(plan.process.cwd) }
         umask(mode_t(plan.process.user.umask ?? 0o022))
-        return exe
+        if let filter = seccomp, filter.notifies {
+            // The listener must get the fd while the parent is still there to pass it on.
+            try sendNotifyFD(try filter.load(), channel: channel)
+            seccomp = nil
+        }
+        return (exe, seccomp)
+    }
+
+    static func sendNotifyFD(_ fd: Int32, channel: SyncChannel) throws(RuntimeError) {
+        guard fd >= 0 else { return }
+        try channel.send(.seccompNotify(fd))
+        close(fd)
     }
 
     /// The container-wide part of the setup: rootfs, hooks, pivot, terminal, hostname, sysctls,
@@ -163,7 +183,7 @@ enum ContainerInit {
         close(plan.fifoFD)
     }
 
-    static func exec(_ plan: InitPlan, path: String) -> Never {
+    static func exec(_ plan: InitPlan, path: String, seccomp: SeccompFilter?) -> Never {
         // Every fd we did not promise to pass on is closed by execve: none of the runtime's
         // (or the caller's) descriptors reach the container.
         _ = cshim_close_range(UInt32(3 + plan.preserveFDs), UInt32.max, 4 /* CLOSE_RANGE_CLOEXEC */)
@@ -177,6 +197,14 @@ enum ContainerInit {
         let args = plan.process.args ?? []
         var cargs = args.map { strdup($0) } + [nil]
         var cenv = env.map { strdup($0) } + [nil]
+        // Last: from here on the filter applies, and only execve is left to run under it.
+        if let seccomp {
+            do { _ = try seccomp.load() } catch {
+                let line = "swrunc: \(error.message)\n"
+                _ = line.withCString { write(2, $0, strlen($0)) }
+                _exit(1)
+            }
+        }
         execve(path, &cargs, &cenv)
         let line = "swrunc: exec \(path): \(String(cString: strerror(errno)))\n"
         _ = line.withCString { write(2, $0, strlen($0)) }

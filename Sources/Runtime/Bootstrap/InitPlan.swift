@@ -20,4 +20,6 @@ struct InitPlan {
     var consoleFD: Int32
     /// `exec` into a running container: join everything, set up only the process.
     var isExec = false
+    /// Compiled by the parent; loaded by the init.
+    var seccomp: SeccompFilter?
 }

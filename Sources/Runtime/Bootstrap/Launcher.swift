@@ -61,6 +61,9 @@ final class Launcher {
                     throw error
                 }
                 try parentEnd.send(.createRuntimeHooksDone)
+            case .seccompNotify(let fd):
+                defer { if fd >= 0 { close(fd) } }
+                try SeccompListener.send(fd: fd, plan: plan, pid: initPid)
             case .ready:
                 return parentEnd
             case .failed(let m):

@@ -21,6 +21,8 @@ enum SyncMessage: Equatable {
     case failed(String)
     /// init → parent: a createContainer/startContainer hook failed (poststop hooks still run).
     case hookFailed(String)
+    /// init → parent: the seccomp notify fd (travels with SCM_RIGHTS), for the listener agent.
+    case seccompNotify(Int32)
 
     fileprivate var tag: UInt8 {
         switch self {
@@ -33,6 +35,7 @@ enum SyncMessage: Equatable {
         case .ready: 7
         case .failed: 8
         case .hookFailed: 9
+        case .seccompNotify: 10
         }
     }
 
@@ -63,6 +66,7 @@ enum SyncMessage: Equatable {
         case 7: return .ready
         case 8: return .failed(String(decoding: body, as: UTF8.self))
         case 9: return .hookFailed(String(decoding: body, as: UTF8.self))
+        case 10: return .seccompNotify(-1)
         default: return nil
         }
     }
@@ -81,7 +85,9 @@ struct SyncChannel {
 
     func send(_ message: SyncMessage) throws(RuntimeError) {
         let bytes = message.encode()
-        let n = bytes.withUnsafeBytes { cshim_send_msg(fd, $0.baseAddress, $0.count, -1) }
+        var passed: Int32 = -1
+        if case .seccompNotify(let f) = message { passed = f }
+        let n = bytes.withUnsafeBytes { cshim_send_msg(fd, $0.baseAddress, $0.count, passed) }
         if n < 0 { throw .sys("sync: send \(message)") }
     }
 
@@ -109,12 +115,14 @@ struct SyncChannel {
         var buf = [UInt8](repeating: 0, count: 65536)
         var passed: Int32 = -1
         let n = buf.withUnsafeMutableBytes { cshim_recv_msg(fd, $0.baseAddress, $0.count, &passed) }
-        if passed >= 0 { Glibc.close(passed) }
         if n < 0 { throw .sys("sync: receive while waiting for \(stage)") }
         if n == 0 { return nil }
         guard let message = SyncMessage.decode(buf[0..<n]) else {
+            if passed >= 0 { Glibc.close(passed) }
             throw RuntimeError("sync: malformed message while waiting for \(stage)")
         }
+        if case .seccompNotify = message { return .seccompNotify(passed) }
+        if passed >= 0 { Glibc.close(passed) }
         return message
     }
 

@@ -88,11 +88,13 @@ extension Container {
             }
 
             spec.process = process
-            let plan = InitPlan(
+            let seccomp = try spec.linux?.seccomp.map { (s: OCI.Seccomp) throws(RuntimeError) in try SeccompFilter(s) }
+            var plan = InitPlan(
                 id: opts.id, bundle: bundle, rootfs: rootfs, spec: spec, process: process,
                 namespaces: NamespacePlan(spec.linux?.namespaces ?? []), cgroupPaths: cgroup.paths,
                 noPivot: opts.noPivot, noNewKeyring: opts.noNewKeyring, preserveFDs: preserve,
                 fifoFD: fifoFD, consoleFD: consoleFD)
+            plan.seccomp = seccomp
             let launcher = Launcher(plan: plan, cgroup: cgroup)
             launcher.createRuntimeHooks = { (pid: Int32) throws(RuntimeError) in
                 let state = State(id: opts.id, status: .creating, pid: pid, bundle: bundle, annotations: spec.annotations)

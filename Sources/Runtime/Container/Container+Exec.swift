@@ -74,10 +74,17 @@ extension Container {
         }
         var spec = record.config
         spec.process = opts.process
-        let plan = InitPlan(
+        var plan = InitPlan(
             id: record.id, bundle: record.bundle, rootfs: record.rootfs, spec: spec, process: opts.process,
             namespaces: NamespacePlan(joins), cgroupPaths: paths, noPivot: false, noNewKeyring: true,
             preserveFDs: opts.preserveFDs, fifoFD: -1, consoleFD: consoleFD, isExec: true)
+        // The exec'd process gets the container's filter (a notify listener only hears from the init).
+        if var profile = record.config.linux?.seccomp {
+            profile.listenerPath = nil
+            if profile.defaultAction == "SCMP_ACT_NOTIFY" { profile.defaultAction = "SCMP_ACT_ALLOW" }
+            profile.syscalls = profile.syscalls?.filter { $0.action != "SCMP_ACT_NOTIFY" }
+            plan.seccomp = try SeccompFilter(profile)
+        }
         let launcher = Launcher(plan: plan, cgroup: FSCgroupManager(paths: paths))
         let channel: SyncChannel
         do throws(RuntimeError) {

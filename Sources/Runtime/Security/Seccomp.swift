@@ -1,0 +1,132 @@
+import Glibc
+import CSeccomp
+import OCI
+
+/// `linux.seccomp` compiled with libseccomp. The parent compiles it before forking — so a bad
+/// profile fails `create` with the field's JSON path and costs the child nothing — and the
+/// container's init loads it as late as the kernel allows (see `ContainerInit`).
+final class SeccompFilter {
+    private let ctx: scmp_filter_ctx
+    let notifies: Bool
+    let listenerPath: String?
+    let listenerMetadata: String?
+
+    // SCMP_ACT_* (function-like macros in seccomp.h, so spelled out here).
+    static let actKillProcess: UInt32 = 0x8000_0000, actKillThread: UInt32 = 0, actTrap: UInt32 = 0x0003_0000,
+               actNotify: UInt32 = 0x7fc0_0000, actLog: UInt32 = 0x7ffc_0000, actAllow: UInt32 = 0x7fff_0000
+    static func actErrno(_ e: UInt32) -> UInt32 { 0x0005_0000 | (e & 0xffff) }
+    static func actTrace(_ e: UInt32) -> UInt32 { 0x7ff0_0000 | (e & 0xffff) }
+
+    static func action(_ name: String, errno: UInt32?, at path: String) throws(RuntimeError) -> UInt32 {
+        switch name {
+        case "SCMP_ACT_KILL", "SCMP_ACT_KILL_THREAD": return actKillThread
+        case "SCMP_ACT_KILL_PROCESS": return actKillProcess
+        case "SCMP_ACT_TRAP": return actTrap
+        case "SCMP_ACT_ERRNO": return actErrno(errno ?? UInt32(EPERM))
+        case "SCMP_ACT_TRACE": return actTrace(errno ?? UInt32(EPERM))
+        case "SCMP_ACT_ALLOW": return actAllow
+        case "SCMP_ACT_LOG": return actLog
+        case "SCMP_ACT_NOTIFY": return actNotify
+        default: throw RuntimeError("\(path): unknown seccomp action \"\(name)\"")
+        }
+    }
+
+    static let operators: [String: scmp_compare] = [
+        "SCMP_CMP_NE": SCMP_CMP_NE, "SCMP_CMP_LT": SCMP_CMP_LT, "SCMP_CMP_LE": SCMP_CMP_LE,
+        "SCMP_CMP_EQ": SCMP_CMP_EQ, "SCMP_CMP_GE": SCMP_CMP_GE, "SCMP_CMP_GT": SCMP_CMP_GT,
+        "SCMP_CMP_MASKED_EQ": SCMP_CMP_MASKED_EQ,
+    ]
+
+    static let flagAttributes: [String: scmp_filter_attr] = [
+        "SECCOMP_FILTER_FLAG_TSYNC": SCMP_FLTATR_CTL_TSYNC, "SECCOMP_FILTER_FLAG_LOG": SCMP_FLTATR_CTL_LOG,
+        "SECCOMP_FILTER_FLAG_SPEC_ALLOW": SCMP_FLTATR_CTL_SSB,
+    ]
+
+    init(_ s: OCI.Seccomp) throws(RuntimeError) {
+        let base = "linux.seccomp"
+        let defaultAction = try Self.action(s.defaultAction, errno: s.defaultErrnoRet, at: "\(base).defaultAction")
+        guard let ctx = seccomp_init(defaultAction) else { throw RuntimeError("\(base): seccomp_init failed") }
+        self.ctx = ctx
+        listenerPath = s.listenerPath
+        listenerMetadata = s.listenerMetadata
+        var notifies = defaultAction == Self.actNotify
+        // NO_NEW_PRIVS is the config's decision (process.noNewPrivileges), not libseccomp's.
+        seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0)
+        for (i, flag) in (s.flags ?? []).enumerated() {
+            guard let attr = Self.flagAttributes[flag] else {
+                seccomp_release(ctx)
+                throw RuntimeError("\(base).flags[\(i)]: unsupported seccomp flag \"\(flag)\"")
+            }
+            seccomp_attr_set(ctx, attr, 1)
+        }
+        for (i, name) in (s.architectures ?? []).enumerated() {
+            var short = name.hasPrefix("SCMP_ARCH_") ? String(name.dropFirst(10)) : name
+            short = short.lowercased()
+            let arch = seccomp_arch_resolve_name(short)
+            if arch == 0 {
+                seccomp_release(ctx)
+                throw RuntimeError("\(base).architectures[\(i)]: unknown architecture \"\(name)\"")
+            }
+            let rc = seccomp_arch_add(ctx, arch)
+            if rc != 0 && rc != -EEXIST {
+                seccomp_release(ctx)
+                throw RuntimeError("\(base).architectures[\(i)]: \(String(cString: strerror(-rc)))")
+            }
+        }
+        for (i, rule) in (s.syscalls ?? []).enumerated() {
+            let path = "\(base).syscalls[\(i)]"
+            let action: UInt32
+            var conditions: [scmp_arg_cmp] = []
+            do throws(RuntimeError) {
+                action = try Self.action(rule.action, errno: rule.errnoRet, at: "\(path).action")
+                for (j, arg) in (rule.args ?? []).enumerated() {
+                    guard arg.index < 6 else { throw RuntimeError("\(path).args[\(j)].index: must be below 6, got \(arg.index)") }
+                    guard let op = Self.operators[arg.op] else {
+                        throw RuntimeError("\(path).args[\(j)].op: unknown operator \"\(arg.op)\"")
+                    }
+                    conditions.append(scmp_arg_cmp(arg: UInt32(arg.index), op: op, datum_a: arg.value,
+                                                   datum_b: arg.valueTwo ?? 0))
+                }
+            } catch {
+                seccomp_release(ctx)
+                throw error
+            }
+            if action == Self.actNotify { notifies = true }
+            // libseccomp refuses a rule that repeats the default action; it would change nothing.
+            if action == defaultAction { continue }
+            // Conditions on distinct arguments are ANDed in one rule; libseccomp cannot AND two
+            // conditions on the same argument, so those become one rule each (runc does the same).
+            let indices = conditions.map(\.arg)
+            let groups: [[scmp_arg_cmp]] = Set(indices).count == indices.count ? [conditions] : conditions.map { [$0] }
+            for name in rule.names {
+                let nr = seccomp_syscall_resolve_name(name)
+                // Unknown to this kernel/libseccomp: skipped, as runc does.
+                if nr == -1 { continue }
+                for group in groups {
+                    var g = group
+                    let rc = g.withUnsafeMutableBufferPointer {
+                        seccomp_rule_add_array(ctx, action, nr, UInt32($0.count), $0.baseAddress)
+                    }
+                    if rc != 0 {
+                        seccomp_release(ctx)
+                        throw RuntimeError("\(path): add rule for \(name): \(String(cString: strerror(-rc)))")
+                    }
+                }
+            }
+        }
+        self.notifies = notifies
+        if notifies && (listenerPath ?? "").isEmpty {
+            seccomp_release(ctx)
+            throw RuntimeError("\(base).listenerPath: required when an action is SCMP_ACT_NOTIFY")
+        }
+    }
+
+    /// Loads the filter into this process; returns the notify fd when the filter has one.
+    func load() throws(RuntimeError) -> Int32 {
+        let rc = seccomp_load(ctx)
+        if rc != 0 { throw RuntimeError("load seccomp filter: \(String(cString: strerror(-rc)))", errno: -rc) }
+        return notifies ? seccomp_notify_fd(ctx) : -1
+    }
+
+    deinit { seccomp_release(ctx) }
+}

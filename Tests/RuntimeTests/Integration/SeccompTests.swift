@@ -1,0 +1,122 @@
+import Foundation
+import Testing
+import OCI
+import CShim
+
+@Suite("seccomp: libseccomp filters, errno, conditions, actions, notify, loaded last")
+struct SeccompTests {
+    func bundle(_ name: String = #function, script: String, _ profile: Seccomp) throws -> TestBundle {
+        let b = try TestBundle(name, args: ["sh", "-c", script])
+        b.spec.linux?.seccomp = profile
+        return b
+    }
+
+    @Test func deniedSyscallReturnsTheConfiguredErrno() throws {
+        let b = try bundle(script: "mkdir /tmp/x 2>&1; grep Seccomp: /proc/self/status",
+                           Seccomp(defaultAction: "SCMP_ACT_ALLOW", syscalls: [
+                               SeccompSyscall(names: ["mkdir", "mkdirat", "not_a_real_syscall"], action: "SCMP_ACT_ERRNO", errnoRet: UInt32(EXDEV)),
+                           ]))
+        let r = try b.run()
+        #expect(r.stdout.contains("Invalid cross-device link"), "\(r.stdout) \(r.stderr)")
+        #expect(r.stdout.contains("Seccomp:\t2"))
+    }
+
+    @Test func argumentConditionsIncludingMaskedEquality() throws {
+        let setuidBit: UInt64 = 0o4000
+        let b = try bundle(script: "touch /tmp/f; chmod 4755 /tmp/f 2>/dev/null && echo setuid-allowed || echo setuid-denied; chmod 755 /tmp/f && echo plain-allowed; kill -USR1 $$ 2>/dev/null || echo usr1-denied; kill -0 $$ && echo sig0-allowed",
+                           Seccomp(defaultAction: "SCMP_ACT_ALLOW", syscalls: [
+                               SeccompSyscall(names: ["chmod"], action: "SCMP_ACT_ERRNO",
+                                              args: [SeccompArg(index: 1, value: setuidBit, valueTwo: setuidBit, op: "SCMP_CMP_MASKED_EQ")]),
+                               SeccompSyscall(names: ["fchmodat"], action: "SCMP_ACT_ERRNO",
+                                              args: [SeccompArg(index: 2, value: setuidBit, valueTwo: setuidBit, op: "SCMP_CMP_MASKED_EQ")]),
+                               SeccompSyscall(names: ["kill"], action: "SCMP_ACT_ERRNO",
+                                              args: [SeccompArg(index: 1, value: UInt64(SIGUSR1), op: "SCMP_CMP_EQ")]),
+                           ]))
+        let r = try b.run()
+        #expect(r.stdout == "setuid-denied\nplain-allowed\nusr1-denied\nsig0-allowed\n", "\(r.stdout) \(r.stderr)")
+    }
+
+    @Test func killProcessAction() throws {
+        let b = try bundle(script: "mkdir /tmp/y; echo mkdir-exit $?",
+                           Seccomp(defaultAction: "SCMP_ACT_ALLOW", syscalls: [
+                               SeccompSyscall(names: ["mkdir", "mkdirat"], action: "SCMP_ACT_KILL_PROCESS"),
+                           ]))
+        let r = try b.run()
+        // busybox runs mkdir in a child process: that process dies of SIGSYS.
+        #expect(r.stdout == "mkdir-exit \(128 + SIGSYS)\n", "\(r.stdout) \(r.stderr)")
+    }
+
+    @Test func filterIsLoadedLastJustBeforeExec() throws {
+        // capset and setresuid are what the runtime itself needs to finish setting up; the
+        // profile denies them, which only works because the filter goes on last.
+        let b = try bundle(script: "id -u; grep Seccomp: /proc/self/status",
+                           Seccomp(defaultAction: "SCMP_ACT_ALLOW", syscalls: [
+                               SeccompSyscall(names: ["capset", "setresuid", "setgroups", "chdir"], action: "SCMP_ACT_ERRNO"),
+                           ]))
+        b.spec.process?.noNewPrivileges = true
+        b.spec.process?.user = User(uid: 1000, gid: 1000)
+        let r = try b.run()
+        #expect(r.ok, "\(r.stderr)")
+        #expect(r.stdout == "1000\nSeccomp:\t2\n")
+    }
+
+    @Test func execGetsTheContainersFilter() throws {
+        let b = try bundle(script: "sleep 60", Seccomp(defaultAction: "SCMP_ACT_ALLOW", syscalls: [
+            SeccompSyscall(names: ["mkdir", "mkdirat"], action: "SCMP_ACT_ERRNO", errnoRet: UInt32(EXDEV)),
+        ]))
+        #expect(try b.run("-d").ok)
+        let r = b.swrunc("exec", b.id, "sh", "-c", "mkdir /tmp/z 2>&1")
+        #expect(r.stdout.contains("Invalid cross-device link"), "\(r.stdout) \(r.stderr)")
+    }
+
+    @Test func invalidProfileIsAnErrorNamingTheField() throws {
+        let b = try bundle(script: "true", Seccomp(defaultAction: "SCMP_ACT_ALLOW", syscalls: [
+            SeccompSyscall(names: ["mkdir"], action: "SCMP_ACT_EXPLODE"),
+        ]))
+        let r = try b.create()
+        #expect(!r.ok && r.stderr.contains("linux.seccomp.syscalls[0].action: unknown seccomp action \"SCMP_ACT_EXPLODE\""), "\(r.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: b.swrunc.root + "/" + b.id))
+        b.spec.linux?.seccomp = Seccomp(defaultAction: "SCMP_ACT_ALLOW", syscalls: [
+            SeccompSyscall(names: ["mkdir"], action: "SCMP_ACT_ERRNO", args: [SeccompArg(index: 0, value: 1, op: "SCMP_CMP_ALMOST")]),
+        ])
+        let r2 = try b.create()
+        #expect(!r2.ok && r2.stderr.contains("linux.seccomp.syscalls[0].args[0].op"), "\(r2.stderr)")
+        var arch = Seccomp(defaultAction: "SCMP_ACT_ALLOW")
+        arch.architectures = ["SCMP_ARCH_Z80"]
+        b.spec.linux?.seccomp = arch
+        let r3 = try b.create()
+        #expect(!r3.ok && r3.stderr.contains("linux.seccomp.architectures[0]"), "\(r3.stderr)")
+    }
+
+    @Test func notifyAgentReceivesTheFdAndTheState() throws {
+        let b = try bundle(script: "mkdir /tmp/n 2>&1; echo after",
+                           Seccomp(defaultAction: "SCMP_ACT_ALLOW", syscalls: [
+                               SeccompSyscall(names: ["mkdir", "mkdirat"], action: "SCMP_ACT_NOTIFY"),
+                           ]))
+        let socketPath = b.dir + "/agent.sock"
+        b.spec.linux?.seccomp?.listenerPath = socketPath
+        b.spec.linux?.seccomp?.listenerMetadata = "hello-agent"
+        let agent = try ConsoleListener(path: socketPath)
+        defer { agent.close() }
+        let c = try b.create()
+        #expect(c.ok, "\(c.stderr)")
+        let conn = accept(agent.fd, nil, nil)
+        try #require(conn >= 0)
+        defer { close(conn) }
+        var buf = [UInt8](repeating: 0, count: 8192)
+        var fd: Int32 = -1
+        let n = buf.withUnsafeMutableBytes { cshim_recv_msg(conn, $0.baseAddress, $0.count, &fd) }
+        #expect(fd >= 0, "no notify fd received")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(buf[0..<max(n, 0)])) as? [String: Any])
+        #expect(json["fds"] as? [String] == ["seccompFd"])
+        #expect(json["metadata"] as? String == "hello-agent")
+        #expect((json["state"] as? [String: Any])?["id"] as? String == b.id)
+        #expect(json["pid"] as? Int == (try b.state()["pid"] as? Int))
+        var st = stat()
+        #expect(fstat(fd, &st) == 0)
+        // Closing the agent's fd makes pending and future notified syscalls fail (ENOSYS).
+        close(fd)
+        #expect(b.swrunc("start", b.id).ok)
+        #expect(eventually { (try? b.state()["status"] as? String) == "stopped" })
+    }
+}
