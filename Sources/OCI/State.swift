@@ -55,8 +55,14 @@ public struct LinuxFeatures: Codable, Sendable, Equatable {
             self.systemdUser = systemdUser
         }
     }
-    public struct Apparmor: Codable, Sendable, Equatable { public var enabled: Bool }
-    public struct Selinux: Codable, Sendable, Equatable { public var enabled: Bool }
+    public struct Apparmor: Codable, Sendable, Equatable {
+        public var enabled: Bool
+        public init(enabled: Bool) { self.enabled = enabled }
+    }
+    public struct Selinux: Codable, Sendable, Equatable {
+        public var enabled: Bool
+        public init(enabled: Bool) { self.enabled = enabled }
+    }
     public struct MountExtensions: Codable, Sendable, Equatable {
         public struct IDMap: Codable, Sendable, Equatable { public var enabled: Bool }
         public var idmap: IDMap

@@ -12,6 +12,8 @@ extension Features {
             cgroup: .init(v1: !(layout?.v1.isEmpty ?? true), v2: layout?.unified != nil, systemd: false,
                           systemdUser: false),
             idmapMounts: false)
+        linux.apparmor = .init(enabled: LSM.apparmorEnabled)
+        linux.selinux = .init(enabled: LSM.selinuxEnabled)
         linux.seccomp = .init(
             actions: ["SCMP_ACT_ALLOW", "SCMP_ACT_ERRNO", "SCMP_ACT_KILL", "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD",
                       "SCMP_ACT_LOG", "SCMP_ACT_NOTIFY", "SCMP_ACT_TRACE", "SCMP_ACT_TRAP"],

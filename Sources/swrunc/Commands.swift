@@ -276,12 +276,6 @@ struct Exec: ParsableCommand {
             if apparmor != nil { process.apparmorProfile = apparmor }
             if processLabel != nil { process.selinuxLabel = processLabel }
         }
-        if let profile = process.apparmorProfile, !profile.isEmpty {
-            throw RuntimeError("apparmor profile \"\(profile)\" requested, but AppArmor is not supported by this build")
-        }
-        if let label = process.selinuxLabel, !label.isEmpty {
-            throw RuntimeError("SELinux label \"\(label)\" requested, but SELinux is not supported by this build")
-        }
         var opts = ExecOptions(id: id, process: process)
         opts.detach = detach
         opts.pidFile = pidFile

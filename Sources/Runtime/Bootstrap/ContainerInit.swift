@@ -42,9 +42,6 @@ enum ContainerInit {
     /// Everything up to "ready"; returns the resolved executable path and the seccomp filter
     /// still to be loaded just before execve.
     static func setup(_ plan: InitPlan, channel: SyncChannel) throws(RuntimeError) -> (String, SeccompFilter?) {
-        // Non-dumpable until execve: other processes in the container cannot open
-        // /proc/<pid>/exe (the host's swrunc binary) or our fds.
-        _ = cshim_prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
         _ = setsid()
         if plan.isExec {
             if plan.process.terminal == true {
@@ -79,6 +76,7 @@ enum ContainerInit {
         try caps.applySets()
         try check("chdir \(plan.process.cwd)") { chdir(plan.process.cwd) }
         umask(mode_t(plan.process.user.umask ?? 0o022))
+        try LSM.applyExecLabels(plan.process)
         if let filter = seccomp, filter.notifies {
             // The listener must get the fd while the parent is still there to pass it on.
             try sendNotifyFD(try filter.load(), channel: channel)

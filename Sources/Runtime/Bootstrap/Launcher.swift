@@ -28,6 +28,10 @@ final class Launcher {
         // Forking is only safe while this process has a single thread; the CLI never starts one.
         let threads = ThreadCheck.count()
         if threads != 1 { throw RuntimeError("internal error: runtime has \(threads) threads before fork") }
+        // Non-dumpable from the first instruction of the child (the flag is inherited by fork):
+        // a process in the container cannot open /proc/<pid>/exe — the host's swrunc — or our
+        // fds at any point before execve, which resets it (CVE-2019-5736 class).
+        _ = cshim_prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
         let pid = cshim_fork()
         if pid < 0 { throw .sys("fork") }
         if pid == 0 {

@@ -36,6 +36,7 @@ extension Container {
         if ctx.systemdCgroup && !FileIO.exists("/run/systemd/system") {
             throw RuntimeError("--systemd-cgroup: systemd is not running on this host; use the cgroupfs driver")
         }
+        try LSM.validate(process, mountLabel: spec.linux?.mountLabel)
         let caps = CapabilitySets(process.capabilities)
         if !caps.unknown.isEmpty {
             ctx.logger.warn("ignoring unknown capabilities: \(caps.unknown.joined(separator: ", "))")

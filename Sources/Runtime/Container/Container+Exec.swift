@@ -40,6 +40,7 @@ extension Container {
         default: throw RuntimeError("cannot exec in a stopped container")
         }
         do { try opts.process.validate(at: "process") } catch { throw RuntimeError(error.description) }
+        try LSM.validate(opts.process, mountLabel: nil)
         if !opts.detach {
             _ = cshim_prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
         }

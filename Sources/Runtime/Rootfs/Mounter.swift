@@ -31,6 +31,15 @@ struct Mounter {
         if options.isBind || type == "bind" {
             return try bindMount(m, dest: dest, options: options)
         }
+        if type == "proc" || type == "sysfs" {
+            // A symlink here would put procfs/sysfs somewhere the image chose (runc refuses too).
+            if let link = try? root.open(dest, followLast: false) {
+                var st = stat()
+                let isLink = fstat(link, &st) == 0 && (st.st_mode & S_IFMT) == S_IFLNK
+                close(link)
+                if isLink { throw RuntimeError("mount \(type) on \(dest): the destination is a symlink") }
+            }
+        }
         let dirFD = try root.mkdirAll(dest)
         defer { close(dirFD) }
         var data = options.data
