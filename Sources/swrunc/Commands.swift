@@ -20,7 +20,7 @@ struct SwruncCommand: ParsableCommand {
         Global options (before the command): --root DIR (default /run/swrunc), --log FILE, \
         --log-format text|json, --debug, --systemd-cgroup, --rootless true|false|auto, --version.
         """,
-        subcommands: [Create.self, Start.self, State.self, Kill.self, Delete.self, Run.self, Exec.self, Pause.self, Resume.self, Ps.self, Update.self, List.self,
+        subcommands: [Create.self, Start.self, State.self, Kill.self, Delete.self, Run.self, Exec.self, Pause.self, Resume.self, Ps.self, Update.self, Events.self, List.self,
                       SpecCommand.self, FeaturesCommand.self])
 }
 
@@ -438,4 +438,34 @@ func parseBytes(_ s: String) -> Int64? {
     default: return nil
     }
     return Int64(n * mult)
+}
+
+struct Events: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Print container stats and OOM events as JSON lines.")
+    @Flag(name: .customLong("stats"), help: "Print one stats document and exit.")
+    var stats = false
+    @Option(name: .customLong("interval"), help: "Seconds between stats documents (runc's default 5s).")
+    var interval: String = "5s"
+    @Argument var id: String
+
+    func run() throws {
+        let ctx = RuntimeEnvironment.context!
+        let cgroup = try Container.cgroup(id: id, ctx: ctx)
+        if stats {
+            try printJSON(ContainerEvent(type: "stats", id: id, data: cgroup.stats()), pretty: false)
+            return
+        }
+        let text = interval.hasSuffix("ms") ? String(interval.dropLast(2)) : interval.hasSuffix("s") ? String(interval.dropLast()) : interval
+        guard let value = Double(text), value > 0 else { throw RuntimeError("--interval: invalid duration \"\(interval)\"") }
+        let seconds = interval.hasSuffix("ms") ? value / 1000 : value
+        var ooms = cgroup.oomKills()
+        while !Container.isStopped(id: id, ctx: ctx) {
+            let now = cgroup.oomKills()
+            if now > ooms { try printJSON(ContainerEvent(type: "oom", id: id, data: nil), pretty: false) }
+            ooms = now
+            try printJSON(ContainerEvent(type: "stats", id: id, data: cgroup.stats()), pretty: false)
+            fflush(nil)
+            usleep(UInt32(seconds * 1_000_000))
+        }
+    }
 }

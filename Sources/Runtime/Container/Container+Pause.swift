@@ -52,3 +52,15 @@ extension Container {
         return FSCgroupManager(paths: record.cgroupPaths).pids()
     }
 }
+
+extension Container {
+    /// The container's cgroup, for `events`.
+    public static func cgroup(id: String, ctx: RuntimeContext) throws(RuntimeError) -> FSCgroupManager {
+        FSCgroupManager(paths: try load(id, ctx: ctx).cgroupPaths)
+    }
+
+    public static func isStopped(id: String, ctx: RuntimeContext) -> Bool {
+        guard let record = try? ctx.store.load(id) else { return true }
+        return status(of: record, store: ctx.store) == .stopped
+    }
+}

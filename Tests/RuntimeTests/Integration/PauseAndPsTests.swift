@@ -50,3 +50,36 @@ struct PauseAndPsTests {
         #expect(custom.ok && custom.stdout.hasPrefix("    PID COMMAND") || custom.stdout.contains("PID COMMAND"), "\(custom.stdout) \(custom.stderr)")
     }
 }
+
+@Suite("events: stats and the interval stream")
+struct EventsTests {
+    @Test func statsOneShotAndStream() throws {
+        let b = try TestBundle(args: ["sh", "-c", "a=$(head -c 4m /dev/zero | tr '\\0' x); sleep 60"])
+        var r = Resources(); r.pids = Pids(limit: 64)
+        var m = Memory(); m.limit = 256 << 20
+        r.memory = m
+        b.spec.linux?.resources = r
+        #expect(try b.run("-d").ok)
+        usleep(300_000)
+        let one = b.swrunc("events", "--stats", b.id)
+        #expect(one.ok, "\(one.stderr)")
+        let doc = try #require(try JSONSerialization.jsonObject(with: Data(one.stdout.utf8)) as? [String: Any])
+        #expect(doc["type"] as? String == "stats" && doc["id"] as? String == b.id)
+        let data = try #require(doc["data"] as? [String: Any])
+        let pids = try #require(data["pids"] as? [String: Any])
+        #expect(pids["limit"] as? Int == 64)
+        #expect((pids["current"] as? Int ?? 0) >= 1)
+        let memory = try #require((data["memory"] as? [String: Any])?["usage"] as? [String: Any])
+        #expect(memory["limit"] as? Int == 256 << 20)
+        #expect((memory["usage"] as? Int ?? 0) > 0)
+        let cpu = try #require((data["cpu"] as? [String: Any])?["usage"] as? [String: Any])
+        #expect((cpu["total"] as? Int ?? 0) > 0)
+        // The stream ends when the container stops.
+        let stopper = b.swrunc
+        let id = b.id
+        DispatchQueue.global().asyncAfter(deadline: .now() + 0.5) { stopper("kill", id, "KILL") }
+        let stream = b.swrunc("events", "--interval", "100ms", b.id)
+        #expect(stream.ok, "\(stream.stderr)")
+        #expect(stream.stdout.split(separator: "\n").count >= 2)
+    }
+}
