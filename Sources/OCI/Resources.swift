@@ -86,6 +86,7 @@ public struct ThrottleDevice: Codable, Sendable, Equatable {
 public struct HugepageLimit: Codable, Sendable, Equatable {
     public var pageSize: String
     public var limit: UInt64
+    public init(pageSize: String, limit: UInt64) { self.pageSize = pageSize; self.limit = limit }
 }
 
 public struct Network: Codable, Sendable, Equatable {

@@ -104,11 +104,10 @@ extension FSCgroupManager {
     /// Writes linux.resources. A controller the host lacks is an error naming the field, except
     /// for knobs the spec lets a runtime skip.
     public func apply(_ resources: Resources, devices: [OCI.Device] = [], includeDevices: Bool = true) throws(RuntimeError) {
-        let writes = ResourcesV1.writes(resources, devices: devices, includeDevices: includeDevices)
-        var pending = writes[...]
+        var pending = try plannedWrites(resources, devices: devices, includeDevices: includeDevices)[...]
         while let w = pending.first {
             pending = pending.dropFirst()
-            guard let dir = paths[w.controller], w.controller != "" else {
+            guard let dir = paths[w.controller] else {
                 if w.optional { continue }
                 throw RuntimeError("\(w.field): the \(w.controller) cgroup controller is not available on this host")
             }
@@ -130,5 +129,41 @@ extension FSCgroupManager {
                                    errno: error.errno)
             }
         }
+    }
+}
+
+extension FSCgroupManager {
+    /// Picks, per controller, the hierarchy it lives in: v1 files where the host mounts that
+    /// controller as v1, v2 files where it is enabled in the unified hierarchy (hybrid hosts have
+    /// both), and `unified` key/values always in the unified directory.
+    func plannedWrites(_ r: Resources, devices: [OCI.Device], includeDevices: Bool) throws(RuntimeError) -> [CgroupWrite] {
+        let v2Controllers: Set<String> = {
+            guard let dir = paths[""], let text = try? FileIO.readString("\(dir)/cgroup.controllers") else { return [] }
+            return Set(text.split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init))
+        }()
+        let unifiedOnly = paths.keys.allSatisfy { $0.isEmpty }
+        if unifiedOnly {
+            var v2 = try ResourcesV2.writes(r)
+            if includeDevices, r.devices != nil {
+                // v2 device control is an eBPF program attached to the cgroup; not built yet.
+                v2.append(CgroupWrite(controller: "devices", file: "", value: "", field: "linux.resources.devices"))
+            }
+            return v2
+        }
+        var out = ResourcesV1.writes(r, devices: devices, includeDevices: includeDevices)
+        if paths[""] != nil {
+            let v2 = try ResourcesV2.writes(r)
+            // A v1 write whose controller is not mounted as v1 moves to its v2 form when the
+            // unified hierarchy offers that controller (hugetlb on this project's CI host).
+            out = out.filter { w in
+                paths[w.controller] != nil || !v2Controllers.contains(w.controller)
+            }
+            for w in v2 {
+                let controller = String(w.file.split(separator: ".").first ?? "")
+                let fromUnifiedMap = w.field.hasPrefix("linux.resources.unified")
+                if fromUnifiedMap || (paths[controller] == nil && v2Controllers.contains(controller)) { out.append(w) }
+            }
+        }
+        return out
     }
 }
