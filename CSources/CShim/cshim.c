@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 #include <linux/openat2.h>
+#include <linux/bpf.h>
 
 #ifndef SYS_pidfd_open
 #define SYS_pidfd_open 434
@@ -201,4 +202,31 @@ int cshim_signalfd_read(int fd) {
     ssize_t n;
     do { n = read(fd, &info, sizeof(info)); } while (n < 0 && errno == EINTR);
     return n == (ssize_t)sizeof(info) ? (int)info.ssi_signo : -1;
+}
+
+int cshim_bpf_load_device_program(const uint64_t *insns, unsigned int count, char *log, unsigned int log_size) {
+    union bpf_attr attr;
+    memset(&attr, 0, sizeof(attr));
+    attr.prog_type = BPF_PROG_TYPE_CGROUP_DEVICE;
+    attr.insns = (uint64_t)(uintptr_t)insns;
+    attr.insn_cnt = count;
+    attr.license = (uint64_t)(uintptr_t)"Apache-2.0";
+    if (log && log_size) {
+        attr.log_buf = (uint64_t)(uintptr_t)log;
+        attr.log_size = log_size;
+        attr.log_level = 1;
+    }
+    return (int)syscall(SYS_bpf, BPF_PROG_LOAD, &attr, sizeof(attr));
+}
+
+int cshim_bpf_attach_device_program(int prog_fd, int cgroup_fd) {
+    union bpf_attr attr;
+    memset(&attr, 0, sizeof(attr));
+    attr.target_fd = cgroup_fd;
+    attr.attach_bpf_fd = prog_fd;
+    attr.attach_type = BPF_CGROUP_DEVICE;
+    // No flags: one program per cgroup, which a new attach replaces and descendants cannot
+    // override (a container cannot widen its own device access).
+    attr.attach_flags = 0;
+    return (int)syscall(SYS_bpf, BPF_PROG_ATTACH, &attr, sizeof(attr));
 }

@@ -59,6 +59,7 @@ struct CgroupResourcesTests {
         r.devices = [DeviceCgroupRule(allow: false, access: "rwm"), DeviceCgroupRule(allow: true, type: "c", major: 10, minor: 229, access: "rw")]
         let w = ResourcesV1.writes(r, devices: [Device(type: "c", path: "/dev/x", major: 4, minor: 5)])
         #expect(w.map { "\($0.file) \($0.value)" }.prefix(4) == ["devices.deny a", "devices.deny a", "devices.allow c 10:229 rw", "devices.allow c 4:5 rwm"])
+        #expect(w.first { $0.value == "c 10:229 rw" }?.field == "linux.resources.devices[1]")
         #expect(w.last?.value == "c 10:200 rwm")
     }
 

@@ -52,6 +52,12 @@ int cshim_signalfd_read(int fd);
 int cshim_block_signals(const int *signals, int count);
 int cshim_unblock_all_signals(void);
 
+// eBPF cgroup device programs: load `count` 8-byte instructions as BPF_PROG_TYPE_CGROUP_DEVICE
+// (verifier messages go to `log`), and attach a loaded program to a cgroup v2 directory fd,
+// replacing the one attached there before.
+int cshim_bpf_load_device_program(const uint64_t *insns, unsigned int count, char *log, unsigned int log_size);
+int cshim_bpf_attach_device_program(int prog_fd, int cgroup_fd);
+
 // Decoding of wait(2) status words.
 int cshim_wifexited(int status);
 int cshim_wexitstatus(int status);

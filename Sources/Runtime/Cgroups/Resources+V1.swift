@@ -14,12 +14,6 @@ public struct CgroupWrite: Equatable, Sendable {
 /// linux.resources → cgroup v1 files, in the order they must be written. Pure: unit-tested on
 /// values, applied to the real hierarchy by `FSCgroupManager.apply`.
 public enum ResourcesV1 {
-    /// Devices every container may use whatever the config says (runc's list).
-    static let defaultAllowedDevices = [
-        "c *:* m", "b *:* m", "c 1:3 rwm", "c 1:8 rwm", "c 1:7 rwm", "c 5:0 rwm", "c 1:5 rwm", "c 1:9 rwm",
-        "c 5:1 rwm", "c 136:* rwm", "c 5:2 rwm", "c 10:200 rwm",
-    ]
-
     public static func writes(_ r: Resources, devices: [OCI.Device] = [], includeDevices: Bool = true) -> [CgroupWrite] {
         var out: [CgroupWrite] = []
         func add(_ c: String, _ f: String, _ v: String, _ field: String, optional: Bool = false) {
@@ -77,26 +71,14 @@ public enum ResourcesV1 {
             add("rdma", "rdma.max", "\(key) \(parts.joined(separator: " "))", "rdma.\(key)")
         }
         if includeDevices, let rules = r.devices {
-            // Start from nothing, then the config's rules in order, the configured device nodes,
-            // and the defaults every container gets.
+            // Start from nothing, then the effective list (config, linux.devices, defaults).
             add("devices", "devices.deny", "a", "devices")
-            for (i, rule) in rules.enumerated() {
-                add("devices", rule.allow ? "devices.allow" : "devices.deny", deviceRule(rule), "devices[\(i)]")
+            for (i, rule) in DeviceRule.effective(rules, devices: devices).enumerated() {
+                let field = i < rules.count ? "devices[\(i)]" : "devices (linux.devices and defaults)"
+                add("devices", rule.allow ? "devices.allow" : "devices.deny", rule.v1Line, field)
             }
-            for (i, d) in devices.enumerated() where d.type != "p" {
-                add("devices", "devices.allow", "\(d.type == "u" ? "c" : d.type) \(d.major ?? 0):\(d.minor ?? 0) rwm", "devices (linux.devices[\(i)])")
-            }
-            for rule in defaultAllowedDevices { add("devices", "devices.allow", rule, "devices (default)") }
         }
         return out
-    }
-
-    static func deviceRule(_ r: DeviceCgroupRule) -> String {
-        let type = (r.type?.isEmpty ?? true) ? "a" : r.type!
-        if type == "a" { return "a" }
-        let major = r.major.map { $0 < 0 ? "*" : String($0) } ?? "*"
-        let minor = r.minor.map { $0 < 0 ? "*" : String($0) } ?? "*"
-        return "\(type) \(major):\(minor) \((r.access?.isEmpty ?? true) ? "rwm" : r.access!)"
     }
 }
 
@@ -104,6 +86,9 @@ extension FSCgroupManager {
     /// Writes linux.resources. A controller the host lacks is an error naming the field, except
     /// for knobs the spec lets a runtime skip.
     public func apply(_ resources: Resources, devices: [OCI.Device] = [], includeDevices: Bool = true) throws(RuntimeError) {
+        if includeDevices, let rules = resources.devices, paths["devices"] == nil, let unified = paths[""] {
+            try DeviceFilter.attach(DeviceRule.effective(rules, devices: devices), to: unified)
+        }
         var pending = try plannedWrites(resources, devices: devices, includeDevices: includeDevices)[...]
         while let w = pending.first {
             pending = pending.dropFirst()
@@ -143,12 +128,8 @@ extension FSCgroupManager {
         }()
         let unifiedOnly = paths.keys.allSatisfy { $0.isEmpty }
         if unifiedOnly {
-            var v2 = try ResourcesV2.writes(r)
-            if includeDevices, r.devices != nil {
-                // v2 device control is an eBPF program attached to the cgroup; not built yet.
-                v2.append(CgroupWrite(controller: "devices", file: "", value: "", field: "linux.resources.devices"))
-            }
-            return v2
+            // Device rules on v2 are an eBPF program (`applyDevicesV2`), not files.
+            return try ResourcesV2.writes(r)
         }
         var out = ResourcesV1.writes(r, devices: devices, includeDevices: includeDevices)
         if paths[""] != nil {
