@@ -20,7 +20,7 @@ struct SwruncCommand: ParsableCommand {
         Global options (before the command): --root DIR (default /run/swrunc), --log FILE, \
         --log-format text|json, --debug, --systemd-cgroup, --rootless true|false|auto, --version.
         """,
-        subcommands: [Create.self, Start.self, State.self, Kill.self, Delete.self, Run.self, Exec.self, Pause.self, Resume.self, Ps.self, Update.self, Events.self, List.self,
+        subcommands: [Create.self, Start.self, State.self, Kill.self, Delete.self, Run.self, Exec.self, Pause.self, Resume.self, Ps.self, Update.self, Events.self, Checkpoint.self, Restore.self, List.self,
                       SpecCommand.self, FeaturesCommand.self])
 }
 
@@ -468,4 +468,18 @@ struct Events: ParsableCommand {
             usleep(UInt32(seconds * 1_000_000))
         }
     }
+}
+
+/// Clients (containerd, podman) probe these; without CRIU integration the honest answer is a
+/// clear error, not "unknown command".
+struct Checkpoint: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Not supported: swrunc has no CRIU integration.")
+    @Argument(parsing: .allUnrecognized) var rest: [String] = []
+    func run() throws { throw RuntimeError("checkpoint is not supported by swrunc (no CRIU integration)") }
+}
+
+struct Restore: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Not supported: swrunc has no CRIU integration.")
+    @Argument(parsing: .allUnrecognized) var rest: [String] = []
+    func run() throws { throw RuntimeError("restore is not supported by swrunc (no CRIU integration)") }
 }

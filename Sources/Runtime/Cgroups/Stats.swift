@@ -100,6 +100,12 @@ extension FSCgroupManager {
         return s
     }
 
+    /// Current memory use in bytes (v1 memory.usage_in_bytes or v2 memory.current).
+    public func memoryUsage() -> UInt64 {
+        if paths["memory"] != nil { return number("memory", "memory.usage_in_bytes") }
+        return number("", "memory.current")
+    }
+
     /// The kernel's count of OOM kills in this cgroup (v1 memory.oom_control).
     public func oomKills() -> UInt64 { keyed("memory", "memory.oom_control")["oom_kill"] ?? 0 }
 }

@@ -18,6 +18,7 @@ extension Container {
             if let v = m.swap { cur.swap = v }
             if let v = m.swappiness { cur.swappiness = v }
             if let v = m.disableOOMKiller { cur.disableOOMKiller = v }
+            if let v = m.checkBeforeUpdate { cur.checkBeforeUpdate = v }
             merged.memory = cur
         }
         if let c = update.cpu {
@@ -44,6 +45,13 @@ extension Container {
         var delta = update
         delta.memory = update.memory.map { _ in merged.memory ?? Memory() }
         let cgroup = FSCgroupManager(paths: record.cgroupPaths)
+        if merged.memory?.checkBeforeUpdate == true, let limit = update.memory?.limit, limit > 0 {
+            // v1 kernels refuse such a limit themselves; v2 would OOM-kill instead. Refuse on both.
+            let usage = cgroup.memoryUsage()
+            if UInt64(limit) < usage {
+                throw RuntimeError("linux.resources.memory.limit: \(limit) is below the current usage \(usage) (checkBeforeUpdate)")
+            }
+        }
         try cgroup.apply(delta, devices: record.config.linux?.devices ?? [], includeDevices: update.devices != nil)
         if record.config.linux == nil { record.config.linux = Linux() }
         record.config.linux?.resources = merged

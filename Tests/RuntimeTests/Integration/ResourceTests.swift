@@ -98,6 +98,44 @@ struct ResourceTests {
         #expect(record.contains("\"limit\":88"))
     }
 
+    @Test func checkBeforeUpdateRefusesALimitBelowUsage() throws {
+        let b = try TestBundle(args: ["sh", "-c", "a=$(head -c 8m /dev/zero | tr '\\0' x); sleep 60"])
+        var m = Memory(); m.limit = 256 << 20; m.checkBeforeUpdate = true
+        var r = Resources(); r.memory = m
+        b.spec.linux?.resources = r
+        #expect(try b.run("-d").ok)
+        #expect(eventually { (Int(cgroupFile(b, "memory", "memory.usage_in_bytes")) ?? 0) > 4 << 20 })
+        let u = b.swrunc("update", "--memory", "1m", b.id)
+        #expect(!u.ok && u.stderr.contains("checkBeforeUpdate"), "\(u.stderr)")
+        #expect(cgroupFile(b, "memory", "memory.limit_in_bytes") == String(256 << 20))
+    }
+
+    @Test func deleteKillsEveryProcessInTheCgroup() throws {
+        let b = try TestBundle(args: ["sh", "-c", "sleep 60 & sleep 60 & sleep 60"])
+        b.spec.linux?.namespaces?.removeAll { $0.type == "pid" }
+        #expect(try b.run("-d").ok)
+        #expect(eventually { cgroupFile(b, "pids", "cgroup.procs").split(separator: "\n").count == 3 })
+        let pids = cgroupFile(b, "pids", "cgroup.procs").split(separator: "\n").compactMap { Int($0) }
+        #expect(b.swrunc("delete", "--force", b.id).ok)
+        #expect(pids.allSatisfy { processGone($0) }, "children outlived the container")
+        #expect(!FileManager.default.fileExists(atPath: "/sys/fs/cgroup/pids/\(b.cgroupParent)/\(b.id)"))
+    }
+
+    @Test func execIntoASubCgroup() throws {
+        let b = try TestBundle(args: ["sleep", "60"])
+        #expect(try b.run("-d").ok)
+        for c in ["pids", "memory", "cpu", "cpuacct", "cpuset", "devices", "freezer", "blkio", "systemd", "unified"] {
+            let dir = "/sys/fs/cgroup/\(c)/\(b.cgroupParent)/\(b.id)/sub"
+            try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: false)
+        }
+        let cpuset = "/sys/fs/cgroup/cpuset/\(b.cgroupParent)/\(b.id)"
+        for f in ["cpuset.cpus", "cpuset.mems"] {
+            try? String(contentsOfFile: cpuset + "/" + f, encoding: .utf8).write(toFile: cpuset + "/sub/" + f, atomically: false, encoding: .utf8)
+        }
+        let r = b.swrunc("exec", "--cgroup", "sub", b.id, "cat", "/proc/self/cgroup")
+        #expect(r.ok && r.stdout.contains(":pids:/\(b.cgroupParent)/\(b.id)/sub"), "\(r.stdout) \(r.stderr)")
+    }
+
     @Test func badValuesNameTheFieldAndLeaveNothing() throws {
         let b = try TestBundle(args: ["sleep", "60"])
         var c = CPU(); c.cpus = "999"
