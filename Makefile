@@ -4,9 +4,10 @@ SWIFT ?= swift
 RELEASE_FLAGS := -c release --static-swift-stdlib
 BIN := $(CURDIR)/.build/release/swrunc
 # Debian packages the build and the tests need (installed only when missing).
-DEPS := busybox-static libseccomp-dev libcap-dev libselinux1-dev pkg-config jq runc crun hyperfine time
+DEPS := busybox-static libseccomp-dev libcap-dev libselinux1-dev pkg-config jq runc crun hyperfine time \
+	golang-github-containers-common
 
-.PHONY: all deps build demo test unit integration clean
+.PHONY: all deps build demo test bench clean
 
 all: build
 
@@ -26,6 +27,10 @@ demo: build
 # Every test: unit tests and integration tests that run real containers against the release binary.
 test: build
 	SWRUNC_BIN=$(BIN) $(SWIFT) test
+
+# swrunc, runc and crun side by side; writes bench/RESULTS.md.
+bench: build
+	bench/run.sh
 
 clean:
 	rm -rf .build
