@@ -120,3 +120,28 @@ struct SeccompTests {
         #expect(eventually { (try? b.state()["status"] as? String) == "stopped" })
     }
 }
+
+@Suite("seccomp: a real-world profile")
+struct SeccompProfileTests {
+    @Test func podmansDefaultProfileLoadsAndItsDefaultErrnoApplies() throws {
+        let profile = "/usr/share/containers/seccomp.json"
+        try #require(FileManager.default.fileExists(atPath: profile), "make test installs golang-github-containers-common")
+        let converted = Swrunc.exec(["/usr/bin/env", "python3", Swrunc.packageRoot + "/bench/oci-seccomp.py", profile])
+        try #require(converted.ok, "\(converted.stderr)")
+        var seccomp = try JSONDecoder().decode(Seccomp.self, from: Data(converted.stdout.utf8))
+        #expect((seccomp.syscalls ?? []).flatMap(\.names).count > 300)
+        #expect(seccomp.defaultAction == "SCMP_ACT_ERRNO")
+        // Take mkdir out of every rule: the default action, with its errno, must answer it.
+        seccomp.syscalls = seccomp.syscalls?.map { rule in
+            var r = rule
+            r.names.removeAll { $0 == "mkdir" || $0 == "mkdirat" }
+            return r
+        }.filter { !$0.names.isEmpty }
+        seccomp.defaultErrnoRet = UInt32(EXDEV)
+        let b = try TestBundle(args: ["sh", "-c", "mkdir /tmp/q 2>&1; echo still-running"])
+        b.spec.linux?.seccomp = seccomp
+        let r = try b.run()
+        #expect(r.ok, "\(r.stderr)")
+        #expect(r.stdout.contains("Invalid cross-device link") && r.stdout.contains("still-running"), "\(r.stdout)")
+    }
+}
