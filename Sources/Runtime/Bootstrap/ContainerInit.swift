@@ -14,7 +14,7 @@ enum ContainerInit {
             let (exe, pendingSeccomp) = try setup(plan, channel: channel)
             try channel.send(.ready)
             reported = true
-            try waitForStart(plan)
+            let gate = try waitForStart(plan)
             do {
                 try HookRunner.run(plan.spec.hooks?.startContainer ?? [], kind: "startContainer",
                                    state: State(id: plan.id, status: .created, pid: getpid(), bundle: plan.bundle,
@@ -22,6 +22,12 @@ enum ContainerInit {
             } catch {
                 try? channel.send(.hookFailed(error.message))
                 throw error
+            }
+            // The byte says "hooks done"; the write end stays open until execve closes it
+            // (CLOEXEC), so `start` runs poststart hooks only once the program is running.
+            if gate >= 0 {
+                let byte: [UInt8] = [0x30]
+                _ = byte.withUnsafeBytes { write(gate, $0.baseAddress, 1) }
             }
             // The channel stays open until execve closes it (CLOEXEC): a parent still listening
             // (`run`) learns from that EOF that the user's program has started.
@@ -171,14 +177,13 @@ enum ContainerInit {
 
     }
 
-    /// Blocks until `swrunc start` opens the fifo for reading, then tells it we got through.
-    static func waitForStart(_ plan: InitPlan) throws(RuntimeError) {
-        guard plan.fifoFD >= 0 else { return }
+    /// Blocks until `swrunc start` opens the fifo for reading; returns the write end (-1 when
+    /// there is no start gate, as for `run` and `exec`).
+    static func waitForStart(_ plan: InitPlan) throws(RuntimeError) -> Int32 {
+        guard plan.fifoFD >= 0 else { return -1 }
         let fd = try check("open exec fifo") { cshim_open(procFD(plan.fifoFD), O_WRONLY | O_CLOEXEC, 0) }
-        let byte: [UInt8] = [0x30]
-        _ = byte.withUnsafeBytes { write(fd, $0.baseAddress, 1) }
-        close(fd)
         close(plan.fifoFD)
+        return fd
     }
 
     static func exec(_ plan: InitPlan, path: String, seccomp: SeccompFilter?) -> Never {

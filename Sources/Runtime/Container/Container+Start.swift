@@ -23,30 +23,34 @@ extension Container {
         }
     }
 
-    /// Opens the fifo for reading, which unblocks the init's open for writing; its byte proves
-    /// the init got through. The init's pidfd is watched so a dead init cannot hang `start`.
+    /// Opens the fifo for reading, which unblocks the init's open for writing. Its byte says the
+    /// startContainer hooks ran; the end of file that follows says execve closed the write end —
+    /// the program is running. The init's pidfd is watched so a dead init cannot hang `start`.
     static func releaseExecFifo(_ record: ContainerRecord, store: StateStore) throws(RuntimeError) {
         let path = store.fifoPath(record.id)
         let fifo = try check("open exec fifo \(path)") { cshim_open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC, 0) }
         defer { close(fifo) }
         let pidfd = cshim_pidfd_open(record.pid)
         defer { if pidfd >= 0 { close(pidfd) } }
+        var gotByte = false
+        let deadline = Clock.monotonicNanos() + 60 * 1_000_000_000
         while true {
-            var fds = [pollfd(fd: fifo, events: Int16(POLLIN), revents: 0),
+            var byte: UInt8 = 0
+            let n = read(fifo, &byte, 1)
+            if n == 1 { gotByte = true; continue }
+            // Without a writer read returns 0: after the byte that is execve closing it.
+            if n == 0 && gotByte { break }
+            if n < 0 && errno == EINTR { continue }
+            if n < 0 && errno != EAGAIN { throw .sys("read exec fifo") }
+            // EAGAIN: the init holds the write end (hooks running). 0 before the byte: it has not
+            // connected yet, or it is gone — the pidfd tells which.
+            if Clock.monotonicNanos() > deadline { throw RuntimeError("timed out waiting for the container init to start") }
+            var fds = [pollfd(fd: n < 0 ? fifo : -1, events: Int16(POLLIN), revents: 0),
                        pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0)]
-            let rc = poll(&fds, 2, 60_000)
-            if rc < 0 { if errno == EINTR { continue }; throw .sys("wait for container init") }
-            if rc == 0 { throw RuntimeError("timed out waiting for the container init to start") }
-            if fds[0].revents & Int16(POLLIN) != 0 {
-                var byte: UInt8 = 0
-                let n = read(fifo, &byte, 1)
-                if n == 1 { break }
-            }
-            if fds[1].revents != 0 || fds[0].revents & Int16(POLLHUP) != 0 {
-                // The init may have written and exited already; a final read tells.
-                var byte: UInt8 = 0
-                if read(fifo, &byte, 1) == 1 { break }
-                throw RuntimeError("container init exited before it could be started")
+            _ = poll(&fds, 2, n < 0 ? 1000 : 5)
+            if fds[1].revents != 0 {
+                if read(fifo, &byte, 1) == 1 || gotByte { break }
+                throw RuntimeError("container init exited before it could be started (startContainer hook or exec failed; see its stderr)")
             }
         }
         unlink(path)
