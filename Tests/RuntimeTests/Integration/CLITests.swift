@@ -4,10 +4,10 @@ import OCI
 
 @Suite("CLI compatibility: flags, spec, features, version, logs")
 struct CLITests {
-    @Test func versionPrintsRuncsFormat() {
+    @Test func versionPrintsRuncsFormat() throws {
         let r = Swrunc(root: "/tmp").run(["--version"])
         let lines = r.stdout.split(separator: "\n")
-        #expect(lines.count >= 3)
+        try #require(lines.count >= 3)
         #expect(lines[0].hasPrefix("swrunc version "))
         #expect(lines[1].hasPrefix("commit: "))
         #expect(lines[2].hasPrefix("spec: 1."))

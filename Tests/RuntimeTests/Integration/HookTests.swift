@@ -28,6 +28,8 @@ struct HookTests {
             poststop: [recorder(b, kind: "poststop", log: log)])
         #expect(try b.create().ok)
         var lines = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
+        // Index only what is there: a crash would skip every test's cleanup.
+        try #require(lines.count == 3 && lines.allSatisfy { $0.count == 4 }, "\(lines)")
         #expect(lines.map { $0[0] } == ["prestart", "createRuntime", "createContainer"])
         #expect(lines.allSatisfy { $0[1] == "creating" && $0[2] == b.id })
         let hostMnt = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/ns/mnt")
@@ -38,6 +40,7 @@ struct HookTests {
         #expect(eventually { (try? b.state()["status"] as? String) == "stopped" })
         #expect(b.swrunc("delete", b.id).ok)
         lines = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
+        try #require(lines.count == 6 && lines.allSatisfy { $0.count == 4 }, "\(lines)")
         #expect(lines.map { $0[0] } == ["prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"])
         #expect(lines[3][1] == "created")
         #expect(lines[3][3] != hostMnt, "startContainer runs in the container namespace")
