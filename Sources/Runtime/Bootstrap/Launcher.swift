@@ -32,11 +32,16 @@ final class Launcher {
         // a process in the container cannot open /proc/<pid>/exe — the host's swrunc — or our
         // fds at any point before execve, which resets it (CVE-2019-5736 class).
         _ = cshim_prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
-        let pid = cshim_fork()
-        if pid < 0 { throw .sys("fork") }
+        // Fast path: with nothing to join and no time namespace, the child is created in its
+        // namespaces by clone itself (with a new pid namespace it is pid 1: no second fork).
+        // The cgroup namespace waits until the child is in its cgroup, so it is unshared later.
+        let ns = plan.namespaces
+        let cloneFlags = ns.joins.isEmpty && !ns.newTime ? ns.newFlags & ~CLONE_NEWCGROUP : 0
+        let pid = cloneFlags != 0 ? cshim_clone(UInt(UInt32(bitPattern: cloneFlags))) : cshim_fork()
+        if pid < 0 { throw .sys(cloneFlags != 0 ? "clone (namespaces \(Stage1.describe(cloneFlags)))" : "fork") }
         if pid == 0 {
             parentEnd.close()
-            Stage1.run(plan, channel: childEnd)
+            Stage1.run(plan, channel: childEnd, created: cloneFlags)
         }
         stage1 = pid
         childEnd.close()

@@ -6,13 +6,15 @@ import OCI
 /// (pid, time) and because a user namespace must be entered before the others are created so
 /// that it owns them. It runs in a copy of the single-threaded parent, so Swift code is safe here.
 enum Stage1 {
-    static func run(_ plan: InitPlan, channel: SyncChannel) -> Never {
+    /// `created`: namespaces clone already made for this process.
+    static func run(_ plan: InitPlan, channel: SyncChannel, created: Int32 = 0) -> Never {
         closeInheritedFDs(keeping: [channel.fd, plan.fifoFD, plan.consoleFD], preserve: plan.preserveFDs)
         do throws(RuntimeError) {
             let go = try channel.receive(waitingFor: "cgroup placement")
             guard go == .proceed else { throw RuntimeError("bootstrap: unexpected message \(go)") }
-            try enterNamespaces(plan, channel: channel)
-            if plan.namespaces.newPid || plan.namespaces.newTime || plan.namespaces.joinsPid {
+            try enterNamespaces(plan, channel: channel, created: created)
+            let pidDone = created & CLONE_NEWPID != 0
+            if (plan.namespaces.newPid && !pidDone) || plan.namespaces.newTime || plan.namespaces.joinsPid {
                 let pid = cshim_fork()
                 if pid < 0 { throw .sys("fork container init") }
                 if pid == 0 {
@@ -31,7 +33,7 @@ enum Stage1 {
         }
     }
 
-    private static func enterNamespaces(_ plan: InitPlan, channel: SyncChannel) throws(RuntimeError) {
+    private static func enterNamespaces(_ plan: InitPlan, channel: SyncChannel, created: Int32) throws(RuntimeError) {
         let ns = plan.namespaces
         // Open every path first: joining the mount namespace changes what later paths mean.
         var fds: [(NamespaceType, Int32, String)] = []
@@ -45,7 +47,9 @@ enum Stage1 {
             try check("join \(type.rawValue) namespace \(path)") { cshim_setns(fd, type.cloneFlag) }
         }
         if ns.newUser {
-            try check("create user namespace") { cshim_unshare(CLONE_NEWUSER) }
+            if created & CLONE_NEWUSER == 0 {
+                try check("create user namespace") { cshim_unshare(CLONE_NEWUSER) }
+            }
             try channel.send(.needIDMaps)
             let reply = try channel.receive(waitingFor: "uid/gid mappings")
             if case .failed(let m) = reply { throw RuntimeError(m) }
@@ -55,7 +59,7 @@ enum Stage1 {
             try check("setgid 0 in user namespace") { cshim_setresgid(0, 0, 0) }
             try check("setuid 0 in user namespace") { cshim_setresuid(0, 0, 0) }
         }
-        let rest = ns.newFlags & ~CLONE_NEWUSER
+        let rest = ns.newFlags & ~CLONE_NEWUSER & ~created
         if rest != 0 {
             try check("create namespaces (\(describe(rest)))") { cshim_unshare(rest) }
         }
