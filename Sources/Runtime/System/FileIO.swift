@@ -73,7 +73,9 @@ public enum FileIO {
 
     /// mkdir -p; existing directories are fine.
     public static func mkdirAll(_ path: String, mode: mode_t = 0o755) throws(RuntimeError) {
-        if isDirectory(path) { return }
+        // The common case is one missing leaf: try it before walking every component.
+        if mkdir(path, mode) == 0 || errno == EEXIST && isDirectory(path) { return }
+        if errno != ENOENT { throw .sys("mkdir \(path)") }
         var current = path.hasPrefix("/") ? "" : "."
         for part in path.split(separator: "/") {
             current += "/" + part
