@@ -1,7 +1,7 @@
 # swrunc — build, demo, test, conformance, bench. Run as root on Debian 12.
 SHELL := /bin/bash
 SWIFT ?= swift
-RELEASE_FLAGS := -c release --static-swift-stdlib
+RELEASE_FLAGS := -c release --static-swift-stdlib -Xlinker --strip-all
 BIN := $(CURDIR)/.build/release/swrunc
 # Debian packages the build and the tests need (installed only when missing).
 DEPS := busybox-static libseccomp-dev libcap-dev libselinux1-dev pkg-config jq runc crun hyperfine time \
