@@ -34,8 +34,8 @@ enum ContainerInit {
             exec(plan, path: exe, seccomp: pendingSeccomp)
         } catch {
             if !reported {
-                try? channel.send(error.message.hasPrefix("createContainer hook") ? .hookFailed(error.message)
-                                                                                   : .failed(error.message))
+                // After a .hookFailed this second report goes unread; the parent stopped at the first.
+                try? channel.send(.failed(error.message))
             } else {
                 try? channel.send(.failed(error.message))
                 let line = "swrunc init: \(error.message)\n"
@@ -118,6 +118,7 @@ enum ContainerInit {
         let root = try SafeRoot(path: plan.rootfs)
         let mounter = Mounter(root: root, bundle: plan.bundle, inUserNamespace: plan.namespaces.userNamespace,
                               cgroupNamespace: plan.namespaces.has(.cgroup), cgroupPaths: plan.cgroupPaths,
+                              cgroupLayout: plan.cgroupLayout,
                               mountLabel: linux.mountLabel)
         let mounts = spec.mounts ?? []
         try mounter.mountAll(mounts)
@@ -136,9 +137,15 @@ enum ContainerInit {
             let reply = try channel.receive(waitingFor: "createRuntime hooks", timeout: -1)
             if case .failed(let m) = reply { throw RuntimeError(m) }
         }
-        try HookRunner.run(hooks.createContainer ?? [], kind: "createContainer",
-                           state: State(id: plan.id, status: .creating, pid: getpid(), bundle: plan.bundle,
-                                        annotations: spec.annotations))
+        do {
+            try HookRunner.run(hooks.createContainer ?? [], kind: "createContainer",
+                               state: State(id: plan.id, status: .creating, pid: getpid(), bundle: plan.bundle,
+                                            annotations: spec.annotations))
+        } catch {
+            // The parent must know it was a hook: the spec still wants poststop hooks then.
+            try? channel.send(.hookFailed(error.message))
+            throw error
+        }
         root.close()
         if plan.noPivot {
             try RootSwitch.moveRoot(into: plan.rootfs)

@@ -10,6 +10,8 @@ struct InitPlan {
     var process: OCI.Process
     var namespaces: NamespacePlan
     var cgroupPaths: [String: String]
+    /// The host's cgroup mounts as the parent read them (the cgroup mount in the rootfs needs them).
+    var cgroupLayout: CgroupLayout?
     var noPivot: Bool
     var noNewKeyring: Bool
     /// Extra fds (3, 4, …) passed through to the container process.

@@ -96,6 +96,7 @@ extension Container {
                 noPivot: opts.noPivot, noNewKeyring: opts.noNewKeyring, preserveFDs: preserve,
                 fifoFD: fifoFD, consoleFD: consoleFD)
             plan.seccomp = seccomp
+            plan.cgroupLayout = layout
             let launcher = Launcher(plan: plan, cgroup: cgroup)
             launcher.createRuntimeHooks = { (pid: Int32) throws(RuntimeError) in
                 let state = State(id: opts.id, status: .creating, pid: pid, bundle: bundle, annotations: spec.annotations)

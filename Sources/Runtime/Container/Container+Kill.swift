@@ -10,7 +10,12 @@ extension Container {
         if status == .stopped && !all { throw RuntimeError("container not running") }
         if all {
             let cgroup = FSCgroupManager(paths: record.cgroupPaths)
+            // Frozen, nothing can fork between listing the pids and signalling them (runc does
+            // the same); a container that was already paused stays paused.
+            let freeze = status == .running || status == .created
+            if freeze { try? setFrozen(record, true) }
             for pid in cgroup.pids() { _ = Glibc.kill(pid, signal) }
+            if freeze { try? setFrozen(record, false) }
             return
         }
         try signalInit(record, signal: signal)

@@ -10,6 +10,7 @@ struct Mounter {
     let inUserNamespace: Bool
     let cgroupNamespace: Bool
     let cgroupPaths: [String: String]
+    let cgroupLayout: CgroupLayout?
     let mountLabel: String?
 
     func mountAll(_ mounts: [OCI.Mount]) throws(RuntimeError) {
@@ -130,7 +131,7 @@ struct Mounter {
     /// a fresh cgroup mount (the namespace scopes it); without, the container's own directories
     /// are bind-mounted so nothing above them is visible.
     private func mountCgroups(_ dest: String, options: MountOptions) throws(RuntimeError) {
-        let layout = try CgroupLayout.current()
+        guard let layout = cgroupLayout else { throw RuntimeError("mount cgroup on \(dest): host cgroup layout unknown") }
         let flags = options.flags & ~(UInt(MS_RDONLY) | UInt(MS_BIND) | UInt(MS_REC))
         if layout.isUnifiedOnly {
             let dir = try root.mkdirAll(dest)

@@ -33,10 +33,11 @@ struct CapabilitySets {
         ambient = resolve(caps?.ambient, &unknown)
     }
 
-    static var lastCap: cap_value_t {
+    /// Read once per process: it was read for every capability name on the start path.
+    static let lastCap: cap_value_t = {
         if let text = try? FileIO.readString("/proc/sys/kernel/cap_last_cap"), let v = Int32(text.trimmed()) { return v }
         return cap_value_t(cap_max_bits()) - 1
-    }
+    }()
 
     /// Step 1, while still privileged: shrink the bounding set.
     func applyBounding() throws(RuntimeError) {

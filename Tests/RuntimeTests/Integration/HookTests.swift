@@ -64,11 +64,15 @@ struct HookTests {
 
     @Test func failingCreateContainerHookFailsCreate() throws {
         let b = try TestBundle(args: ["sleep", "60"])
-        b.spec.hooks = Hooks(createContainer: [Hook(path: "/bin/false")])
+        let log = b.dir + "/hooks.log"
+        b.spec.hooks = Hooks(createContainer: [Hook(path: "/bin/false")],
+                             poststop: [recorder(b, kind: "poststop", log: log)])
         let r = try b.create()
         #expect(!r.ok)
         #expect(r.stderr.contains("createContainer hook #0"))
         #expect(!FileManager.default.fileExists(atPath: b.swrunc.root + "/" + b.id))
+        #expect((try? String(contentsOfFile: log, encoding: .utf8))?.hasPrefix("poststop") == true,
+                "poststop hooks run after a failed createContainer hook")
     }
 
     @Test func failingPoststartHookIsOnlyAWarning() throws {
