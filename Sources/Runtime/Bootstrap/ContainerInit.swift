@@ -125,9 +125,9 @@ enum ContainerInit {
         let devBound = mounts.contains { $0.destination == "/dev" && MountOptions($0.options ?? []).isBind }
         if !devBound {
             let devices = DeviceSetup(root: root, inUserNamespace: plan.namespaces.userNamespace)
-            var list = DeviceSetup.defaults.filter { d in !(linux.devices ?? []).contains { $0.path == d.path } }
-            list += linux.devices ?? []
-            try devices.create(list)
+            let defaults = DeviceSetup.defaults.filter { d in !(linux.devices ?? []).contains { $0.path == d.path } }
+            try devices.create(defaults, replaceExisting: true)
+            try devices.create(linux.devices ?? [], replaceExisting: false)
             try devices.symlinks()
         }
         close(try root.mkdirAll(plan.process.cwd))
@@ -152,6 +152,7 @@ enum ContainerInit {
         } else {
             try RootSwitch.pivot(into: plan.rootfs)
         }
+        try RootSwitch.finishPropagation(linux.rootfsPropagation)
         let inner = try SafeRoot(path: "/")
         defer { inner.close() }
 

@@ -12,17 +12,16 @@ public struct DeviceRule: Equatable, Sendable {
     public var minor: Int64?
     public var access: String
 
-    /// The config's rules in order, then the configured device nodes and the defaults every
-    /// container gets (runc's list): the effective list for both v1 files and the eBPF program.
-    public static func effective(_ rules: [DeviceCgroupRule], devices: [OCI.Device]) -> [DeviceRule] {
+    /// The config's rules in order, then the defaults every container gets (runc's list): the
+    /// effective list for both v1 files and the eBPF program. Nodes from `linux.devices` get no
+    /// implicit allow: the spec applies the listed rules in order, and clients (Docker, podman,
+    /// the CRI) list an allow rule for each device they add.
+    public static func effective(_ rules: [DeviceCgroupRule]) -> [DeviceRule] {
         var out: [DeviceRule] = rules.map { r in
             let t = (r.type?.first).map { $0 } ?? "a"
             return DeviceRule(allow: r.allow, type: t, major: r.major.flatMap { $0 < 0 ? nil : $0 },
                               minor: r.minor.flatMap { $0 < 0 ? nil : $0 },
                               access: (r.access?.isEmpty ?? true) ? "rwm" : r.access!)
-        }
-        for d in devices where d.type != "p" {
-            out.append(DeviceRule(allow: true, type: d.type == "b" ? "b" : "c", major: d.major, minor: d.minor, access: "rwm"))
         }
         out += [("c", nil, nil, "m"), ("b", nil, nil, "m"), ("c", 1, 3, "rwm"), ("c", 1, 8, "rwm"), ("c", 1, 7, "rwm"),
                 ("c", 5, 0, "rwm"), ("c", 1, 5, "rwm"), ("c", 1, 9, "rwm"), ("c", 5, 1, "rwm"), ("c", 136, nil, "rwm"),

@@ -14,7 +14,7 @@ public struct CgroupWrite: Equatable, Sendable {
 /// linux.resources → cgroup v1 files, in the order they must be written. Pure: unit-tested on
 /// values, applied to the real hierarchy by `FSCgroupManager.apply`.
 public enum ResourcesV1 {
-    public static func writes(_ r: Resources, devices: [OCI.Device] = [], includeDevices: Bool = true) -> [CgroupWrite] {
+    public static func writes(_ r: Resources, includeDevices: Bool = true) -> [CgroupWrite] {
         var out: [CgroupWrite] = []
         func add(_ c: String, _ f: String, _ v: String, _ field: String, optional: Bool = false) {
             out.append(CgroupWrite(controller: c, file: f, value: v, field: "linux.resources.\(field)", optional: optional))
@@ -71,10 +71,10 @@ public enum ResourcesV1 {
             add("rdma", "rdma.max", "\(key) \(parts.joined(separator: " "))", "rdma.\(key)")
         }
         if includeDevices, let rules = r.devices {
-            // Start from nothing, then the effective list (config, linux.devices, defaults).
+            // Start from nothing, then the effective list (config, then defaults).
             add("devices", "devices.deny", "a", "devices")
-            for (i, rule) in DeviceRule.effective(rules, devices: devices).enumerated() {
-                let field = i < rules.count ? "devices[\(i)]" : "devices (linux.devices and defaults)"
+            for (i, rule) in DeviceRule.effective(rules).enumerated() {
+                let field = i < rules.count ? "devices[\(i)]" : "devices (defaults)"
                 add("devices", rule.allow ? "devices.allow" : "devices.deny", rule.v1Line, field)
             }
         }
@@ -85,11 +85,11 @@ public enum ResourcesV1 {
 extension FSCgroupManager {
     /// Writes linux.resources. A controller the host lacks is an error naming the field, except
     /// for knobs the spec lets a runtime skip.
-    public func apply(_ resources: Resources, devices: [OCI.Device] = [], includeDevices: Bool = true) throws(RuntimeError) {
+    public func apply(_ resources: Resources, includeDevices: Bool = true) throws(RuntimeError) {
         if includeDevices, let rules = resources.devices, paths["devices"] == nil, let unified = paths[""] {
-            try DeviceFilter.attach(DeviceRule.effective(rules, devices: devices), to: unified)
+            try DeviceFilter.attach(DeviceRule.effective(rules), to: unified)
         }
-        var pending = try plannedWrites(resources, devices: devices, includeDevices: includeDevices)[...]
+        var pending = try plannedWrites(resources, includeDevices: includeDevices)[...]
         while let w = pending.first {
             pending = pending.dropFirst()
             guard let dir = paths[w.controller] else {
@@ -121,7 +121,7 @@ extension FSCgroupManager {
     /// Picks, per controller, the hierarchy it lives in: v1 files where the host mounts that
     /// controller as v1, v2 files where it is enabled in the unified hierarchy (hybrid hosts have
     /// both), and `unified` key/values always in the unified directory.
-    func plannedWrites(_ r: Resources, devices: [OCI.Device], includeDevices: Bool) throws(RuntimeError) -> [CgroupWrite] {
+    func plannedWrites(_ r: Resources, includeDevices: Bool) throws(RuntimeError) -> [CgroupWrite] {
         let v2Controllers: Set<String> = {
             guard let dir = paths[""], let text = try? FileIO.readString("\(dir)/cgroup.controllers") else { return [] }
             return Set(text.split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init))
@@ -131,7 +131,7 @@ extension FSCgroupManager {
             // Device rules on v2 are an eBPF program (`applyDevicesV2`), not files.
             return try ResourcesV2.writes(r)
         }
-        var out = ResourcesV1.writes(r, devices: devices, includeDevices: includeDevices)
+        var out = ResourcesV1.writes(r, includeDevices: includeDevices)
         if paths[""] != nil {
             let v2 = try ResourcesV2.writes(r)
             // A v1 write whose controller is not mounted as v1 moves to its v2 form when the

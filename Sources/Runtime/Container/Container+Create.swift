@@ -67,15 +67,13 @@ extension Container {
             rollback.add { try? cgroup.destroy() }
             try cgroup.create()
             if let resources = spec.linux?.resources {
-                try cgroup.apply(resources, devices: spec.linux?.devices ?? [])
+                try cgroup.apply(resources)
             }
             // Spec: a failing prestart/createRuntime/createContainer hook still gets poststop.
             rollback.add {
                 if hookFailure {
                     let state = State(id: opts.id, status: .stopped, pid: 0, bundle: bundle, annotations: spec.annotations)
-                    do throws(RuntimeError) { try HookRunner.run(spec.hooks?.poststop ?? [], kind: "poststop", state: state) } catch {
-                        ctx.logger.warn(error.message)
-                    }
+                    HookRunner.runWarning(spec.hooks?.poststop ?? [], kind: "poststop", state: state, logger: ctx.logger)
                 }
             }
 

@@ -33,11 +33,8 @@ extension Container {
         }
         do { try cgroup.destroy() } catch { ctx.logger.warn(error.message) }
         let state = State(id: id, status: .stopped, pid: 0, bundle: record.bundle, annotations: record.annotations)
-        do throws(RuntimeError) {
-            try HookRunner.run(record.config.hooks?.poststop ?? [], kind: "poststop", state: state)
-        } catch {
-            ctx.logger.warn(error.message)
-        }
+        // Spec: a failing poststop hook is a warning; the remaining hooks and the lifecycle go on.
+        HookRunner.runWarning(record.config.hooks?.poststop ?? [], kind: "poststop", state: state, logger: ctx.logger)
         ctx.store.remove(id)
     }
 

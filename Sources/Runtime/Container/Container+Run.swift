@@ -28,11 +28,8 @@ extension Container {
             throw error
         }
         let state = State(id: opts.id, status: .running, pid: record.pid, bundle: record.bundle, annotations: record.annotations)
-        do throws(RuntimeError) {
-            try HookRunner.run(record.config.hooks?.poststart ?? [], kind: "poststart", state: state)
-        } catch {
-            ctx.logger.warn(error.message)
-        }
+        // Spec: a failing poststart hook is a warning; the remaining hooks and the lifecycle go on.
+        HookRunner.runWarning(record.config.hooks?.poststart ?? [], kind: "poststart", state: state, logger: ctx.logger)
         if detach { return 0 }
 
         let master = record.config.process?.terminal == true ? receiveMaster(consolePair[0]) : -1

@@ -15,12 +15,8 @@ extension Container {
         }
         try releaseExecFifo(record, store: ctx.store)
         let state = State(id: id, status: .running, pid: record.pid, bundle: record.bundle, annotations: record.annotations)
-        do throws(RuntimeError) {
-            try HookRunner.run(record.config.hooks?.poststart ?? [], kind: "poststart", state: state)
-        } catch {
-            // Spec: a failing poststart hook is logged; the lifecycle goes on.
-            ctx.logger.warn(error.message)
-        }
+        // Spec: a failing poststart hook is a warning; the remaining hooks and the lifecycle go on.
+        HookRunner.runWarning(record.config.hooks?.poststart ?? [], kind: "poststart", state: state, logger: ctx.logger)
     }
 
     /// Opens the fifo for reading, which unblocks the init's open for writing. Its byte says the

@@ -52,7 +52,7 @@ extension Container {
                 throw RuntimeError("linux.resources.memory.limit: \(limit) is below the current usage \(usage) (checkBeforeUpdate)")
             }
         }
-        try cgroup.apply(delta, devices: record.config.linux?.devices ?? [], includeDevices: update.devices != nil)
+        try cgroup.apply(delta, includeDevices: update.devices != nil)
         if record.config.linux == nil { record.config.linux = Linux() }
         record.config.linux?.resources = merged
         try ctx.store.save(record)

@@ -8,16 +8,35 @@ import OCI
 enum HookRunner {
     static func run(_ hooks: [Hook], kind: String, state: State) throws(RuntimeError) {
         guard !hooks.isEmpty else { return }
-        let json: [UInt8]
-        do { json = Array(try JSONEncoder().encode(state)) } catch {
-            throw RuntimeError("encode state for \(kind) hooks: \(error)")
-        }
+        let json = try encode(state, kind: kind)
         for (i, hook) in hooks.enumerated() {
             do {
                 try run(hook, stdin: json)
             } catch {
                 throw RuntimeError("\(kind) hook #\(i) (\(hook.path)): \(error.message)", errno: error.errno)
             }
+        }
+    }
+
+    /// poststart and poststop: a failing hook is a warning and the remaining hooks still run
+    /// (runtime-spec: "the remaining hooks and lifecycle continue as if the hook had succeeded").
+    static func runWarning(_ hooks: [Hook], kind: String, state: State, logger: Logger) {
+        guard !hooks.isEmpty else { return }
+        let json: [UInt8]
+        do throws(RuntimeError) { json = try encode(state, kind: kind) } catch {
+            logger.warn(error.message)
+            return
+        }
+        for (i, hook) in hooks.enumerated() {
+            do throws(RuntimeError) { try run(hook, stdin: json) } catch {
+                logger.warn("\(kind) hook #\(i) (\(hook.path)): \(error.message)")
+            }
+        }
+    }
+
+    private static func encode(_ state: State, kind: String) throws(RuntimeError) -> [UInt8] {
+        do { return Array(try JSONEncoder().encode(state)) } catch {
+            throw RuntimeError("encode state for \(kind) hooks: \(error)")
         }
     }
 

@@ -18,11 +18,36 @@ struct DeviceSetup {
         Device(type: "c", path: "/dev/tty", major: 5, minor: 0, fileMode: 0o666, uid: 0, gid: 0),
     ]
 
-    func create(_ devices: [OCI.Device]) throws(RuntimeError) {
-        for d in devices { try create(d) }
+    /// `replaceExisting` is for the default devices; for `linux.devices` the spec requires an error
+    /// when a file at the path is not the requested device.
+    func create(_ devices: [OCI.Device], replaceExisting: Bool) throws(RuntimeError) {
+        for d in devices {
+            if !replaceExisting { try refuseConflict(d) }
+            try create(d)
+        }
     }
 
-    func create(_ d: OCI.Device) throws(RuntimeError) {
+    private func refuseConflict(_ d: OCI.Device) throws(RuntimeError) {
+        let (dir, name) = try root.parent(of: d.path)
+        defer { close(dir) }
+        var st = stat()
+        guard fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0 else { return }
+        let type = st.st_mode & S_IFMT
+        let matches: Bool
+        switch d.type {
+        case "p": matches = type == S_IFIFO
+        case "b", "c", "u":
+            let want = d.type == "b" ? S_IFBLK : S_IFCHR
+            matches = type == want && UInt64(st.st_rdev) == UInt64(cshim_makedev(UInt32(truncatingIfNeeded: d.major ?? 0),
+                                                                               UInt32(truncatingIfNeeded: d.minor ?? 0)))
+        default: matches = false
+        }
+        if !matches {
+            throw RuntimeError("linux.devices: \(d.path) already exists in the rootfs and is not the requested device")
+        }
+    }
+
+    private func create(_ d: OCI.Device) throws(RuntimeError) {
         if inUserNamespace {
             try root.ensureFile(d.path)
             let target = try root.open(d.path, followLast: false)

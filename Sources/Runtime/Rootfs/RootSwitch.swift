@@ -44,6 +44,13 @@ enum RootSwitch {
         try check("chdir /") { chdir("/") }
     }
 
+    /// A shared root can only be made after the switch: pivot_root refuses a shared mount, and the
+    /// rootfs bind inherits the private parent. Slave and private are already in place.
+    static func finishPropagation(_ propagation: String?) throws(RuntimeError) {
+        guard let p = propagation, let flag = MountOptions.propagationTable[p], flag & UInt(MS_SHARED) != 0 else { return }
+        try doMount("", "/", "", flag, nil, what: "set rootfsPropagation \(p) on /")
+    }
+
     /// --no-pivot: move the rootfs over / and chroot (for ramdisk roots, where pivot_root fails).
     static func moveRoot(into rootfs: String) throws(RuntimeError) {
         try check("chdir \(rootfs)") { chdir(rootfs) }

@@ -40,7 +40,7 @@ struct DeviceFilterTests {
     @Test func noRulesMeansAllowAllAndTheProgramLoads() throws {
         let p = DeviceFilter.program([])
         #expect(p.count == 8, "prologue plus the default allow")
-        let effective = DeviceRule.effective([DeviceCgroupRule(allow: false, access: "rwm")], devices: [])
+        let effective = DeviceRule.effective([DeviceCgroupRule(allow: false, access: "rwm")])
         #expect(effective.first == DeviceRule(allow: false, type: "a", major: nil, minor: nil, access: "rwm"))
         #expect(effective.contains(DeviceRule(allow: true, type: "c", major: 136, minor: nil, access: "rwm")))
     }
