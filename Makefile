@@ -3,22 +3,35 @@ SHELL := /bin/bash
 SWIFT ?= swift
 RELEASE_FLAGS := -c release --static-swift-stdlib -Xlinker --strip-all
 BIN := $(CURDIR)/.build/release/swrunc
-# Debian packages the build and the tests need (installed only when missing).
-DEPS := busybox-static libseccomp-dev libcap-dev libselinux1-dev pkg-config jq runc crun hyperfine time \
-	golang-github-containers-common libjansson-dev python3 util-linux
+# Debian packages the build and demo need, then those the tests add (installed only when missing).
+DEPS := busybox-static libseccomp-dev libcap-dev libselinux1-dev pkg-config jq
+TEST_DEPS := runc crun hyperfine time golang-github-containers-common libjansson-dev python3 util-linux \
+	containerd docker.io podman curl iptables
 VALIDATOR := conformance/build/validator
 RUNTIME ?= $(BIN)
 
-.PHONY: all deps build demo test bench clean conformance conformance-compare conformance-selftest
+.PHONY: all deps test-deps build demo test bench clean integration conformance conformance-compare conformance-selftest
 
 all: build
 
-deps:
-	@missing=""; for p in $(DEPS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+define apt_install
+	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \
 		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing; \
 	fi
+endef
+
+deps:
+	$(call apt_install,$(DEPS))
+
+# The CRI test client needs grpcio + grpcio-tools for the python3 on PATH: from PyPI, or Debian's
+# packages when that python3 is Debian's own (pip refuses to install into it).
+test-deps: deps
+	$(call apt_install,$(TEST_DEPS))
+	@python3 -c 'import grpc, grpc_tools' 2>/dev/null || python3 -m pip install -q grpcio grpcio-tools 2>/dev/null || \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3-grpcio python3-grpc-tools
+	@python3 -c 'import grpc, grpc_tools'
 
 build: deps
 	$(SWIFT) build $(RELEASE_FLAGS)
@@ -28,29 +41,34 @@ demo: build
 
 # Every test: unit and integration tests against the release binary, then the conformance suite
 # against swrunc (deliberate deviations listed in conformance/known-deviations.txt) and its self-test.
-test: build $(VALIDATOR)
+test: test-deps build $(VALIDATOR)
 	SWRUNC_BIN=$(BIN) $(SWIFT) test
 	python3 conformance/run.py --runtime $(BIN) --known-deviations conformance/known-deviations.txt
 	python3 conformance/run.py --selftest $(BIN)
+	python3 integration/run.py $(BIN)
+
+# containerd (ctr and the CRI plugin), dockerd and podman as throwaway daemons, running through swrunc.
+integration: test-deps build
+	python3 integration/run.py $(BIN)
 
 # The in-container validator: static, so it runs in any rootfs.
-$(VALIDATOR): conformance/validator/validator.c | deps
+$(VALIDATOR): conformance/validator/validator.c | test-deps
 	mkdir -p $(dir $@)
 	gcc -O2 -Wall -Wextra -static -o $@ $< -ljansson
 
 # The OCI conformance suite against any runtime: make conformance RUNTIME=/usr/sbin/runc
-conformance: build $(VALIDATOR)
+conformance: test-deps build $(VALIDATOR)
 	python3 conformance/run.py --runtime "$(RUNTIME)"
 
 # swrunc, runc and crun side by side (crun through bench/wrap.sh); writes conformance/RESULTS.md.
-conformance-compare: build $(VALIDATOR)
+conformance-compare: test-deps build $(VALIDATOR)
 	python3 conformance/run.py --compare swrunc=$(BIN) runc=runc "crun=bench/wrap.sh crun"
 
-conformance-selftest: build $(VALIDATOR)
+conformance-selftest: test-deps build $(VALIDATOR)
 	python3 conformance/run.py --selftest $(BIN)
 
 # swrunc, runc and crun side by side; writes bench/RESULTS.md.
-bench: build
+bench: test-deps build
 	bench/run.sh
 
 clean:

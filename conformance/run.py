@@ -486,6 +486,15 @@ class Suite:
         res["memory"] = {"limit": 64 << 20, "reservation": 32 << 20}
         res["cpu"] = {"shares": 512, "quota": 50000, "period": 100000, "cpus": "0"}
         res["pids"] = {"limit": 64}
+        if path.startswith("/"):
+            # The rest of what this machine's v1 controllers take, read back inside as well.
+            res["memory"].update(swap=128 << 20, swappiness=30, disableOOMKiller=True)
+            res["cpu"]["mems"] = "0"
+            dev = os.stat("/").st_dev
+            rule = {"major": os.major(dev), "minor": os.minor(dev)}
+            if os.path.exists("/sys/fs/cgroup/blkio/blkio.throttle.read_bps_device"):
+                res["blockIO"] = {"throttleReadBpsDevice": [dict(rule, rate=1 << 20)],
+                                  "throttleWriteIOPSDevice": [dict(rule, rate=100)]}
         self.run_validator(case, cfg)
         if path.startswith("/"):
             # Relative to the cgroups mount point: read back from the host as well.

@@ -857,6 +857,46 @@ static void check_cgroups(json_t *lnx) {
         bool ok = read_first(p, got, sizeof got) && strcmp(got, json_string_value(v)) == 0;
         report(ok, "linux.resources.cpu.cpus read back inside", "config-linux.md#control-groups MUST", "got %s", got);
     }
+    if ((v = json_object_get(mem, "swap"))) {
+        const char *p[] = {"/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes", NULL};
+        expect_cgroup("linux.resources.memory.swap (memory+swap) read back inside", p, json_integer_value(v), false);
+    }
+    if ((v = json_object_get(mem, "swappiness"))) {
+        const char *p[] = {"/sys/fs/cgroup/memory/memory.swappiness", NULL};
+        expect_cgroup("linux.resources.memory.swappiness read back inside", p, json_integer_value(v), false);
+    }
+    if (json_is_true(json_object_get(mem, "disableOOMKiller"))) {
+        char *s = read_small("/sys/fs/cgroup/memory/memory.oom_control", NULL);
+        report(s && strstr(s, "oom_kill_disable 1"), "linux.resources.memory.disableOOMKiller read back inside",
+               "config-linux.md#control-groups MUST", "%s", s ?: "unreadable");
+        free(s);
+    }
+    if ((v = json_object_get(cpu, "mems"))) {
+        char got[128];
+        const char *p[] = {"/sys/fs/cgroup/cpuset/cpuset.mems", "/sys/fs/cgroup/cpuset.mems", NULL};
+        bool ok = read_first(p, got, sizeof got) && strcmp(got, json_string_value(v)) == 0;
+        report(ok, "linux.resources.cpu.mems read back inside", "config-linux.md#control-groups MUST", "got %s", got);
+    }
+    static const struct { const char *key, *file; } throttles[] = {
+        {"throttleReadBpsDevice", "blkio.throttle.read_bps_device"},
+        {"throttleWriteBpsDevice", "blkio.throttle.write_bps_device"},
+        {"throttleReadIOPSDevice", "blkio.throttle.read_iops_device"},
+        {"throttleWriteIOPSDevice", "blkio.throttle.write_iops_device"},
+    };
+    for (size_t t = 0; t < 4; t++) {
+        size_t i;
+        json_t *d;
+        json_array_foreach(json_object_get(json_object_get(res, "blockIO"), throttles[t].key), i, d) {
+            char path[256], want[96], title[160];
+            snprintf(path, sizeof path, "/sys/fs/cgroup/blkio/%s", throttles[t].file);
+            snprintf(want, sizeof want, "%lld:%lld %lld", json_integer_value(json_object_get(d, "major")),
+                     json_integer_value(json_object_get(d, "minor")), json_integer_value(json_object_get(d, "rate")));
+            char *s = read_small(path, NULL);
+            snprintf(title, sizeof title, "linux.resources.blockIO.%s read back inside", throttles[t].key);
+            report(s && strstr(s, want), title, "config-linux.md#control-groups MUST", "%s, want %s", s ?: "unreadable", want);
+            free(s);
+        }
+    }
     if ((v = json_object_get(pids, "limit"))) {
         const char *p[] = {"/sys/fs/cgroup/pids/pids.max", "/sys/fs/cgroup/pids.max", NULL};
         expect_cgroup("linux.resources.pids.limit read back inside", p, json_integer_value(v), true);

@@ -1,0 +1,71 @@
+#!/usr/bin/env python3
+"""containerd, dockerd and podman running their containers through swrunc.
+
+Usage: run.py SWRUNC [--only containerd|docker|podman|cri]...
+
+Every daemon is a throwaway: its own root, state and socket under a temp dir, cgroupfs, stopped by
+PID and cleaned up (mounts, cgroups, network devices) even when a scenario fails. Prints TAP and the
+swrunc command lines each client sent.
+"""
+import argparse
+import os
+import sys
+import traceback
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from harness import TAP, Cleanup, build_image_archive, mkdtemp, rmtree  # noqa: E402
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("swrunc")
+    ap.add_argument("--only", action="append")
+    a = ap.parse_args()
+    if os.geteuid() != 0:
+        sys.exit("integration: must run as root")
+    swrunc = os.path.abspath(a.swrunc)
+    tap = TAP()
+    cleanup = Cleanup()
+    tmp = mkdtemp("swrunc-it-")
+    cleanup.add("tmp", lambda: rmtree(tmp))
+    archive = os.path.join(tmp, "busybox.tar")
+    image = build_image_archive(archive)
+    suites = []
+    from containerd_tests import Containerd
+    suites.append(("containerd", lambda c: Containerd(tap, c, swrunc, archive, image)))
+    try:
+        from docker_tests import Docker
+        suites.append(("docker", lambda c: Docker(tap, c, swrunc, archive, image)))
+    except ImportError:
+        pass
+    try:
+        from podman_tests import Podman
+        suites.append(("podman", lambda c: Podman(tap, c, swrunc, archive, image)))
+    except ImportError:
+        pass
+    try:
+        for name, make in suites:
+            if a.only and name not in a.only:
+                continue
+            client = None
+            own = Cleanup()  # each daemon and what it made goes before the next one starts
+            try:
+                client = make(own)
+                client.tests()
+            except Exception:
+                tap.check(False, f"{name}: scenarios ran to completion", traceback.format_exc())
+            finally:
+                if client is not None:
+                    tap.note(f"swrunc command lines sent by {name} (ids and paths folded):")
+                    for line in client.rec.distinct():
+                        tap.note(f"  swrunc {line}")
+                own.run()
+    finally:
+        cleanup.run()
+    tap.summary()
+    sys.exit(1 if tap.failed else 0)
+
+
+if __name__ == "__main__":
+    main()
