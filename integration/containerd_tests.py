@@ -179,6 +179,18 @@ state = "{self.tmp}/state"
                 "containerd: a missing binary fails with swrunc's message and leaves no task",
                 f"exit {r.returncode}\n{r.stderr}")
         run(self.ctr("container", "delete", cid))
+        cid = unique("it")
+        d = os.path.join(self.tmp, "a-dir")
+        os.makedirs(d, exist_ok=True)
+        r = run(self.run_args(cid, "--rm", "--mount", f"type=bind,src={d},dst=/etc/passwd,options=rbind",
+                              self.image, cid, "true"))
+        left = [p for p in (f"/sys/fs/cgroup/memory/{self.ns}/{cid}", f"/sys/fs/cgroup/pids/{self.ns}/{cid}")
+                if os.path.exists(p)]
+        mounts = [l for l in open("/proc/self/mountinfo") if cid in l]
+        t.check(r.returncode != 0 and "/etc/passwd" in (r.stderr + r.stdout) and not left and not mounts,
+                "containerd: a bad mount fails with swrunc's message and leaves no cgroup or mount",
+                f"exit {r.returncode} left {left} {mounts}\n{r.stderr}")
+        run(self.ctr("container", "delete", cid))
         self.cri_tests()
 
     # ------------------------------------------------------------------ CRI (the Kubernetes road)

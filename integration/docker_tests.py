@@ -140,5 +140,16 @@ class Docker:
                 "docker: a missing binary fails with swrunc's message and leaves nothing running",
                 f"exit {r.returncode} status {st}\n{r.stderr}")
         run(self.docker("rm", "-f", name))
+        # a bad mount (a directory over a file of the image) fails in the runtime
+        name = unique("it")
+        d = os.path.join(self.tmp, "a-dir")
+        os.makedirs(d, exist_ok=True)
+        r = self.drun("--name", name, "-v", f"{d}:/etc/passwd", "busybox", "true")
+        cg = os.path.join("/sys/fs/cgroup/memory", self.cgroup_parent)
+        leftover = [x for x in os.listdir(cg) if os.path.isdir(os.path.join(cg, x))] if os.path.isdir(cg) else []
+        t.check(r.returncode != 0 and "/etc/passwd" in r.stderr and not leftover,
+                "docker: a bad mount fails with swrunc's message and leaves no cgroup",
+                f"exit {r.returncode} cgroups left {leftover}\n{r.stderr}")
+        run(self.docker("rm", "-f", name))
         r = run(["sh", "-c", f"ls {self.tmp}/exec/runtime-swrunc/moby 2>/dev/null | wc -l"])
         t.check(r.stdout.strip() == "0", "docker: no swrunc state left after rm", r.stdout)
