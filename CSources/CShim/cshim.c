@@ -19,6 +19,9 @@
 #include <unistd.h>
 #include <linux/openat2.h>
 #include <linux/bpf.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sys/mman.h>
 
 #ifndef SYS_pidfd_open
 #define SYS_pidfd_open 434
@@ -230,3 +233,13 @@ int cshim_bpf_attach_device_program(int prog_fd, int cgroup_fd) {
     attr.attach_flags = 0;
     return (int)syscall(SYS_bpf, BPF_PROG_ATTACH, &attr, sizeof(attr));
 }
+
+/* Installs a classic-BPF seccomp filter (an array of struct sock_filter, 8 bytes each), the way
+ * libseccomp's seccomp_load does, for programs swrunc compiled once and cached. */
+int cshim_seccomp_set_filter(unsigned int flags, const void *program, size_t bytes) {
+    struct sock_fprog prog = { .len = (unsigned short)(bytes / sizeof(struct sock_filter)),
+                               .filter = (struct sock_filter *)program };
+    return (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
+}
+
+int cshim_memfd(const char *name) { return memfd_create(name, MFD_CLOEXEC); }

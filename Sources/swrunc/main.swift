@@ -36,7 +36,7 @@ let context = RuntimeContext(root: globals.root, logger: logger, systemdCgroup: 
 RuntimeEnvironment.context = context
 
 do {
-    var command = try SwruncCommand.parseAsRoot(globals.showHelp && rest.isEmpty ? ["--help"] : rest)
+    var command = try parseCommand(globals.showHelp && rest.isEmpty ? ["--help"] : rest)
     try command.run()
 } catch let error as RuntimeError {
     fail(error.message)
@@ -48,6 +48,20 @@ do {
         SwruncCommand.exit(withError: error)
     }
     fail(SwruncCommand.message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)")
+}
+
+/// The named subcommand parsed alone; help, aliases and unknown names go through the full tree.
+func parseCommand(_ rest: [String]) throws -> any ParsableCommand {
+    if let name = rest.first, let entry = SwruncCommand.byName.first(where: { $0.name == name }) {
+        do {
+            return try entry.type.parse(Array(rest.dropFirst()))
+        } catch {
+            // --help and friends: the subcommand's own help, not the root's.
+            if entry.type.exitCode(for: error) == .success { entry.type.exit(withError: error) }
+            throw error
+        }
+    }
+    return try SwruncCommand.parseAsRoot(rest)
 }
 
 func fail(_ message: String) -> Never {

@@ -64,4 +64,8 @@ int cshim_wexitstatus(int status);
 int cshim_wifsignaled(int status);
 int cshim_wtermsig(int status);
 
+/* seccomp(SECCOMP_SET_MODE_FILTER, flags, program); program is `bytes` of struct sock_filter. */
+int cshim_seccomp_set_filter(unsigned int flags, const void *program, size_t bytes);
+int cshim_memfd(const char *name);
+
 #endif

@@ -132,14 +132,14 @@ public struct FSCgroupManager: CgroupManager {
         }
     }
 
+    /// rmdir first: a cgroup without children goes at once, control files and all. Only a busy
+    /// one is walked for child cgroups (by d_type, no stat per control file) and retried.
     private func removeRecursively(_ dir: String) -> Bool {
-        guard FileIO.isDirectory(dir) else { return true }
-        for name in FileIO.listDirectory(dir) where FileIO.isDirectory("\(dir)/\(name)") {
-            _ = removeRecursively("\(dir)/\(name)")
-        }
         for attempt in 0..<50 {
             if rmdir(dir) == 0 || errno == ENOENT { return true }
-            if errno != EBUSY { return false }
+            if errno != EBUSY && errno != ENOTEMPTY { return false }
+            for name in FileIO.listSubdirectories(dir) { _ = removeRecursively("\(dir)/\(name)") }
+            if rmdir(dir) == 0 || errno == ENOENT { return true }
             usleep(UInt32(min(1000 * (attempt + 1), 20_000)))
         }
         return false

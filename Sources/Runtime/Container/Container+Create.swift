@@ -87,7 +87,7 @@ extension Container {
             }
 
             spec.process = process
-            let seccomp = try spec.linux?.seccomp.map { (s: OCI.Seccomp) throws(RuntimeError) in try SeccompFilter(s) }
+            let seccomp = try spec.linux?.seccomp.map { (s: OCI.Seccomp) throws(RuntimeError) in try SeccompFilter(s, cacheDir: ctx.store.seccompCacheDir) }
             var plan = InitPlan(
                 id: opts.id, bundle: bundle, rootfs: rootfs, spec: spec, process: process,
                 namespaces: NamespacePlan(spec.linux?.namespaces ?? []), cgroupPaths: cgroup.paths,

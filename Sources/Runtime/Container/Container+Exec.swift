@@ -84,7 +84,7 @@ extension Container {
             profile.listenerPath = nil
             if profile.defaultAction == "SCMP_ACT_NOTIFY" { profile.defaultAction = "SCMP_ACT_ALLOW" }
             profile.syscalls = profile.syscalls?.filter { $0.action != "SCMP_ACT_NOTIFY" }
-            plan.seccomp = try SeccompFilter(profile)
+            plan.seccomp = try SeccompFilter(profile, cacheDir: ctx.store.seccompCacheDir)
         }
         let launcher = Launcher(plan: plan, cgroup: FSCgroupManager(paths: paths))
         let channel: SyncChannel

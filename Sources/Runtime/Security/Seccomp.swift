@@ -1,12 +1,21 @@
 import Glibc
 import CSeccomp
+import CShim
 import OCI
+import FoundationEssentials
 
 /// `linux.seccomp` compiled with libseccomp. The parent compiles it before forking — so a bad
 /// profile fails `create` with the field's JSON path and costs the child nothing — and the
 /// container's init loads it as late as the kernel allows (see `ContainerInit`).
+///
+/// Filters without SCMP_ACT_NOTIFY are exported as a BPF program and cached under the state root,
+/// keyed by the profile's canonical JSON: the next container with the same profile (Docker's and
+/// podman's default, every time) skips libseccomp entirely and loads the program directly.
 final class SeccompFilter {
-    private let ctx: scmp_filter_ctx
+    private var ctx: scmp_filter_ctx?
+    /// The exported program and the seccomp(2) flags it is loaded with (cacheable filters only).
+    private var program: [UInt8] = []
+    private var loadFlags: UInt32 = 0
     let notifies: Bool
     let listenerPath: String?
     let listenerMetadata: String?
@@ -41,6 +50,44 @@ final class SeccompFilter {
         "SECCOMP_FILTER_FLAG_TSYNC": SCMP_FLTATR_CTL_TSYNC, "SECCOMP_FILTER_FLAG_LOG": SCMP_FLTATR_CTL_LOG,
         "SECCOMP_FILTER_FLAG_SPEC_ALLOW": SCMP_FLTATR_CTL_SSB,
     ]
+
+    /// A cached or freshly compiled filter; `cacheDir` nil compiles without caching.
+    convenience init(_ s: OCI.Seccomp, cacheDir: String?) throws(RuntimeError) {
+        guard let cacheDir, !SeccompCache.needsListener(s) else {
+            try self.init(s)
+            return
+        }
+        let key = SeccompCache.key(s)
+        if let program = SeccompCache.lookup(key, in: cacheDir) {
+            try self.init(s, program: program)
+            return
+        }
+        try self.init(s)
+        guard let program = exportProgram() else { return }
+        self.program = program
+        self.loadFlags = SeccompCache.flags(s)
+        SeccompCache.store(key, program: program, in: cacheDir)
+    }
+
+    private init(_ s: OCI.Seccomp, program: [UInt8]) throws(RuntimeError) {
+        ctx = nil
+        self.program = program
+        loadFlags = SeccompCache.flags(s)
+        notifies = false
+        listenerPath = s.listenerPath
+        listenerMetadata = s.listenerMetadata
+    }
+
+    /// libseccomp's program for this filter, as it would load it.
+    private func exportProgram() -> [UInt8]? {
+        guard let ctx else { return nil }
+        let fd = cshim_memfd("swrunc-seccomp")
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        guard seccomp_export_bpf(ctx, fd) == 0 else { return nil }
+        lseek(fd, 0, SEEK_SET)
+        return try? FileIO.readAll(fd, what: "seccomp program")
+    }
 
     init(_ s: OCI.Seccomp) throws(RuntimeError) {
         let base = "linux.seccomp"
@@ -116,17 +163,78 @@ final class SeccompFilter {
         }
         self.notifies = notifies
         if notifies && (listenerPath ?? "").isEmpty {
-            seccomp_release(ctx)
+            // Fully initialised here, so deinit runs and releases the context.
             throw RuntimeError("\(base).listenerPath: required when an action is SCMP_ACT_NOTIFY")
         }
     }
 
     /// Loads the filter into this process; returns the notify fd when the filter has one.
     func load() throws(RuntimeError) -> Int32 {
+        if !program.isEmpty {
+            let rc = program.withUnsafeBytes { cshim_seccomp_set_filter(loadFlags, $0.baseAddress, $0.count) }
+            if rc != 0 { throw .sys("load seccomp filter") }
+            return -1
+        }
+        guard let ctx else { throw RuntimeError("load seccomp filter: no program") }
         let rc = seccomp_load(ctx)
         if rc != 0 { throw RuntimeError("load seccomp filter: \(String(cString: strerror(-rc)))", errno: -rc) }
         return notifies ? seccomp_notify_fd(ctx) : -1
     }
 
-    deinit { seccomp_release(ctx) }
+    deinit { if let ctx { seccomp_release(ctx) } }
+}
+
+/// Compiled filters by profile, in `<root>/seccomp-cache`. A file holds the key it was made for;
+/// a hit needs the whole key to match, so the file name (a 64-bit hash) only finds candidates.
+enum SeccompCache {
+    static func needsListener(_ s: OCI.Seccomp) -> Bool {
+        s.defaultAction == "SCMP_ACT_NOTIFY" || (s.syscalls ?? []).contains { $0.action == "SCMP_ACT_NOTIFY" }
+    }
+
+    /// The profile as canonical JSON, plus what else decides the program: libseccomp's version.
+    static func key(_ s: OCI.Seccomp) -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let profile = (try? encoder.encode(s)).map(Array.init) ?? []
+        return Array("libseccomp \(Features.seccompVersion())\n".utf8) + profile
+    }
+
+    static func flags(_ s: OCI.Seccomp) -> UInt32 {
+        var f: UInt32 = 0
+        for flag in s.flags ?? [] {
+            switch flag {
+            case "SECCOMP_FILTER_FLAG_TSYNC": f |= 1
+            case "SECCOMP_FILTER_FLAG_LOG": f |= 2
+            case "SECCOMP_FILTER_FLAG_SPEC_ALLOW": f |= 4
+            default: break
+            }
+        }
+        return f
+    }
+
+    static func path(_ key: [UInt8], in dir: String) -> String {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in key { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+        let hex = String(h, radix: 16)
+        return "\(dir)/\(String(repeating: "0", count: 16 - hex.count))\(hex).bpf"
+    }
+
+    /// File layout: 8-byte little-endian key length, the key, then the program.
+    static func lookup(_ key: [UInt8], in dir: String) -> [UInt8]? {
+        guard let data = try? FileIO.read(path(key, in: dir)), data.count > 8 + key.count else { return nil }
+        var n = 0
+        for i in 0..<8 { n |= Int(data[i]) << (8 * i) }
+        guard n == key.count, data[8..<(8 + n)].elementsEqual(key) else { return nil }
+        let program = Array(data[(8 + n)...])
+        return program.count % 8 == 0 ? program : nil
+    }
+
+    /// Best effort: a failure to cache costs the next container a compile, nothing else.
+    static func store(_ key: [UInt8], program: [UInt8], in dir: String) {
+        mkdir(dir, 0o700)
+        var n = key.count
+        var header = [UInt8](repeating: 0, count: 8)
+        for i in 0..<8 { header[i] = UInt8(n & 0xff); n >>= 8 }
+        try? FileIO.writeAtomic(path(key, in: dir), header + key + program, mode: 0o600)
+    }
 }

@@ -12,6 +12,8 @@ public struct StateStore: Sendable {
 
     public func directory(_ id: String) -> String { "\(root)/\(id)" }
     public func statePath(_ id: String) -> String { "\(root)/\(id)/state.json" }
+    /// Compiled seccomp programs; '@' cannot appear in a container id, so no container collides.
+    public var seccompCacheDir: String { "\(root)/@seccomp-cache" }
     public func fifoPath(_ id: String) -> String { "\(root)/\(id)/exec.fifo" }
 
     /// runc's rule: letters, digits, `_ + - .`, and not `.` or `..`.
@@ -64,7 +66,9 @@ public struct StateStore: Sendable {
     public func remove(_ id: String) { FileIO.removeTree(directory(id)) }
 
     public func ids() -> [String] {
-        FileIO.listDirectory(root).filter { FileIO.isDirectory(directory($0)) }
+        FileIO.listDirectory(root).filter { name in
+            (try? Self.validate(id: name)) != nil && FileIO.isDirectory(directory(name))
+        }
     }
 }
 

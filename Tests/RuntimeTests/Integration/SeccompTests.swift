@@ -21,6 +21,30 @@ struct SeccompTests {
         #expect(r.stdout.contains("Seccomp:\t2"))
     }
 
+    /// The second container with the same profile loads the cached program: same behaviour, and
+    /// a changed profile is a different entry (never a stale filter).
+    @Test func compiledFiltersAreCachedByProfile() throws {
+        let profile = Seccomp(defaultAction: "SCMP_ACT_ALLOW", syscalls: [
+            SeccompSyscall(names: ["mkdir", "mkdirat"], action: "SCMP_ACT_ERRNO", errnoRet: UInt32(EXDEV)),
+        ])
+        let b = try bundle(script: "mkdir /tmp/x 2>&1; grep Seccomp: /proc/self/status", profile)
+        let cache = b.swrunc.root + "/@seccomp-cache"
+        for round in 0..<2 {
+            let r = try b.run()
+            #expect(r.stdout.contains("Invalid cross-device link") && r.stdout.contains("Seccomp:\t2"),
+                    "round \(round): \(r.stdout) \(r.stderr)")
+            #expect(((try? FileManager.default.contentsOfDirectory(atPath: cache)) ?? []).count == 1)
+            b.swrunc("delete", "--force", b.id)
+        }
+        #expect(!(b.swrunc("list", "-q").stdout.contains("seccomp")), "the cache is not listed as a container")
+        var changed = profile
+        changed.syscalls?[0].errnoRet = UInt32(EACCES)
+        b.spec.linux?.seccomp = changed
+        let r = try b.run()
+        #expect(r.stdout.contains("Permission denied"), "\(r.stdout) \(r.stderr)")
+        #expect(((try? FileManager.default.contentsOfDirectory(atPath: cache)) ?? []).count == 2)
+    }
+
     @Test func argumentConditionsIncludingMaskedEquality() throws {
         let setuidBit: UInt64 = 0o4000
         let b = try bundle(script: "touch /tmp/f; chmod 4755 /tmp/f 2>/dev/null && echo setuid-allowed || echo setuid-denied; chmod 755 /tmp/f && echo plain-allowed; kill -USR1 $$ 2>/dev/null || echo usr1-denied; kill -0 $$ && echo sig0-allowed",
