@@ -9,6 +9,15 @@ enum RuntimeEnvironment {
     nonisolated(unsafe) static var context: RuntimeContext!
 }
 
+extension CommandConfiguration {
+    /// A subcommand parsed on its own (see `SwruncCommand.byName`). The super-command name gives
+    /// its help "swrunc <name>" and spares ArgumentParser two trial parses per call looking for
+    /// --generate-completion-script, which only the root offers.
+    static func sub(_ name: String? = nil, abstract: String, aliases: [String] = []) -> CommandConfiguration {
+        CommandConfiguration(commandName: name, _superCommandName: "swrunc", abstract: abstract, aliases: aliases)
+    }
+}
+
 /// A container's exit status as the process's own.
 struct ExitCodeError: Error { var code: Int32 }
 
@@ -59,7 +68,7 @@ struct BundleOptions: ParsableArguments {
 }
 
 struct Create: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Create a container, blocked before its program runs.")
+    static let configuration = CommandConfiguration.sub(abstract: "Create a container, blocked before its program runs.")
     @OptionGroup var bundle: BundleOptions
     @Argument var id: String
     func run() throws {
@@ -68,13 +77,13 @@ struct Create: ParsableCommand {
 }
 
 struct Start: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Start a created container.")
+    static let configuration = CommandConfiguration.sub(abstract: "Start a created container.")
     @Argument var id: String
     func run() throws { try Container.start(id: id, ctx: RuntimeEnvironment.context) }
 }
 
 struct Run: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Create and start a container; wait for it unless detached.")
+    static let configuration = CommandConfiguration.sub(abstract: "Create and start a container; wait for it unless detached.")
     @OptionGroup var bundle: BundleOptions
     @Flag(name: [.customLong("detach"), .customShort("d")], help: "Return once the container has started.")
     var detach = false
@@ -122,7 +131,7 @@ func printJSON<T: Encodable>(_ value: T, pretty: Bool = true) throws {
 }
 
 struct State: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Print the state of a container as JSON.")
+    static let configuration = CommandConfiguration.sub(abstract: "Print the state of a container as JSON.")
     @Argument var id: String
     func run() throws {
         try printJSON(StateOutput(try Container.view(id: id, ctx: RuntimeEnvironment.context)))
@@ -130,7 +139,7 @@ struct State: ParsableCommand {
 }
 
 struct Kill: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Send a signal (default SIGTERM) to a container.")
+    static let configuration = CommandConfiguration.sub(abstract: "Send a signal (default SIGTERM) to a container.")
     @Flag(name: [.customLong("all"), .customShort("a")], help: "Signal every process in the container.")
     var all = false
     @Argument var id: String
@@ -142,7 +151,7 @@ struct Kill: ParsableCommand {
 }
 
 struct Delete: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Delete a container and its resources.")
+    static let configuration = CommandConfiguration.sub(abstract: "Delete a container and its resources.")
     @Flag(name: [.customLong("force"), .customShort("f")], help: "Kill a running container first; succeed if it is gone.")
     var force = false
     @Argument var ids: [String]
@@ -152,7 +161,7 @@ struct Delete: ParsableCommand {
 }
 
 struct List: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "list", abstract: "List containers.", aliases: ["ps-all"])
+    static let configuration = CommandConfiguration.sub("list", abstract: "List containers.", aliases: ["ps-all"])
     @Option(name: [.customLong("format"), .customShort("f")], help: "table or json.")
     var format = "table"
     @Flag(name: [.customLong("quiet"), .customShort("q")], help: "Print ids only.")
@@ -195,7 +204,7 @@ struct List: ParsableCommand {
 }
 
 struct SpecCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "spec", abstract: "Write a default config.json.")
+    static let configuration = CommandConfiguration.sub("spec", abstract: "Write a default config.json.")
     @Option(name: [.customLong("bundle"), .customShort("b")], help: "Bundle directory to write into.")
     var bundle: String = "."
     @Flag(name: .customLong("rootless"), help: "A config for an unprivileged user.")
@@ -211,12 +220,12 @@ struct SpecCommand: ParsableCommand {
 }
 
 struct FeaturesCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "features", abstract: "Print the runtime's features as JSON.")
+    static let configuration = CommandConfiguration.sub("features", abstract: "Print the runtime's features as JSON.")
     func run() throws { try printJSON(Features.current()) }
 }
 
 struct Exec: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Run a new process inside a running container.")
+    static let configuration = CommandConfiguration.sub(abstract: "Run a new process inside a running container.")
     @Option(name: [.customLong("process"), .customShort("p")], help: "A process.json to run (overrides the rest).")
     var processFile: String?
     @Option(name: .customLong("console-socket"), help: "Unix socket that receives the pty master.")
@@ -298,19 +307,19 @@ struct Exec: ParsableCommand {
 }
 
 struct Pause: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Freeze every process of a container.")
+    static let configuration = CommandConfiguration.sub(abstract: "Freeze every process of a container.")
     @Argument var id: String
     func run() throws { try Container.pause(id: id, ctx: RuntimeEnvironment.context) }
 }
 
 struct Resume: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Thaw a paused container.")
+    static let configuration = CommandConfiguration.sub(abstract: "Thaw a paused container.")
     @Argument var id: String
     func run() throws { try Container.resume(id: id, ctx: RuntimeEnvironment.context) }
 }
 
 struct Ps: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List the processes of a container.")
+    static let configuration = CommandConfiguration.sub(abstract: "List the processes of a container.")
     @Option(name: [.customLong("format"), .customShort("f")], help: "table (runs ps) or json (pids).")
     var format = "table"
     @Argument var id: String
@@ -373,7 +382,7 @@ func captureOutput(_ argv: [String]) -> (Int32, String) {
 }
 
 struct Update: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Change the resource limits of a running container.")
+    static let configuration = CommandConfiguration.sub(abstract: "Change the resource limits of a running container.")
     @Option(name: [.customLong("resources"), .customShort("r")], help: "linux.resources JSON file, or - for stdin.")
     var resources: String?
     @Option(name: .customLong("memory"), help: "Memory limit (bytes, or with k/m/g).") var memory: String?
@@ -450,7 +459,7 @@ func parseBytes(_ s: String) -> Int64? {
 }
 
 struct Events: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Print container stats and OOM events as JSON lines.")
+    static let configuration = CommandConfiguration.sub(abstract: "Print container stats and OOM events as JSON lines.")
     @Flag(name: .customLong("stats"), help: "Print one stats document and exit.")
     var stats = false
     @Option(name: .customLong("interval"), help: "Seconds between stats documents (runc's default 5s).")
@@ -482,13 +491,13 @@ struct Events: ParsableCommand {
 /// Clients (containerd, podman) probe these; without CRIU integration the honest answer is a
 /// clear error, not "unknown command".
 struct Checkpoint: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Not supported: swrunc has no CRIU integration.")
+    static let configuration = CommandConfiguration.sub(abstract: "Not supported: swrunc has no CRIU integration.")
     @Argument(parsing: .allUnrecognized) var rest: [String] = []
     func run() throws { throw RuntimeError("checkpoint is not supported by swrunc (no CRIU integration)") }
 }
 
 struct Restore: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Not supported: swrunc has no CRIU integration.")
+    static let configuration = CommandConfiguration.sub(abstract: "Not supported: swrunc has no CRIU integration.")
     @Argument(parsing: .allUnrecognized) var rest: [String] = []
     func run() throws { throw RuntimeError("restore is not supported by swrunc (no CRIU integration)") }
 }

@@ -34,7 +34,7 @@ extension Container {
         do { try cgroup.destroy() } catch { ctx.logger.warn(error.message) }
         let state = State(id: id, status: .stopped, pid: 0, bundle: record.bundle, annotations: record.annotations)
         // Spec: a failing poststop hook is a warning; the remaining hooks and the lifecycle go on.
-        HookRunner.runWarning(record.config.hooks?.poststop ?? [], kind: "poststop", state: state, logger: ctx.logger)
+        HookRunner.runWarning(record.hooks?.poststop ?? [], kind: "poststop", state: state, logger: ctx.logger)
         ctx.store.remove(id)
     }
 

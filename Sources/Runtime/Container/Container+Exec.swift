@@ -22,8 +22,8 @@ extension Container {
     /// The process `exec` runs when no `--process` is given: the container's own process with
     /// the CLI's overrides, as runc builds it.
     public static func execProcess(id: String, args: [String], ctx: RuntimeContext) throws(RuntimeError) -> OCI.Process {
-        let record = try load(id, ctx: ctx)
-        var process = record.config.process ?? OCI.Process()
+        _ = try load(id, ctx: ctx)
+        var process = try ctx.store.loadConfig(id).process ?? OCI.Process()
         process.args = args
         process.terminal = false
         process.consoleSize = nil
@@ -73,14 +73,14 @@ extension Container {
         if let sub = opts.subCgroup, !sub.isEmpty {
             for (k, v) in paths { paths[k] = Cgroups.join(v, Cgroups.cleanPath("/" + sub)) }
         }
-        var spec = record.config
+        var spec = try ctx.store.loadConfig(record.id)
         spec.process = opts.process
         var plan = InitPlan(
             id: record.id, bundle: record.bundle, rootfs: record.rootfs, spec: spec, process: opts.process,
             namespaces: NamespacePlan(joins), cgroupPaths: paths, noPivot: false, noNewKeyring: true,
             preserveFDs: opts.preserveFDs, fifoFD: -1, consoleFD: consoleFD, isExec: true)
         // The exec'd process gets the container's filter (a notify listener only hears from the init).
-        if var profile = record.config.linux?.seccomp {
+        if var profile = spec.linux?.seccomp {
             profile.listenerPath = nil
             if profile.defaultAction == "SCMP_ACT_NOTIFY" { profile.defaultAction = "SCMP_ACT_ALLOW" }
             profile.syscalls = profile.syscalls?.filter { $0.action != "SCMP_ACT_NOTIFY" }

@@ -29,10 +29,10 @@ extension Container {
         }
         let state = State(id: opts.id, status: .running, pid: record.pid, bundle: record.bundle, annotations: record.annotations)
         // Spec: a failing poststart hook is a warning; the remaining hooks and the lifecycle go on.
-        HookRunner.runWarning(record.config.hooks?.poststart ?? [], kind: "poststart", state: state, logger: ctx.logger)
+        HookRunner.runWarning(record.hooks?.poststart ?? [], kind: "poststart", state: state, logger: ctx.logger)
         if detach { return 0 }
 
-        let master = record.config.process?.terminal == true ? receiveMaster(consolePair[0]) : -1
+        let master = record.config?.process?.terminal == true ? receiveMaster(consolePair[0]) : -1
         let code = waitForExit(pid: record.pid, master: master)
         if master >= 0 { close(master) }
         if !keep {

@@ -16,7 +16,7 @@ extension Container {
         try releaseExecFifo(record, store: ctx.store)
         let state = State(id: id, status: .running, pid: record.pid, bundle: record.bundle, annotations: record.annotations)
         // Spec: a failing poststart hook is a warning; the remaining hooks and the lifecycle go on.
-        HookRunner.runWarning(record.config.hooks?.poststart ?? [], kind: "poststart", state: state, logger: ctx.logger)
+        HookRunner.runWarning(record.hooks?.poststart ?? [], kind: "poststart", state: state, logger: ctx.logger)
     }
 
     /// Opens the fifo for reading, which unblocks the init's open for writing. Its byte says the

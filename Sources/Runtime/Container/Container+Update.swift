@@ -10,7 +10,8 @@ extension Container {
         if status(of: record, store: ctx.store) == .stopped {
             throw RuntimeError("cannot update a stopped container")
         }
-        var merged = record.config.linux?.resources ?? Resources()
+        var config = try ctx.store.loadConfig(id)
+        var merged = config.linux?.resources ?? Resources()
         if let m = update.memory {
             var cur = merged.memory ?? Memory()
             if let v = m.limit { cur.limit = v }
@@ -53,8 +54,9 @@ extension Container {
             }
         }
         try cgroup.apply(delta, includeDevices: update.devices != nil)
-        if record.config.linux == nil { record.config.linux = Linux() }
-        record.config.linux?.resources = merged
+        if config.linux == nil { config.linux = Linux() }
+        config.linux?.resources = merged
+        record.config = config
         try ctx.store.save(record)
     }
 }

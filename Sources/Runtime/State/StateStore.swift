@@ -55,12 +55,32 @@ public struct StateStore: Sendable {
         }
     }
 
+    /// Writes the state, and the config when the record carries one (create, update). The config
+    /// goes first: a state file never points at a missing config.
     public func save(_ record: ContainerRecord) throws(RuntimeError) {
-        let data: Data
-        do { data = try JSONEncoder().encode(record) } catch {
+        let encoder = JSONEncoder()
+        do {
+            if let config = record.config {
+                try FileIO.writeAtomic(configPath(record.id), try encoder.encode(config), mode: 0o600)
+            }
+            try FileIO.writeAtomic(statePath(record.id), try encoder.encode(record), mode: 0o600)
+        } catch let error as RuntimeError {
+            throw error
+        } catch {
             throw RuntimeError("encode state of \(record.id): \(error)")
         }
-        try FileIO.writeAtomic(statePath(record.id), data, mode: 0o600)
+    }
+
+    public func configPath(_ id: String) -> String { "\(root)/\(id)/config.json" }
+
+    /// The config a container was created from (as last changed by update).
+    public func loadConfig(_ id: String) throws(RuntimeError) -> Spec {
+        let bytes = try FileIO.read(configPath(id))
+        do {
+            return try JSONDecoder().decode(Spec.self, from: Data(bytes))
+        } catch {
+            throw RuntimeError("corrupt config copy \(configPath(id)): \(error)")
+        }
     }
 
     public func remove(_ id: String) { FileIO.removeTree(directory(id)) }

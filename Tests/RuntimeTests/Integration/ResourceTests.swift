@@ -94,8 +94,9 @@ struct ResourceTests {
         #expect(json.ok, "\(json.stderr)")
         #expect(cgroupFile(b, "pids", "pids.max") == "88")
         #expect(cgroupFile(b, "memory", "memory.limit_in_bytes") == String(128 << 20), "sections not given are kept")
-        let record = try String(contentsOfFile: b.swrunc.root + "/" + b.id + "/state.json", encoding: .utf8)
-        #expect(record.contains("\"limit\":88"))
+        // The container's config copy records the new limits (exec and later updates read it).
+        let config = try String(contentsOfFile: b.swrunc.root + "/" + b.id + "/config.json", encoding: .utf8)
+        #expect(config.contains("\"limit\":88"))
     }
 
     @Test func checkBeforeUpdateRefusesALimitBelowUsage() throws {
