@@ -194,12 +194,17 @@ struct List: ParsableCommand {
         }
     }
 
+    /// The owner's name from /etc/passwd, as runc looks it up; read directly because the binary
+    /// is static and glibc's NSS would need the shared libraries at run time.
     func ownerName(_ record: ContainerRecord) -> String {
         var st = stat()
-        guard stat(RuntimeEnvironment.context.store.directory(record.id), &st) == 0, let pw = getpwuid(st.st_uid) else {
-            return "#0"
+        guard stat(RuntimeEnvironment.context.store.directory(record.id), &st) == 0 else { return "#0" }
+        let passwd = (try? FileIO.readString("/etc/passwd")) ?? ""
+        for line in passwd.split(separator: "\n") {
+            let f = line.split(separator: ":", omittingEmptySubsequences: false)
+            if f.count > 2, UInt32(f[2]) == st.st_uid { return String(f[0]) }
         }
-        return String(cString: pw.pointee.pw_name)
+        return "#\(st.st_uid)"
     }
 }
 
