@@ -8,11 +8,11 @@ BIN := $(CURDIR)/.build/release/swrunc
 # Debian packages the build and demo need, then those the tests add (installed only when missing).
 DEPS := busybox-static libseccomp-dev libcap-dev libselinux1-dev libpcre2-dev pkg-config jq
 TEST_DEPS := runc crun hyperfine time golang-github-containers-common libjansson-dev python3 util-linux \
-	containerd docker.io podman curl iptables
+	containerd docker.io podman curl iptables libarchive-dev libssl-dev docker-registry skopeo umoci
 VALIDATOR := conformance/build/validator
 RUNTIME ?= $(BIN)
 
-.PHONY: all deps test-deps build demo test bench clean integration conformance conformance-compare conformance-selftest
+.PHONY: all deps test-deps build swctr demo test bench clean integration conformance conformance-compare conformance-selftest
 
 all: build
 
@@ -43,14 +43,20 @@ demo: build
 
 # Every test: unit and integration tests against the release binary, then the conformance suite
 # against swrunc (deliberate deviations listed in conformance/known-deviations.txt) and its self-test.
-test: test-deps build $(VALIDATOR)
+test: test-deps build swctr $(VALIDATOR)
 	SWRUNC_BIN=$(BIN) $(SWIFT) test
+	cd swctr && $(SWIFT) test
 	python3 conformance/run.py --runtime $(BIN) --known-deviations conformance/known-deviations.txt
 	python3 conformance/run.py --selftest $(BIN)
 	python3 integration/run.py $(BIN)
 
-# containerd (ctr and the CRI plugin), dockerd and podman as throwaway daemons, running through swrunc.
-integration: test-deps build
+# swctr, the image manager: its own package (network and database dependencies stay out of swrunc).
+swctr: test-deps
+	cd swctr && $(SWIFT) build -c release --static-swift-stdlib
+
+# containerd (ctr and the CRI plugin), dockerd and podman as throwaway daemons running through
+# swrunc, and swctr against a real registry.
+integration: test-deps build swctr
 	python3 integration/run.py $(BIN)
 
 # The in-container validator: static, so it runs in any rootfs.
@@ -74,4 +80,4 @@ bench: test-deps build
 	bench/run.sh
 
 clean:
-	rm -rf .build conformance/build
+	rm -rf .build conformance/build swctr/.build

@@ -45,6 +45,11 @@ def main():
     except ImportError:
         pass
     try:
+        from swctr_tests import Swctr
+        suites.append(("swctr", lambda c: Swctr(tap, c, swrunc, archive, image)))
+    except ImportError:
+        pass
+    try:
         for name, make in suites:
             if a.only and name not in a.only:
                 continue

@@ -1,0 +1,269 @@
+"""swctr against a real registry (Debian's docker-registry on loopback), with images pushed by
+skopeo from OCI layouts built here from busybox-static: pull, images, run, layer semantics
+(whiteouts, opaque directories, hard links, symlinks), multi-arch indexes and bad input."""
+import gzip
+import hashlib
+import io
+import json
+import os
+import shutil
+import socket
+import subprocess
+import tarfile
+import time
+
+from harness import busybox_layer, run, stop_pid, unique, remove_cgroup_tree, rmtree, mkdtemp, wait_for
+
+SWCTR_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "swctr")
+
+
+def _tar(entries):
+    """entries: (name, kind, data/target, mode). kind: file, dir, symlink, hardlink."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        for name, kind, data, mode in entries:
+            info = tarfile.TarInfo(name)
+            info.mode = mode
+            if kind == "dir":
+                info.type = tarfile.DIRTYPE
+                tar.addfile(info)
+            elif kind == "symlink":
+                info.type = tarfile.SYMTYPE
+                info.linkname = data
+                tar.addfile(info)
+            elif kind == "hardlink":
+                info.type = tarfile.LNKTYPE
+                info.linkname = data
+                tar.addfile(info)
+            else:
+                info.size = len(data)
+                tar.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
+
+
+def oci_layout(path, layers, cmd=("sh",), arch="amd64", write_index=True):
+    """An OCI image layout with gzip layers; returns the manifest descriptor."""
+    os.makedirs(os.path.join(path, "blobs", "sha256"), exist_ok=True)
+
+    def blob(data):
+        d = hashlib.sha256(data).hexdigest()
+        with open(os.path.join(path, "blobs", "sha256", d), "wb") as f:
+            f.write(data)
+        return "sha256:" + d
+
+    diff_ids, descs = [], []
+    for raw in layers:
+        diff_ids.append("sha256:" + hashlib.sha256(raw).hexdigest())
+        gz = gzip.compress(raw, mtime=0)
+        descs.append({"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": blob(gz), "size": len(gz)})
+    config = json.dumps({"architecture": arch, "os": "linux",
+                         "config": {"Env": ["PATH=/bin", "FROM_IMAGE=yes"], "Cmd": list(cmd), "WorkingDir": "/data"},
+                         "rootfs": {"type": "layers", "diff_ids": diff_ids}}).encode()
+    manifest = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                           "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
+                                      "digest": blob(config), "size": len(config)},
+                           "layers": descs}).encode()
+    desc = {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": blob(manifest),
+            "size": len(manifest), "platform": {"os": "linux", "architecture": arch},
+            "annotations": {"org.opencontainers.image.ref.name": "latest"}}
+    if write_index:
+        with open(os.path.join(path, "index.json"), "w") as f:
+            json.dump({"schemaVersion": 2, "manifests": [desc]}, f)
+    with open(os.path.join(path, "oci-layout"), "w") as f:
+        f.write('{"imageLayoutVersion":"1.0.0"}')
+    return desc
+
+
+def multiarch_layout(path, layers_by_arch):
+    """A layout whose `latest` is an image index with one manifest per architecture."""
+    descs = []
+    for arch, layers in layers_by_arch.items():
+        d = oci_layout(path, layers, arch=arch, write_index=False)
+        d.pop("annotations")
+        descs.append(d)
+    index = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
+                        "manifests": descs}).encode()
+    digest = hashlib.sha256(index).hexdigest()
+    with open(os.path.join(path, "blobs", "sha256", digest), "wb") as f:
+        f.write(index)
+    with open(os.path.join(path, "index.json"), "w") as f:
+        json.dump({"schemaVersion": 2, "manifests": [{
+            "mediaType": "application/vnd.oci.image.index.v1+json", "digest": "sha256:" + digest,
+            "size": len(index), "annotations": {"org.opencontainers.image.ref.name": "latest"}}]}, f)
+
+
+class Swctr:
+    def __init__(self, tap, cleanup, swrunc, archive, image):
+        self.tap = tap
+        self.swrunc = swrunc
+        self.tmp = mkdtemp("swrunc-it-swctr-")
+        cleanup.add("swctr tmp", lambda: rmtree(self.tmp))
+        self.bin = os.path.join(SWCTR_DIR, ".build", "release", "swctr")
+        self.root = os.path.join(self.tmp, "store")
+        self.cgroup = unique("swctr-it")
+        cleanup.add("swctr cgroups", lambda: remove_cgroup_tree(self.cgroup))
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.reg = f"127.0.0.1:{self.port}"
+        storage = os.path.join(self.tmp, "registry")
+        os.makedirs(storage)
+        self.storage = storage
+        cfg = os.path.join(self.tmp, "registry.yml")
+        with open(cfg, "w") as f:
+            f.write(f"version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {storage}\n"
+                    f"http:\n  addr: {self.reg}\n")
+        self.log = open(os.path.join(self.tmp, "registry.log"), "w")
+        self.proc = subprocess.Popen(["docker-registry", "serve", cfg], stdout=self.log, stderr=subprocess.STDOUT,
+                                     start_new_session=True)
+        cleanup.add("docker-registry", lambda: stop_pid(self.proc.pid))
+        if not wait_for(lambda: run(["curl", "-fsS", f"http://{self.reg}/v2/"], timeout=5).returncode == 0, timeout=30):
+            raise RuntimeError("docker-registry did not come up: " + open(self.log.name).read()[-1000:])
+        self.rec = type("NoRecorder", (), {"distinct": lambda self: []})()
+
+    def swctr(self, *args, timeout=300):
+        return run([self.bin, *args[:1], "--root", self.root, *args[1:]], timeout=timeout)
+
+    def push(self, layout, name):
+        return run(["skopeo", "copy", "--all", "--dest-tls-verify=false", f"oci:{layout}", f"docker://{self.reg}/{name}"],
+                   timeout=300)
+
+    def srun(self, *args):
+        return self.swctr("run", "--rm", "--runtime", self.swrunc, "--cgroup-parent", f"/{self.cgroup}", *args)
+
+    def tests(self):
+        t = self.tap
+        if not t.check(os.access(self.bin, os.X_OK), "swctr: built", self.bin):
+            return
+        small = os.path.join(self.tmp, "small")
+        oci_layout(small, [busybox_layer()])
+        r = self.push(small, "busybox:latest")
+        if not t.check(r.returncode == 0, "swctr: skopeo pushes the busybox image to the registry", r.stderr):
+            return
+        r = self.swctr("pull", "--tls-verify=false", f"{self.reg}/busybox:latest")
+        t.check(r.returncode == 0 and "Digest: sha256:" in r.stdout, "swctr: pull --tls-verify=false",
+                f"{r.stdout}\n{r.stderr}")
+        r = self.srun(f"{self.reg}/busybox", "echo", "hi")
+        t.check(r.returncode == 0 and r.stdout == "hi\n", "swctr: run --rm IMAGE echo hi prints hi",
+                f"exit {r.returncode}\n{r.stdout}\n{r.stderr}")
+        r = self.srun("-e", "X=1", "-w", "/tmp", "-u", "nobody", f"{self.reg}/busybox", "sh", "-c",
+                      'echo "$X $FROM_IMAGE $(pwd) $(id -u)"')
+        t.check(r.stdout.strip() == "1 yes /tmp 65534", "swctr: run -e -w -u (user from the image's /etc/passwd)",
+                f"{r.stdout}\n{r.stderr}")
+        r = self.srun(f"{self.reg}/busybox", "sh", "-c", "exit 7")
+        t.check(r.returncode == 7, "swctr: run returns the container's exit status", f"exit {r.returncode}")
+        r = self.srun("--entrypoint", "/bin/echo", f"{self.reg}/busybox", "from", "entrypoint")
+        t.check(r.stdout == "from entrypoint\n", "swctr: --entrypoint", r.stdout + r.stderr)
+        r = self.swctr("images")
+        t.check(r.returncode == 0 and f"{self.reg}/busybox" in r.stdout and "latest" in r.stdout,
+                "swctr: images lists the pulled image", r.stdout + r.stderr)
+        r = self.swctr("images", "--format", "json")
+        try:
+            rows = json.loads(r.stdout)
+        except ValueError:
+            rows = []
+        t.check(len(rows) == 1 and rows[0]["Tag"] == "latest", "swctr: images --format json", r.stdout)
+        mounts = [l for l in open("/proc/self/mountinfo") if self.root in l]
+        t.check(not mounts and not os.listdir(os.path.join(self.root, "containers")),
+                "swctr: run --rm leaves no mount or container directory", mounts)
+
+        # layers: whiteouts, opaque directories, hard links, symlinks, shared layers
+        base = busybox_layer()
+        l2 = _tar([("etc/old", "file", b"old\n", 0o644), ("keep", "dir", None, 0o755), ("keep/a", "file", b"a\n", 0o644),
+                   ("opq", "dir", None, 0o755), ("opq/gone", "file", b"gone\n", 0o644)])
+        l3 = _tar([("etc/.wh.old", "file", b"", 0o644), ("opq/.wh..wh..opq", "file", b"", 0o644),
+                   ("opq/new", "file", b"new\n", 0o644), ("data/f", "file", b"linked\n", 0o600),
+                   ("data/hard", "hardlink", "data/f", 0o600), ("data/sym", "symlink", "f", 0o777)])
+        multi = os.path.join(self.tmp, "multi")
+        oci_layout(multi, [base, l2, l3])
+        self.push(multi, "multi:latest")
+        r = self.swctr("pull", "--tls-verify=false", f"{self.reg}/multi:latest")
+        t.check(r.returncode == 0 and "Already exists" in r.stdout, "swctr: a layer shared with another image is not fetched again",
+                r.stdout + r.stderr)
+        r = self.srun(f"{self.reg}/multi", "sh", "-c",
+                      "ls /etc/old 2>&1; ls /opq; cat /keep/a; stat -c '%h %a' /data/f; readlink /data/sym; cat /data/sym")
+        want = "ls: /etc/old: No such file or directory\nnew\na\n2 600\nf\nlinked\n"
+        t.check(r.stdout == want, "swctr: whiteouts, opaque directories, hard links, modes and symlinks",
+                f"got {r.stdout!r}\n{r.stderr}")
+
+        # multi-arch index: this machine's entry is chosen
+        ma = os.path.join(self.tmp, "multiarch")
+        multiarch_layout(ma, {"arm64": [_tar([("arch", "file", b"arm64\n", 0o644)])],
+                              "amd64": [busybox_layer(), _tar([("arch", "file", b"amd64\n", 0o644)])]})
+        r0 = self.push(ma, "multiarch:latest")
+        r = self.swctr("pull", "--tls-verify=false", f"{self.reg}/multiarch:latest")
+        r2 = self.srun(f"{self.reg}/multiarch", "cat", "/arch")
+        t.check(r0.returncode == 0 and r.returncode == 0 and r2.stdout == "amd64\n",
+                "swctr: a multi-arch index resolves to linux/amd64", f"{r0.stderr}\n{r.stderr}\n{r2.stdout}{r2.stderr}")
+
+        # an arm64-only image is refused clearly
+        arm = os.path.join(self.tmp, "armonly")
+        oci_layout(arm, [busybox_layer()], arch="arm64")
+        self.push(arm, "armonly:latest")
+        r = self.swctr("pull", "--tls-verify=false", f"{self.reg}/armonly:latest")
+        t.check(r.returncode != 0 and "linux/arm64" in r.stderr and len(r.stderr.strip().splitlines()) == 1,
+                "swctr: an image for another platform only is a one-line error", r.stderr)
+        r = self.swctr("pull", "--tls-verify=false", "--platform", "linux/arm64", f"{self.reg}/armonly:latest")
+        t.check(r.returncode == 0, "swctr: --platform linux/arm64 pulls it", r.stderr)
+
+        # bad input
+        before = sorted(os.listdir(os.path.join(self.root, "blobs", "sha256")))
+        r = self.swctr("pull", "--tls-verify=false", f"{self.reg}/busybox:nosuchtag")
+        t.check(r.returncode != 0 and "not found" in r.stderr and "404" in r.stderr,
+                "swctr: a missing tag is a one-line 404 error", r.stderr)
+        r = self.swctr("pull", "--tls-verify=false", f"127.0.0.1:1/busybox:latest")
+        t.check(r.returncode != 0 and r.stderr.startswith("swctr: ") and len(r.stderr.strip().splitlines()) == 1,
+                "swctr: an unreachable registry is a one-line error", r.stderr)
+        evil = os.path.join(self.tmp, "evil")
+        oci_layout(evil, [_tar([("../escaped", "file", b"x", 0o644)])])
+        self.push(evil, "evil:latest")
+        r = self.swctr("pull", "--tls-verify=false", f"{self.reg}/evil:latest")
+        escaped = os.path.exists(os.path.join(self.root, "layers", "escaped")) or os.path.exists(
+            os.path.join(self.root, "escaped"))
+        t.check(r.returncode != 0 and not escaped and not os.listdir(os.path.join(self.root, "tmp")),
+                "swctr: a layer with '..' paths is refused and nothing is left", r.stderr)
+        evil2 = os.path.join(self.tmp, "evil2")
+        target = os.path.join(self.tmp, "outside")
+        os.makedirs(target)
+        oci_layout(evil2, [_tar([("link", "symlink", target, 0o777), ("link/pwned", "file", b"x", 0o644)])])
+        self.push(evil2, "evil2:latest")
+        r = self.swctr("pull", "--tls-verify=false", f"{self.reg}/evil2:latest")
+        t.check(r.returncode != 0 and not os.listdir(target),
+                "swctr: a write through a symlink out of the layer is refused", r.stderr)
+        # corrupt a blob inside the registry's storage: the digest check catches it
+        corrupt = os.path.join(self.tmp, "corrupt")
+        desc = oci_layout(corrupt, [_tar([("c", "file", os.urandom(4096), 0o644)])])
+        self.push(corrupt, "corrupt:latest")
+        man = json.load(open(os.path.join(corrupt, "blobs", "sha256", desc["digest"][7:])))
+        layer_hex = man["layers"][0]["digest"][7:]
+        stored = os.path.join(self.storage, "docker", "registry", "v2", "blobs", "sha256", layer_hex[:2], layer_hex, "data")
+        with open(stored, "r+b") as f:
+            f.seek(20)
+            f.write(b"\xff\xff\xff\xff")
+        r = self.swctr("pull", "--tls-verify=false", f"{self.reg}/corrupt:latest")
+        t.check(r.returncode != 0 and "digest mismatch" in r.stderr and not os.path.exists(
+            os.path.join(self.root, "blobs", "sha256", layer_hex)),
+            "swctr: a blob whose content does not match its digest is refused and not stored", r.stderr)
+        after = sorted(os.listdir(os.path.join(self.root, "blobs", "sha256")))
+        t.check(set(before) <= set(after) and not os.listdir(os.path.join(self.root, "tmp")),
+                "swctr: the store is consistent after the failed pulls (no partial blob or layer)")
+        r = self.swctr("images", "-q")
+        t.check(r.returncode == 0 and len(r.stdout.split()) == 4, "swctr: only the good images are recorded",
+                r.stdout + r.stderr)
+
+        # the large image: pull+unpack next to skopeo copy + umoci unpack of the same image
+        big = os.path.join(self.tmp, "big")
+        oci_layout(big, [busybox_layer(), _tar([("random.bin", "file", os.urandom(64 << 20), 0o644)])])
+        self.push(big, "big:latest")
+        start = time.time()
+        r = self.swctr("pull", "--tls-verify=false", f"{self.reg}/big:latest")
+        swctr_s = time.time() - start
+        t.check(r.returncode == 0, "swctr: pull of a 64 MiB random-data layer", r.stderr)
+        start = time.time()
+        r1 = run(["skopeo", "copy", "--src-tls-verify=false", f"docker://{self.reg}/big:latest",
+                  f"oci:{self.tmp}/skopeo-big:latest"], timeout=300)
+        r2 = run(["umoci", "unpack", "--image", f"{self.tmp}/skopeo-big:latest", f"{self.tmp}/umoci-bundle"], timeout=300)
+        peer_s = time.time() - start
+        t.check(r1.returncode == 0 and r2.returncode == 0, "swctr: skopeo copy + umoci unpack of the same image (for comparison)",
+                r1.stderr + r2.stderr)
+        t.note(f"pull+unpack of the 64 MiB image: swctr {swctr_s:.2f} s, skopeo copy + umoci unpack {peer_s:.2f} s")

@@ -1,0 +1,187 @@
+import FoundationEssentials
+import GRDB
+import Glibc
+import Registry
+
+public struct StoreError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ d: String) { description = d }
+}
+
+/// One image as `swctr images` lists it.
+public struct ImageRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
+    public static let databaseTableName = "image"
+    /// Full reference with tag, e.g. `127.0.0.1:5000/busybox:latest`.
+    public var name: String
+    /// The manifest digest (what a pull resolved).
+    public var digest: String
+    /// The image config JSON.
+    public var config: String
+    /// diffIDs, bottom layer first, as a JSON array.
+    public var layers: String
+    /// Compressed size of all layers.
+    public var size: Int64
+    public var created: Double
+
+    public init(name: String, digest: String, config: String, layers: String, size: Int64, created: Double) {
+        self.name = name
+        self.digest = digest
+        self.config = config
+        self.layers = layers
+        self.size = size
+        self.created = created
+    }
+
+    public var layerIDs: [String] { (try? JSONDecoder().decode([String].self, from: Data(layers.utf8))) ?? [] }
+    public var imageConfig: ImageConfig? { try? JSONDecoder().decode(ImageConfig.self, from: Data(config.utf8)) }
+}
+
+/// The content store under `--root` (default /var/lib/swctr):
+/// `blobs/sha256/<hex>` content-addressed blobs, committed only after their digest verifies;
+/// `layers/<diffID hex>/` each layer unpacked once and shared by every image that has it;
+/// `containers/<id>/` upper, work and rootfs of running containers; `swctr.db` (SQLite via GRDB)
+/// the image records. Partial downloads and unpacks live in `tmp/` and are removed on failure
+/// (and swept at open).
+public final class ImageStore: Sendable {
+    public let root: String
+    let db: DatabaseQueue
+
+    public init(root: String) throws {
+        self.root = root
+        for d in ["", "/blobs/sha256", "/layers", "/containers", "/tmp"] {
+            try Self.mkdirs(root + d)
+        }
+        // Leftovers of an interrupted pull are never referenced: sweep them.
+        for name in Self.list(root + "/tmp") { Self.removeTree(root + "/tmp/" + name) }
+        db = try DatabaseQueue(path: root + "/swctr.db")
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.create(table: "image") { t in
+                t.primaryKey("name", .text)
+                t.column("digest", .text).notNull()
+                t.column("config", .text).notNull()
+                t.column("layers", .text).notNull()
+                t.column("size", .integer).notNull()
+                t.column("created", .double).notNull()
+            }
+        }
+        try migrator.migrate(db)
+    }
+
+    public func blobPath(_ digest: String) -> String { "\(root)/blobs/sha256/\(Digest.hex(digest))" }
+    public func layerPath(_ diffID: String) -> String { "\(root)/layers/\(Digest.hex(diffID))" }
+    public func hasBlob(_ digest: String) -> Bool { access(blobPath(digest), F_OK) == 0 }
+    public func hasLayer(_ diffID: String) -> Bool { access(layerPath(diffID), F_OK) == 0 }
+
+    /// A fresh path under tmp/ for a download or an unpack.
+    public func temporary(_ what: String) -> String {
+        "\(root)/tmp/\(what)-\(UInt64.random(in: 0...UInt64.max))"
+    }
+
+    /// Moves a verified file or directory into place (rename is atomic on one filesystem).
+    public func commit(_ tmp: String, to final: String) throws {
+        if rename(tmp, final) != 0 {
+            let e = errno
+            Self.removeTree(tmp)
+            // Another pull committed the same content first: that copy is as good as ours.
+            if e == EEXIST || e == ENOTEMPTY { return }
+            throw StoreError("commit \(final): \(String(cString: strerror(e)))")
+        }
+    }
+
+    public func writeBlob(_ bytes: [UInt8], digest: String) throws {
+        guard !hasBlob(digest) else { return }
+        guard Digest.of(bytes) == digest else { throw StoreError("blob \(digest): digest mismatch") }
+        let tmp = temporary("blob")
+        guard FileManagerLite.write(bytes, to: tmp) else { throw StoreError("write \(tmp): \(String(cString: strerror(errno)))") }
+        try commit(tmp, to: blobPath(digest))
+    }
+
+    /// Unpacks a stored layer blob; the diffID must match the image config's.
+    public func unpackLayer(blob digest: String, diffID: String) throws {
+        guard !hasLayer(diffID) else { return }
+        let tmp = temporary("layer")
+        try Self.mkdirs(tmp)
+        do {
+            let got = try LayerUnpacker.unpack(blobPath(digest), into: tmp)
+            guard got == diffID else { throw StoreError("layer \(digest): diffID mismatch: content is \(got), config says \(diffID)") }
+            try commit(tmp, to: layerPath(diffID))
+        } catch {
+            Self.removeTree(tmp)
+            throw error
+        }
+    }
+
+    public func save(_ record: ImageRecord) throws {
+        try db.write { db in try record.save(db) }
+    }
+
+    public func images() throws -> [ImageRecord] {
+        try db.read { db in try ImageRecord.order(Column("name")).fetchAll(db) }
+    }
+
+    /// By full name (`reg/repo:tag`), by the name Docker would normalise it to, or by digest prefix.
+    public func image(_ ref: String) throws -> ImageRecord? {
+        let all = try images()
+        if let exact = all.first(where: { $0.name == ref }) { return exact }
+        if let parsed = try? ImageReference(parsing: ref), let hit = all.first(where: { $0.name == parsed.description }) {
+            return hit
+        }
+        let hex = ref.hasPrefix("sha256:") ? String(ref.dropFirst(7)) : ref
+        if hex.count >= 12 { return all.first { Digest.hex($0.digest).hasPrefix(hex) } }
+        return nil
+    }
+
+    public func remove(_ name: String) throws {
+        _ = try db.write { db in try ImageRecord.deleteOne(db, key: name) }
+    }
+
+    // MARK: - small file helpers (no Foundation FileManager: it is not in FoundationEssentials)
+
+    static func mkdirs(_ path: String) throws {
+        var cur = path.hasPrefix("/") ? "" : "."
+        for comp in path.split(separator: "/") {
+            cur += "/" + comp
+            if mkdir(cur, 0o755) != 0 && errno != EEXIST {
+                throw StoreError("mkdir \(cur): \(String(cString: strerror(errno)))")
+            }
+        }
+    }
+
+    static func list(_ dir: String) -> [String] {
+        guard let d = opendir(dir) else { return [] }
+        defer { closedir(d) }
+        var out: [String] = []
+        while let e = readdir(d) {
+            let name = withUnsafeBytes(of: e.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+            if name != "." && name != ".." { out.append(name) }
+        }
+        return out
+    }
+
+    public static func removeTree(_ path: String) {
+        var st = stat()
+        guard lstat(path, &st) == 0 else { return }
+        if (st.st_mode & S_IFMT) == S_IFDIR {
+            for name in list(path) { removeTree(path + "/" + name) }
+            rmdir(path)
+        } else {
+            unlink(path)
+        }
+    }
+}
+
+enum FileManagerLite {
+    static func write(_ bytes: [UInt8], to path: String) -> Bool {
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var off = 0
+        while off < bytes.count {
+            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + off, bytes.count - off) }
+            if n <= 0 { return false }
+            off += n
+        }
+        return fsync(fd) == 0
+    }
+}

@@ -1,0 +1,78 @@
+/// The OCI image-spec and Docker schema2 documents swctr reads (both share these shapes).
+public enum MediaType {
+    public static let ociManifest = "application/vnd.oci.image.manifest.v1+json"
+    public static let ociIndex = "application/vnd.oci.image.index.v1+json"
+    public static let dockerManifest = "application/vnd.docker.distribution.manifest.v2+json"
+    public static let dockerList = "application/vnd.docker.distribution.manifest.list.v2+json"
+    public static let accepted = [ociIndex, dockerList, ociManifest, dockerManifest]
+}
+
+public struct Platform: Codable, Sendable, Equatable, CustomStringConvertible {
+    public var architecture: String
+    public var os: String
+    public var variant: String?
+
+    public init(os: String = "linux", architecture: String, variant: String? = nil) {
+        self.os = os
+        self.architecture = architecture
+        self.variant = variant
+    }
+
+    /// `linux/amd64`, `linux/arm64/v8`.
+    public init(parsing s: String) throws(ImageReference.Invalid) {
+        let p = s.split(separator: "/").map(String.init)
+        guard p.count == 2 || p.count == 3 else { throw .init(description: "invalid platform \"\(s)\": want os/arch[/variant]") }
+        self.init(os: p[0], architecture: p[1], variant: p.count == 3 ? p[2] : nil)
+    }
+
+    public static var host: Platform {
+        #if arch(x86_64)
+        Platform(architecture: "amd64")
+        #elseif arch(arm64)
+        Platform(architecture: "arm64", variant: "v8")
+        #else
+        Platform(architecture: "unknown")
+        #endif
+    }
+
+    public var description: String { [os, architecture, variant].compactMap { $0 }.joined(separator: "/") }
+}
+
+public struct Descriptor: Codable, Sendable {
+    public var mediaType: String?
+    public var digest: String
+    public var size: Int64
+    public var platform: Platform?
+}
+
+public struct Manifest: Codable, Sendable {
+    public var schemaVersion: Int
+    public var mediaType: String?
+    public var config: Descriptor
+    public var layers: [Descriptor]
+}
+
+public struct Index: Codable, Sendable {
+    public var schemaVersion: Int
+    public var mediaType: String?
+    public var manifests: [Descriptor]
+}
+
+/// The parts of an image config swctr uses.
+public struct ImageConfig: Codable, Sendable {
+    public struct Config: Codable, Sendable {
+        public var User: String?
+        public var Env: [String]?
+        public var Entrypoint: [String]?
+        public var Cmd: [String]?
+        public var WorkingDir: String?
+    }
+    public struct RootFS: Codable, Sendable {
+        public var type: String
+        public var diff_ids: [String]
+    }
+    public var architecture: String?
+    public var os: String?
+    public var config: Config?
+    public var rootfs: RootFS
+}

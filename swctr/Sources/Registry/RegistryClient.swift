@@ -1,0 +1,290 @@
+import AsyncHTTPClient
+import FoundationEssentials
+import Glibc
+import NIOCore
+import NIOHTTP1
+
+public struct RegistryError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+public struct Credentials: Sendable {
+    public var username: String
+    public var password: String
+    public init(username: String, password: String) {
+        self.username = username
+        self.password = password
+    }
+    var basic: String { "Basic " + Data("\(username):\(password)".utf8).base64EncodedString() }
+}
+
+/// What a pull resolves before downloading layers.
+public struct ResolvedImage: Sendable {
+    public var manifestDigest: String
+    public var manifest: Manifest
+    public var manifestBytes: [UInt8]
+    public var config: ImageConfig
+    public var configBytes: [UInt8]
+}
+
+/// The OCI distribution-spec client: manifests with content negotiation, platform selection in
+/// indexes, blobs streamed to disk while hashed, and the 401 challenge flow (Bearer tokens with
+/// scope, or Basic).
+public final class RegistryClient: Sendable {
+    let http: HTTPClient
+    let plainHTTP: Bool
+    let credentials: Credentials?
+    private let tokens = TokenCache()
+
+    public init(plainHTTP: Bool, credentials: Credentials?) {
+        http = HTTPClient(eventLoopGroupProvider: .singleton)
+        self.plainHTTP = plainHTTP
+        self.credentials = credentials
+    }
+
+    public func shutdown() async { try? await http.shutdown() }
+
+    func url(_ ref: ImageReference, _ path: String) -> String {
+        "\(plainHTTP ? "http" : "https")://\(ref.apiHost)/v2/\(ref.repository)/\(path)"
+    }
+
+    /// Sends a request, answering one authentication challenge if the registry asks.
+    func send(_ make: () -> HTTPClientRequest, ref: ImageReference, timeout: TimeAmount = .seconds(60)) async throws -> HTTPClientResponse {
+        var request = make()
+        if let auth = await tokens.get(ref.apiHost + "/" + ref.repository) { request.headers.replaceOrAdd(name: "Authorization", value: auth) }
+        let response: HTTPClientResponse
+        do { response = try await http.execute(request, timeout: timeout) } catch {
+            throw RegistryError("\(ref.apiHost): \(error)")
+        }
+        guard response.status == .unauthorized, let challenge = response.headers.first(name: "WWW-Authenticate") else {
+            return response
+        }
+        _ = try? await response.body.collect(upTo: 1 << 20)
+        let auth = try await authorize(challenge, ref: ref)
+        await tokens.set(ref.apiHost + "/" + ref.repository, auth)
+        var retry = make()
+        retry.headers.replaceOrAdd(name: "Authorization", value: auth)
+        do { return try await http.execute(retry, timeout: timeout) } catch {
+            throw RegistryError("\(ref.apiHost): \(error)")
+        }
+    }
+
+    /// `Bearer realm="...",service="...",scope="..."` → a token from the realm; `Basic` → the
+    /// configured credentials.
+    func authorize(_ challenge: String, ref: ImageReference) async throws -> String {
+        let scheme = challenge.prefix { $0 != " " }.lowercased()
+        if scheme == "basic" {
+            guard let credentials else { throw RegistryError("\(ref.registry): authentication required (swctr login \(ref.registry))") }
+            return credentials.basic
+        }
+        guard scheme == "bearer" else { throw RegistryError("\(ref.registry): unsupported authentication \"\(scheme)\"") }
+        let params = Self.challengeParameters(String(challenge.dropFirst(scheme.count)))
+        guard let realm = params["realm"] else { throw RegistryError("\(ref.registry): Bearer challenge without realm") }
+        var query: [String] = []
+        if let service = params["service"] { query.append("service=\(Self.escape(service))") }
+        query.append("scope=\(Self.escape(params["scope"] ?? "repository:\(ref.repository):pull"))")
+        var request = HTTPClientRequest(url: realm + (realm.contains("?") ? "&" : "?") + query.joined(separator: "&"))
+        if let credentials { request.headers.add(name: "Authorization", value: credentials.basic) }
+        let response: HTTPClientResponse
+        do { response = try await http.execute(request, timeout: .seconds(30)) } catch {
+            throw RegistryError("token from \(realm): \(error)")
+        }
+        let body = try await response.body.collect(upTo: 1 << 20)
+        guard response.status == .ok else {
+            throw RegistryError("token from \(realm): HTTP \(response.status.code)")
+        }
+        struct Token: Decodable { var token: String?; var access_token: String? }
+        guard let t = try? JSONDecoder().decode(Token.self, from: Data(Array(buffer: body))), let token = t.token ?? t.access_token else {
+            throw RegistryError("token from \(realm): no token in the answer")
+        }
+        return "Bearer \(token)"
+    }
+
+    static func challengeParameters(_ s: String) -> [String: String] {
+        var out: [String: String] = [:]
+        var rest = Substring(s)
+        while let eq = rest.firstIndex(of: "=") {
+            let key = String(rest[..<eq].drop { $0 == " " || $0 == "," }).filter { $0 != " " }
+            rest = rest[rest.index(after: eq)...]
+            var value = ""
+            if rest.first == "\"" {
+                rest = rest.dropFirst()
+                let end = rest.firstIndex(of: "\"") ?? rest.endIndex
+                value = String(rest[..<end])
+                rest = end < rest.endIndex ? rest[rest.index(after: end)...] : ""
+            } else {
+                let end = rest.firstIndex(of: ",") ?? rest.endIndex
+                value = String(rest[..<end])
+                rest = rest[end...]
+            }
+            out[key.lowercased()] = value
+        }
+        return out
+    }
+
+    /// RFC 3986 percent-encoding of a query value (unreserved characters stay).
+    static func escape(_ s: String) -> String {
+        var out = ""
+        for b in s.utf8 {
+            let c = Character(Unicode.Scalar(b))
+            if b < 128 && (c.isLetter || c.isNumber || "-._~".contains(c)) { out.append(c) } else {
+                out += "%" + (b < 16 ? "0" : "") + String(b, radix: 16, uppercase: true)
+            }
+        }
+        return out
+    }
+
+    static func httpError(_ response: HTTPClientResponse, _ what: String) -> RegistryError {
+        switch response.status.code {
+        case 401, 403: return RegistryError("\(what): access denied (HTTP \(response.status.code))")
+        case 404: return RegistryError("\(what): not found (HTTP 404)")
+        default: return RegistryError("\(what): HTTP \(response.status.code)")
+        }
+    }
+
+    /// The manifest for `platform` (an index is resolved to its matching entry) and its config.
+    public func resolve(_ ref: ImageReference, platform: Platform) async throws -> ResolvedImage {
+        var (bytes, mediaType, digest) = try await fetchManifest(ref, reference: ref.manifestReference)
+        if mediaType == MediaType.ociIndex || mediaType == MediaType.dockerList {
+            let index: Index
+            do { index = try JSONDecoder().decode(Index.self, from: Data(bytes)) } catch {
+                throw RegistryError("\(ref): invalid index: \(error)")
+            }
+            let match = index.manifests.first { m in
+                guard let p = m.platform else { return false }
+                return p.os == platform.os && p.architecture == platform.architecture
+                    && (platform.variant == nil || p.variant == nil || p.variant == platform.variant)
+            }
+            guard let match else {
+                let have = index.manifests.compactMap { $0.platform?.description }.joined(separator: ", ")
+                throw RegistryError("\(ref): no image for platform \(platform) (the index has \(have))")
+            }
+            (bytes, mediaType, digest) = try await fetchManifest(ref, reference: match.digest)
+            guard digest == match.digest else { throw RegistryError("\(ref): manifest digest mismatch: got \(digest), want \(match.digest)") }
+        }
+        guard mediaType == MediaType.ociManifest || mediaType == MediaType.dockerManifest else {
+            throw RegistryError("\(ref): unsupported manifest type \"\(mediaType)\"")
+        }
+        let manifest: Manifest
+        do { manifest = try JSONDecoder().decode(Manifest.self, from: Data(bytes)) } catch {
+            throw RegistryError("\(ref): invalid manifest: \(error)")
+        }
+        let configBytes = try await fetchBlob(ref, manifest.config, limit: 8 << 20)
+        let config: ImageConfig
+        do { config = try JSONDecoder().decode(ImageConfig.self, from: Data(configBytes)) } catch {
+            throw RegistryError("\(ref): invalid image config: \(error)")
+        }
+        if let os = config.os, let arch = config.architecture, os != platform.os || arch != platform.architecture {
+            throw RegistryError("\(ref): image is for \(os)/\(arch), not \(platform)")
+        }
+        guard config.rootfs.diff_ids.count == manifest.layers.count else {
+            throw RegistryError("\(ref): config lists \(config.rootfs.diff_ids.count) layers, manifest \(manifest.layers.count)")
+        }
+        return ResolvedImage(manifestDigest: digest, manifest: manifest, manifestBytes: bytes, config: config, configBytes: configBytes)
+    }
+
+    func fetchManifest(_ ref: ImageReference, reference: String) async throws -> ([UInt8], String, String) {
+        let response = try await send({
+            var r = HTTPClientRequest(url: url(ref, "manifests/\(reference)"))
+            r.headers.add(name: "Accept", value: MediaType.accepted.joined(separator: ", "))
+            return r
+        }, ref: ref)
+        let body = try await response.body.collect(upTo: 4 << 20)
+        guard response.status == .ok else { throw Self.httpError(response, "manifest \(ref.name):\(reference)") }
+        let bytes = Array(buffer: body)
+        let digest = Digest.of(bytes)
+        if Digest.isValid(reference), reference != digest {
+            throw RegistryError("manifest \(ref.name)@\(reference): digest mismatch: content is \(digest)")
+        }
+        var mediaType = response.headers.first(name: "Content-Type")?.split(separator: ";").first.map(String.init) ?? ""
+        if mediaType.isEmpty || mediaType == "application/json" {
+            struct Peek: Decodable { var mediaType: String?; var manifests: [Descriptor]? }
+            let peek = try? JSONDecoder().decode(Peek.self, from: Data(bytes))
+            mediaType = peek?.mediaType ?? (peek?.manifests != nil ? MediaType.ociIndex : MediaType.ociManifest)
+        }
+        return (bytes, mediaType, digest)
+    }
+
+    /// A small blob (config) into memory, verified.
+    func fetchBlob(_ ref: ImageReference, _ d: Descriptor, limit: Int) async throws -> [UInt8] {
+        let response = try await send({ HTTPClientRequest(url: url(ref, "blobs/\(d.digest)")) }, ref: ref)
+        let body = try await response.body.collect(upTo: limit)
+        guard response.status == .ok else { throw Self.httpError(response, "blob \(d.digest)") }
+        let bytes = Array(buffer: body)
+        let got = Digest.of(bytes)
+        guard got == d.digest else { throw RegistryError("blob \(d.digest): digest mismatch: content is \(got)") }
+        return bytes
+    }
+
+    /// Streams a blob into `path` while hashing it; after a dropped connection it resumes with an
+    /// HTTP Range request (a registry that answers 200 instead of 206 sends it all again). The
+    /// file is left only if the digest matches.
+    public func downloadBlob(_ ref: ImageReference, _ d: Descriptor, to path: String,
+                             progress: @Sendable (Int64) -> Void = { _ in }) async throws {
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw RegistryError("create \(path): \(String(cString: strerror(errno)))") }
+        var closed = false
+        defer { if !closed { close(fd) } }
+        var hasher = Digest.Hasher()
+        var written: Int64 = 0
+        var lastError: Error?
+        for attempt in 0..<4 {
+            if attempt > 0 { try await Task.sleep(nanoseconds: UInt64(200_000_000 * attempt)) }
+            do {
+                let from = written
+                let response = try await send({
+                    var r = HTTPClientRequest(url: url(ref, "blobs/\(d.digest)"))
+                    if from > 0 { r.headers.add(name: "Range", value: "bytes=\(from)-") }
+                    return r
+                }, ref: ref, timeout: .hours(1))
+                if from > 0 && response.status == .ok {
+                    // No range support: start over.
+                    ftruncate(fd, 0)
+                    lseek(fd, 0, SEEK_SET)
+                    hasher = Digest.Hasher()
+                    written = 0
+                } else if response.status != .ok && response.status != .partialContent {
+                    _ = try? await response.body.collect(upTo: 1 << 20)
+                    throw Self.httpError(response, "blob \(d.digest)")
+                }
+                for try await chunk in response.body {
+                    try chunk.withUnsafeReadableBytes { raw in
+                        hasher.update(raw)
+                        var off = 0
+                        while off < raw.count {
+                            let n = write(fd, raw.baseAddress! + off, raw.count - off)
+                            if n < 0 {
+                                if errno == EINTR { continue }
+                                throw RegistryError("write \(path): \(String(cString: strerror(errno)))")
+                            }
+                            off += n
+                        }
+                    }
+                    written += Int64(chunk.readableBytes)
+                    progress(written)
+                    if written > d.size { throw RegistryError("blob \(d.digest): larger than the \(d.size) bytes announced") }
+                }
+                lastError = nil
+                break
+            } catch let error as RegistryError where error.description.contains("HTTP 4") || error.description.contains("write ") || error.description.contains("larger than") {
+                throw error
+            } catch {
+                lastError = error
+            }
+        }
+        if let lastError { throw RegistryError("blob \(d.digest): \(lastError)") }
+        let got = hasher.finish()
+        guard got == d.digest else { throw RegistryError("blob \(d.digest): digest mismatch: downloaded content is \(got)") }
+        guard written == d.size else { throw RegistryError("blob \(d.digest): size mismatch: got \(written), want \(d.size)") }
+        guard fsync(fd) == 0 else { throw RegistryError("fsync \(path): \(String(cString: strerror(errno)))") }
+        close(fd)
+        closed = true
+    }
+}
+
+actor TokenCache {
+    private var byScope: [String: String] = [:]
+    func get(_ k: String) -> String? { byScope[k] }
+    func set(_ k: String, _ v: String) { byScope[k] = v }
+}
