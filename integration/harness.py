@@ -207,13 +207,16 @@ class Recorder:
     """A wrapper in front of swrunc that appends each command line to a log, then execs swrunc:
     the clients' exact flags end up in the test output."""
 
-    def __init__(self, tmp, swrunc, name):
+    def __init__(self, tmp, swrunc, name, root=None):
+        """`root`: a --root the wrapper puts first, for clients that pass none (podman), so the
+        test's state stays in its temp dir instead of swrunc's default /run/swrunc."""
         self.log = os.path.join(tmp, f"{name}-argv.log")
         self.path = os.path.join(tmp, f"swrunc-{name}")
+        first = f"--root {root} " if root else ""
         with open(self.path, "w") as f:
             f.write("#!/bin/sh\n"
                     f"printf '%s\\n' \"$*\" >> {self.log}\n"
-                    f"exec {swrunc} \"$@\"\n")
+                    f"exec {swrunc} {first}\"$@\"\n")
         os.chmod(self.path, 0o755)
 
     def lines(self):

@@ -9,7 +9,8 @@ class Podman:
         self.tap = tap
         self.tmp = mkdtemp("swrunc-it-podman-")
         cleanup.add("podman tmp", lambda: rmtree(self.tmp))
-        self.rec = Recorder(self.tmp, swrunc, "podman")
+        self.state = os.path.join(self.tmp, "swrunc-state")
+        self.rec = Recorder(self.tmp, swrunc, "podman", root=self.state)
         self.swrunc = swrunc
         self.archive = archive
         self.cgroup_parent = unique("swrunc-it-podman")
@@ -112,6 +113,6 @@ volume_path = "{self.tmp}/volumes"
                 f"exit {r.returncode} status {st}\n{r.stderr}")
         cid = self.p("inspect", "-f", "{{.Id}}", name).stdout.strip()
         self.p("rm", "-f", name)
-        # podman passes no --root: swrunc keeps state in its default root.
-        listed = run([self.swrunc, "list", "-q"]).stdout.split()
+        # podman passes no --root; the recording wrapper points swrunc at the test's own.
+        listed = run([self.swrunc, "--root", self.state, "list", "-q"]).stdout.split()
         t.check(bool(cid) and cid not in listed, "podman: no swrunc state left after rm", f"{cid} in {listed}")
