@@ -231,7 +231,7 @@ class Recorder:
         seen = []
         for l in self.lines():
             l = re.sub(r"/tmp/\S+", "<path>", l)
-            l = re.sub(r"\b[0-9a-f]{16,}\b", "<id>", l)
+            l = re.sub(r"\b[0-9a-f]{12,}\b", "<id>", l)
             l = re.sub(r"\bit-[a-z0-9-]+\b", "<id>", l)
             if l not in seen:
                 seen.append(l)

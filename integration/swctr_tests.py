@@ -12,7 +12,7 @@ import subprocess
 import tarfile
 import time
 
-from harness import busybox_layer, run, stop_pid, unique, remove_cgroup_tree, rmtree, mkdtemp, wait_for
+from harness import Recorder, busybox_layer, run, stop_pid, unique, remove_cgroup_tree, rmtree, mkdtemp, wait_for
 
 SWCTR_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "swctr")
 
@@ -95,7 +95,6 @@ def multiarch_layout(path, layers_by_arch):
 class Swctr:
     def __init__(self, tap, cleanup, swrunc, archive, image):
         self.tap = tap
-        self.swrunc = swrunc
         self.tmp = mkdtemp("swrunc-it-swctr-")
         cleanup.add("swctr tmp", lambda: rmtree(self.tmp))
         self.bin = os.path.join(SWCTR_DIR, ".build", "release", "swctr")
@@ -119,7 +118,7 @@ class Swctr:
         cleanup.add("docker-registry", lambda: stop_pid(self.proc.pid))
         if not wait_for(lambda: run(["curl", "-fsS", f"http://{self.reg}/v2/"], timeout=5).returncode == 0, timeout=30):
             raise RuntimeError("docker-registry did not come up: " + open(self.log.name).read()[-1000:])
-        self.rec = type("NoRecorder", (), {"distinct": lambda self: []})()
+        self.rec = Recorder(self.tmp, swrunc, "swctr")
 
     def swctr(self, *args, timeout=300):
         return run([self.bin, *args[:1], "--root", self.root, *args[1:]], timeout=timeout)
@@ -129,7 +128,7 @@ class Swctr:
                    timeout=300)
 
     def srun(self, *args):
-        return self.swctr("run", "--rm", "--runtime", self.swrunc, "--cgroup-parent", f"/{self.cgroup}", *args)
+        return self.swctr("run", "--rm", "--runtime", self.rec.path, "--cgroup-parent", f"/{self.cgroup}", *args)
 
     def tests(self):
         t = self.tap
