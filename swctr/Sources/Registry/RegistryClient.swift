@@ -101,7 +101,8 @@ public final class RegistryClient: Sendable {
         return "Bearer \(token)"
     }
 
-    static func challengeParameters(_ s: String) -> [String: String] {
+    /// The parameters of a WWW-Authenticate challenge (`realm="...",service="..."`).
+    public static func challengeParameters(_ s: String) -> [String: String] {
         var out: [String: String] = [:]
         var rest = Substring(s)
         while let eq = rest.firstIndex(of: "=") {
@@ -124,7 +125,7 @@ public final class RegistryClient: Sendable {
     }
 
     /// RFC 3986 percent-encoding of a query value (unreserved characters stay).
-    static func escape(_ s: String) -> String {
+    public static func escape(_ s: String) -> String {
         var out = ""
         for b in s.utf8 {
             let c = Character(Unicode.Scalar(b))

@@ -1,5 +1,5 @@
 import Testing
-@testable import Registry
+import Registry
 
 @Suite("image references, platforms, digests, auth challenges")
 struct ReferenceTests {
