@@ -250,6 +250,9 @@ class Swctr:
         t.check(r.returncode == 0 and len(r.stdout.split()) == 4, "swctr: only the good images are recorded",
                 r.stdout + r.stderr)
 
+        self.management_tests()
+        self.auth_tests()
+
         # the large image: pull+unpack next to skopeo copy + umoci unpack of the same image
         big = os.path.join(self.tmp, "big")
         oci_layout(big, [busybox_layer(), _tar([("random.bin", "file", os.urandom(64 << 20), 0o644)])])
@@ -266,3 +269,87 @@ class Swctr:
         t.check(r1.returncode == 0 and r2.returncode == 0, "swctr: skopeo copy + umoci unpack of the same image (for comparison)",
                 r1.stderr + r2.stderr)
         t.note(f"pull+unpack of the 64 MiB image: swctr {swctr_s:.2f} s, skopeo copy + umoci unpack {peer_s:.2f} s")
+
+    def management_tests(self):
+        t = self.tap
+        img = f"{self.reg}/multi:latest"
+        r = self.swctr("tag", img, f"{self.reg}/multi:v2")
+        r2 = self.swctr("images")
+        t.check(r.returncode == 0 and "v2" in r2.stdout, "swctr: tag adds a second name", r.stderr + r2.stdout)
+        r = self.swctr("inspect", f"{self.reg}/multi:v2")
+        try:
+            info = json.loads(r.stdout)[0]
+        except (ValueError, IndexError, KeyError):
+            info = {}
+        t.check(len(info.get("Layers", [])) == 3 and info.get("Config", {}).get("config", {}).get("WorkingDir") == "/data",
+                "swctr: inspect shows layers and config", r.stdout[:500] + r.stderr)
+        r = self.swctr("history", img)
+        t.check(r.returncode == 0 and r.stdout.startswith("CREATED"), "swctr: history", r.stdout + r.stderr)
+        r = run([self.bin, "system", "df", "--root", self.root])
+        t.check(r.returncode == 0 and "Layers" in r.stdout, "swctr: system df", r.stdout + r.stderr)
+        layers_before = len(os.listdir(os.path.join(self.root, "layers")))
+        r = self.swctr("rmi", f"{self.reg}/multi:v2")
+        layers_mid = len(os.listdir(os.path.join(self.root, "layers")))
+        t.check(r.returncode == 0 and layers_mid == layers_before, "swctr: rmi of one name keeps layers the other name uses",
+                r.stderr)
+        # an image a running container uses is refused without -f
+        p = subprocess.Popen([self.bin, "run", "--root", self.root, "--rm", "--runtime", self.rec.path,
+                              "--cgroup-parent", f"/{self.cgroup}", img, "sleep", "5"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_for(lambda: os.listdir(os.path.join(self.root, "containers")), timeout=10)
+        r = self.swctr("rmi", img)
+        t.check(r.returncode != 0 and "used by a running container" in r.stderr, "swctr: rmi refuses an image in use", r.stderr)
+        p.wait(timeout=30)
+        r = self.swctr("rmi", img)
+        layers_after = len(os.listdir(os.path.join(self.root, "layers")))
+        t.check(r.returncode == 0 and layers_after == layers_before - 2,
+                "swctr: rmi removes the layers no other image uses (the shared base stays)",
+                f"{layers_before} -> {layers_after}\n{r.stderr}")
+        r = self.swctr("rmi", "nosuchimage")
+        t.check(r.returncode != 0 and "image not found" in r.stderr, "swctr: rmi of an unknown image is an error", r.stderr)
+
+    def auth_tests(self):
+        """A second registry behind htpasswd (Basic challenge): pull fails without credentials,
+        login checks them and saves them, pull works, logout forgets them."""
+        t = self.tap
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        reg = f"127.0.0.1:{port}"
+        pw = os.path.join(self.tmp, "htpasswd")
+        r = run(["htpasswd", "-Bbn", "tester", "s3cret"])
+        with open(pw, "w") as f:
+            f.write(r.stdout)
+        storage = os.path.join(self.tmp, "registry-auth")
+        os.makedirs(storage)
+        cfg = os.path.join(self.tmp, "registry-auth.yml")
+        with open(cfg, "w") as f:
+            f.write(f"version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {storage}\n"
+                    f"http:\n  addr: {reg}\nauth:\n  htpasswd:\n    realm: swctr-test\n    path: {pw}\n")
+        proc = subprocess.Popen(["docker-registry", "serve", cfg], stdout=self.log, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+        try:
+            wait_for(lambda: run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", f"http://{reg}/v2/"],
+                                 timeout=5).stdout == "401", timeout=30)
+            small = os.path.join(self.tmp, "small")
+            r = run(["skopeo", "copy", "--dest-tls-verify=false", "--dest-creds", "tester:s3cret", f"oci:{small}",
+                     f"docker://{reg}/private:latest"], timeout=300)
+            t.check(r.returncode == 0, "swctr auth: skopeo pushes to the password-protected registry", r.stderr)
+            authfile = os.path.join(self.tmp, "auth", "config.json")
+            a = ["--authfile", authfile]
+            r = self.swctr("pull", *a, "--tls-verify=false", f"{reg}/private:latest")
+            t.check(r.returncode != 0 and "authentication required" in r.stderr,
+                    "swctr auth: pull without credentials is refused with a hint to log in", r.stderr)
+            r = self.swctr("login", *a, "--tls-verify=false", "-u", "tester", "-p", "wrong", reg)
+            t.check(r.returncode != 0 and "unauthorized" in r.stderr and not os.path.exists(authfile),
+                    "swctr auth: login with a wrong password fails and saves nothing", r.stderr)
+            r = self.swctr("login", *a, "--tls-verify=false", "-u", "tester", "-p", "s3cret", reg)
+            mode = os.stat(authfile).st_mode & 0o777 if os.path.exists(authfile) else None
+            t.check(r.returncode == 0 and mode == 0o600 and reg in open(authfile).read(),
+                    "swctr auth: login saves the credentials (0600 file)", r.stderr)
+            r = self.swctr("pull", *a, "--tls-verify=false", f"{reg}/private:latest")
+            t.check(r.returncode == 0, "swctr auth: pull with saved credentials (Basic auth)", r.stderr)
+            r = self.swctr("logout", *a, reg)
+            t.check(r.returncode == 0 and reg not in open(authfile).read(), "swctr auth: logout forgets them", r.stderr)
+        finally:
+            stop_pid(proc.pid)

@@ -132,8 +132,47 @@ public final class ImageStore: Sendable {
         return nil
     }
 
+    /// Removes a record, then every blob and layer no remaining image refers to.
     public func remove(_ name: String) throws {
         _ = try db.write { db in try ImageRecord.deleteOne(db, key: name) }
+        try collectGarbage()
+    }
+
+    func collectGarbage() throws {
+        let records = try images()
+        var blobs = Set<String>(), layers = Set<String>()
+        for r in records {
+            blobs.insert(Digest.hex(r.digest))
+            blobs.insert(Digest.hex(Digest.of(Array(r.config.utf8))))
+            for l in r.layerIDs { layers.insert(Digest.hex(l)) }
+            if let m = try? FileIOLite.read(blobPath(r.digest)), let manifest = try? JSONDecoder().decode(Manifest.self, from: Data(m)) {
+                for l in manifest.layers { blobs.insert(Digest.hex(l.digest)) }
+            }
+        }
+        for name in Self.list(root + "/blobs/sha256") where !blobs.contains(name) { unlink(root + "/blobs/sha256/" + name) }
+        for name in Self.list(root + "/layers") where !layers.contains(name) { Self.removeTree(root + "/layers/" + name) }
+    }
+
+    /// Names of running containers' images (`containers/<id>/image`).
+    public func imagesInUse() -> Set<String> {
+        var out = Set<String>()
+        for id in Self.list(root + "/containers") {
+            if let b = try? FileIOLite.read("\(root)/containers/\(id)/image") { out.insert(String(decoding: b, as: UTF8.self)) }
+        }
+        return out
+    }
+
+    /// Bytes used under a directory (apparent sizes, hard links counted once).
+    public static func diskUsage(_ path: String) -> Int64 {
+        var seen = Set<UInt64>()
+        func walk(_ p: String) -> Int64 {
+            var st = stat()
+            guard lstat(p, &st) == 0 else { return 0 }
+            if (st.st_mode & S_IFMT) == S_IFDIR { return list(p).reduce(Int64(0)) { $0 + walk(p + "/" + $1) } }
+            guard seen.insert(UInt64(st.st_ino)).inserted else { return 0 }
+            return Int64(st.st_size)
+        }
+        return walk(path)
     }
 
     // MARK: - small file helpers (no Foundation FileManager: it is not in FoundationEssentials)
@@ -148,7 +187,7 @@ public final class ImageStore: Sendable {
         }
     }
 
-    static func list(_ dir: String) -> [String] {
+    public static func list(_ dir: String) -> [String] {
         guard let d = opendir(dir) else { return [] }
         defer { closedir(d) }
         var out: [String] = []
@@ -183,5 +222,21 @@ enum FileManagerLite {
             off += n
         }
         return fsync(fd) == 0
+    }
+}
+
+public enum FileIOLite {
+    public static func read(_ path: String) throws -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw StoreError("open \(path): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        var out: [UInt8] = []
+        var buf = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = Glibc.read(fd, &buf, buf.count)
+            if n < 0 { throw StoreError("read \(path): \(String(cString: strerror(errno)))") }
+            if n == 0 { return out }
+            out += buf[0..<n]
+        }
     }
 }

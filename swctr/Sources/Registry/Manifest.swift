@@ -71,8 +71,16 @@ public struct ImageConfig: Codable, Sendable {
         public var type: String
         public var diff_ids: [String]
     }
+    public struct History: Codable, Sendable {
+        public var created: String?
+        public var created_by: String?
+        public var comment: String?
+        public var empty_layer: Bool?
+    }
     public var architecture: String?
     public var os: String?
+    public var created: String?
     public var config: Config?
     public var rootfs: RootFS
+    public var history: [History]?
 }

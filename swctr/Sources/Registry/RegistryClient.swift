@@ -185,6 +185,16 @@ public final class RegistryClient: Sendable {
         return ResolvedImage(manifestDigest: digest, manifest: manifest, manifestBytes: bytes, config: config, configBytes: configBytes)
     }
 
+    /// `GET /v2/` with the credentials: what `login` checks before saving them.
+    public func checkLogin(_ ref: ImageReference) async throws {
+        let response = try await send({ HTTPClientRequest(url: "\(plainHTTP ? "http" : "https")://\(ref.apiHost)/v2/") }, ref: ref)
+        _ = try? await response.body.collect(upTo: 1 << 20)
+        guard response.status == .ok else {
+            if response.status == .unauthorized { throw RegistryError("login to \(ref.registry): unauthorized (wrong username or password)") }
+            throw Self.httpError(response, "login to \(ref.registry)")
+        }
+    }
+
     func fetchManifest(_ ref: ImageReference, reference: String) async throws -> ([UInt8], String, String) {
         let response = try await send({
             var r = HTTPClientRequest(url: url(ref, "manifests/\(reference)"))

@@ -61,6 +61,10 @@ struct Run: AsyncParsableCommand {
                 throw StoreError("mount overlay on \(rootfs): \(String(cString: strerror(errno)))")
             }
             mounted = true
+            // rmi refuses an image a running container uses.
+            guard FileManagerWrite.write(Array(record.name.utf8), to: "\(dir)/image") else {
+                throw StoreError("write \(dir)/image: \(String(cString: strerror(errno)))")
+            }
             let spec = try makeSpec(config, rootfs: rootfs, id: id)
             let data = try JSONEncoder().encode(spec)
             guard FileManagerWrite.write(Array(data), to: "\(dir)/config.json") else {

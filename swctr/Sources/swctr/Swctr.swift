@@ -12,13 +12,57 @@ import Registry
 struct Global: ParsableArguments {
     @Option(help: "Directory of the image store.")
     var root: String = "/var/lib/swctr"
+    @Option(help: "Credentials file (default: $REGISTRY_AUTH_FILE, else ~/.docker/config.json).")
+    var authfile: String?
+
+    var authFile: AuthFile {
+        if let authfile { return AuthFile(path: authfile) }
+        if let env = getenv("REGISTRY_AUTH_FILE") { return AuthFile(path: String(cString: env)) }
+        let home = getenv("HOME").map { String(cString: $0) } ?? "/root"
+        return AuthFile(path: "\(home)/.docker/config.json")
+    }
+}
+
+struct Login: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Check credentials against a registry and save them.")
+    @OptionGroup var global: Global
+    @Option(name: [.customShort("u"), .customLong("username")]) var username: String
+    @Option(name: [.customShort("p"), .customLong("password")]) var password: String
+    @Option(name: .customLong("tls-verify")) var tlsVerify: Bool = true
+    @Argument var registry: String
+
+    func run() async throws {
+        let creds = Credentials(username: username, password: password)
+        let client = RegistryClient(plainHTTP: !tlsVerify, credentials: creds)
+        do {
+            let ref = try ImageReference(parsing: "\(registry)/swctr-login-check")
+            try await client.checkLogin(ref)
+            await client.shutdown()
+            try global.authFile.store(creds, for: ref.registry)
+        } catch {
+            await client.shutdown()
+            fail("\(error)")
+        }
+        print("Login Succeeded!")
+    }
+}
+
+struct Logout: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Forget a registry's saved credentials.")
+    @OptionGroup var global: Global
+    @Argument var registry: String
+
+    func run() async throws {
+        do { try global.authFile.store(nil, for: registry) } catch { fail("\(error)") }
+        print("Removed login credentials for \(registry)")
+    }
 }
 
 @main
 struct Swctr: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "swctr", abstract: "Pull OCI images and run them with swrunc.",
-        subcommands: [Pull.self, Images.self, Run.self])
+        subcommands: [Pull.self, Images.self, Run.self, Rmi.self, Tag.self, Inspect.self, History.self, System.self, Login.self, Logout.self])
 }
 
 /// Errors print as one line, "swctr: ...", like swrunc's.
@@ -50,7 +94,9 @@ struct Pull: AsyncParsableCommand {
         } catch { fail(error.description) }
         let store: ImageStore
         do { store = try ImageStore(root: global.root) } catch { fail("\(error)") }
-        let client = RegistryClient(plainHTTP: !tlsVerify, credentials: nil)
+        let credentials: Credentials?
+        do { credentials = try global.authFile.credentials(for: ref.registry) } catch { fail("\(error)") }
+        let client = RegistryClient(plainHTTP: !tlsVerify, credentials: credentials)
         do {
             try await pull(ref, platform: want, store: store, client: client)
             await client.shutdown()

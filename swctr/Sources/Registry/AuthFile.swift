@@ -1,0 +1,96 @@
+import FoundationEssentials
+import Glibc
+
+/// Docker's credentials file (`~/.docker/config.json`, or podman's auth.json, same shape):
+/// `{"auths": {"<registry>": {"auth": base64("user:password")}}}`. Other keys are kept as they
+/// are when swctr writes the file.
+public struct AuthFile: Sendable {
+    public let path: String
+
+    public init(path: String) { self.path = path }
+
+    /// Docker Hub is filed under its v1 index URL.
+    static func key(_ registry: String) -> [String] {
+        registry == "docker.io" ? ["https://index.docker.io/v1/", "docker.io", "index.docker.io"] : [registry]
+    }
+
+    public func credentials(for registry: String) throws -> Credentials? {
+        guard let root = try load(), case .object(let top) = root, case .object(let auths)? = top["auths"] else { return nil }
+        for k in Self.key(registry) {
+            guard case .object(let entry)? = auths[k], case .string(let auth)? = entry["auth"] else { continue }
+            guard let data = Data(base64Encoded: auth) else { throw RegistryError("\(path): auths.\(k).auth is not base64") }
+            let text = String(decoding: data, as: UTF8.self)
+            guard let colon = text.firstIndex(of: ":") else { throw RegistryError("\(path): auths.\(k).auth is not user:password") }
+            return Credentials(username: String(text[..<colon]), password: String(text[text.index(after: colon)...]))
+        }
+        return nil
+    }
+
+    public func store(_ c: Credentials?, for registry: String) throws {
+        var top: [String: JSONValue] = [:]
+        if case .object(let o)? = try load() { top = o }
+        var auths: [String: JSONValue] = [:]
+        if case .object(let a)? = top["auths"] { auths = a }
+        let k = Self.key(registry)[0]
+        if let c {
+            auths[k] = .object(["auth": .string(Data("\(c.username):\(c.password)".utf8).base64EncodedString())])
+        } else if auths.removeValue(forKey: k) == nil {
+            throw RegistryError("not logged in to \(registry)")
+        }
+        top["auths"] = .object(auths)
+        let bytes = Array(try JSONEncoder().encode(JSONValue.object(top)))
+        let dir = String(path[..<(path.lastIndex(of: "/") ?? path.startIndex)])
+        if !dir.isEmpty { mkdir(dir, 0o700) }
+        let tmp = path + ".tmp"
+        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw RegistryError("write \(tmp): \(String(cString: strerror(errno)))") }
+        let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        close(fd)
+        guard n == bytes.count, rename(tmp, path) == 0 else {
+            unlink(tmp)
+            throw RegistryError("write \(path): \(String(cString: strerror(errno)))")
+        }
+    }
+
+    func load() throws -> JSONValue? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var buf = [UInt8](repeating: 0, count: 16384)
+        while true {
+            let n = read(fd, &buf, buf.count)
+            if n <= 0 { break }
+            bytes += buf[0..<n]
+        }
+        do { return try JSONDecoder().decode(JSONValue.self, from: Data(bytes)) } catch {
+            throw RegistryError("\(path): not valid JSON")
+        }
+    }
+}
+
+/// Any JSON value, so a file's other keys survive a rewrite.
+public indirect enum JSONValue: Codable, Sendable {
+    case object([String: JSONValue]), array([JSONValue]), string(String), number(Double), bool(Bool), null
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if c.decodeNil() { self = .null } else if let b = try? c.decode(Bool.self) { self = .bool(b) }
+        else if let n = try? c.decode(Double.self) { self = .number(n) }
+        else if let s = try? c.decode(String.self) { self = .string(s) }
+        else if let a = try? c.decode([JSONValue].self) { self = .array(a) }
+        else { self = .object(try c.decode([String: JSONValue].self)) }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.singleValueContainer()
+        switch self {
+        case .object(let o): try c.encode(o)
+        case .array(let a): try c.encode(a)
+        case .string(let s): try c.encode(s)
+        case .number(let n): try c.encode(n)
+        case .bool(let b): try c.encode(b)
+        case .null: try c.encodeNil()
+        }
+    }
+}

@@ -1,0 +1,108 @@
+import ArgumentParser
+import FoundationEssentials
+import Glibc
+import Images
+import Registry
+
+func openStore(_ global: Global) -> ImageStore {
+    do { return try ImageStore(root: global.root) } catch { fail("\(error)") }
+}
+
+func findImage(_ store: ImageStore, _ name: String) -> ImageRecord {
+    do {
+        guard let r = try store.image(name) else { fail("image not found: \(name)") }
+        return r
+    } catch { fail("\(error)") }
+}
+
+struct Rmi: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Remove images (and the layers no other image uses).")
+    @OptionGroup var global: Global
+    @Flag(name: .short, help: "Remove even if a container uses it.") var force = false
+    @Argument var images: [String]
+
+    func run() async throws {
+        let store = openStore(global)
+        let inUse = store.imagesInUse()
+        for name in images {
+            let r = findImage(store, name)
+            if inUse.contains(r.name) && !force { fail("image \(r.name) is used by a running container (-f to remove anyway)") }
+            do { try store.remove(r.name) } catch { fail("\(error)") }
+            print("Untagged: \(r.name)")
+        }
+    }
+}
+
+struct Tag: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Give an image another name.")
+    @OptionGroup var global: Global
+    @Argument var source: String
+    @Argument var target: String
+
+    func run() async throws {
+        let store = openStore(global)
+        var r = findImage(store, source)
+        do {
+            let ref = try ImageReference(parsing: target)
+            r.name = ImageReference.withTag(ref)
+            try store.save(r)
+        } catch { fail("\(error)") }
+    }
+}
+
+struct Inspect: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Show an image's record and config as JSON.")
+    @OptionGroup var global: Global
+    @Argument var image: String
+
+    func run() async throws {
+        let r = findImage(openStore(global), image)
+        struct Out: Encodable {
+            var Name, Digest, Id: String
+            var Size: Int64
+            var Layers: [String]
+            var Config: ImageConfig?
+        }
+        let out = Out(Name: r.name, Digest: r.digest, Id: Registry.Digest.of(Array(r.config.utf8)), Size: r.size,
+                      Layers: r.layerIDs, Config: r.imageConfig)
+        let e = JSONEncoder()
+        e.outputFormatting = [.prettyPrinted, .sortedKeys]
+        print(String(decoding: try e.encode([out]), as: UTF8.self))
+    }
+}
+
+struct History: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Show how an image's layers were made.")
+    @OptionGroup var global: Global
+    @Argument var image: String
+
+    func run() async throws {
+        let r = findImage(openStore(global), image)
+        print("CREATED                  CREATED BY")
+        for h in (r.imageConfig?.history ?? []).reversed() {
+            let when = (h.created ?? "").prefix(19)
+            print("\(when.padding(24))\(h.created_by ?? h.comment ?? "")")
+        }
+    }
+}
+
+struct System: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Store housekeeping.", subcommands: [Df.self])
+    struct Df: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Disk used by images, layers and containers.")
+        @OptionGroup var global: Global
+        func run() async throws {
+            let store = openStore(global)
+            let images = (try? store.images()) ?? []
+            let rows = [("Images", images.count, ImageStore.diskUsage(store.root + "/blobs")),
+                        ("Layers", ImageStore.list(store.root + "/layers").count, ImageStore.diskUsage(store.root + "/layers")),
+                        ("Containers", ImageStore.list(store.root + "/containers").count, ImageStore.diskUsage(store.root + "/containers"))]
+            print("TYPE         TOTAL   SIZE")
+            for (t, n, b) in rows { print("\(t.padding(13))\(String(n).padding(8))\(b)") }
+        }
+    }
+}
+
+extension StringProtocol {
+    func padding(_ n: Int) -> String { count >= n ? String(self) + " " : String(self) + String(repeating: " ", count: n - count) }
+}
