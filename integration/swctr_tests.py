@@ -10,6 +10,7 @@ import shutil
 import socket
 import subprocess
 import tarfile
+import threading
 import time
 
 from harness import Recorder, busybox_layer, run, stop_pid, unique, remove_cgroup_tree, rmtree, mkdtemp, wait_for
@@ -90,6 +91,70 @@ def multiarch_layout(path, layers_by_arch):
         json.dump({"schemaVersion": 2, "manifests": [{
             "mediaType": "application/vnd.oci.image.index.v1+json", "digest": "sha256:" + digest,
             "size": len(index), "annotations": {"org.opencontainers.image.ref.name": "latest"}}]}, f)
+
+
+class FaultProxy:
+    """A loopback HTTP proxy in front of the registry that misbehaves on purpose: `drop` cuts the
+    first download of one blob after 1 MiB of body (and records Range requests), `fail500`
+    answers every manifest request with HTTP 500. One request per connection."""
+
+    def __init__(self, upstream_port, drop=None, fail500=False):
+        self.upstream = upstream_port
+        self.drop = drop
+        self.fail500 = fail500
+        self.dropped = False
+        self.ranges = []
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        threading.Thread(target=self.serve, daemon=True).start()
+
+    def close(self):
+        self.sock.close()
+
+    def serve(self):
+        while True:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self.handle, args=(c,), daemon=True).start()
+
+    def handle(self, c):
+        try:
+            head = b""
+            while b"\r\n\r\n" not in head:
+                chunk = c.recv(65536)
+                if not chunk:
+                    return
+                head += chunk
+            text = head.decode(errors="replace")
+            path = text.split(" ", 2)[1]
+            if self.fail500 and "/manifests/" in path:
+                c.sendall(b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                return
+            if self.drop and self.drop in path and "range:" in text.lower():
+                self.ranges.append(path)
+            lines = [l for l in text.split("\r\n\r\n")[0].split("\r\n") if not l.lower().startswith("connection:")]
+            u = socket.create_connection(("127.0.0.1", self.upstream))
+            u.sendall(("\r\n".join(lines) + "\r\nConnection: close\r\n\r\n").encode())
+            cut = self.drop and self.drop in path and not self.dropped
+            sent = 0
+            while True:
+                data = u.recv(65536)
+                if not data:
+                    break
+                c.sendall(data)
+                sent += len(data)
+                if cut and sent > (1 << 20):
+                    self.dropped = True
+                    break
+            u.close()
+        except OSError:
+            pass
+        finally:
+            c.close()
 
 
 class Swctr:
@@ -269,6 +334,28 @@ class Swctr:
         t.check(r1.returncode == 0 and r2.returncode == 0, "swctr: skopeo copy + umoci unpack of the same image (for comparison)",
                 r1.stderr + r2.stderr)
         t.note(f"pull+unpack of the 64 MiB image: swctr {swctr_s:.2f} s, skopeo copy + umoci unpack {peer_s:.2f} s")
+
+        # a dropped connection mid-blob is resumed with a Range request; a 500 is a clear error
+        man = json.load(open(os.path.join(big, "index.json")))["manifests"][0]["digest"][7:]
+        layer = json.load(open(os.path.join(big, "blobs", "sha256", man)))["layers"][1]["digest"]
+        proxy = FaultProxy(self.port, drop=layer)
+        try:
+            root2 = os.path.join(self.tmp, "store2")
+            r = run([self.bin, "pull", "--root", root2, "--tls-verify=false", f"127.0.0.1:{proxy.port}/big:latest"],
+                    timeout=300)
+            t.check(r.returncode == 0 and proxy.dropped and proxy.ranges,
+                    "swctr: a connection dropped mid-layer is resumed with HTTP Range and the digest still verifies",
+                    f"dropped {proxy.dropped} ranges {proxy.ranges}\n{r.stderr}")
+        finally:
+            proxy.close()
+        proxy = FaultProxy(self.port, fail500=True)
+        try:
+            r = run([self.bin, "pull", "--root", os.path.join(self.tmp, "store3"), "--tls-verify=false",
+                     f"127.0.0.1:{proxy.port}/busybox:latest"], timeout=120)
+            t.check(r.returncode != 0 and "HTTP 500" in r.stderr and len(r.stderr.strip().splitlines()) == 1,
+                    "swctr: an HTTP 500 from the registry is a one-line error", r.stderr)
+        finally:
+            proxy.close()
 
     def management_tests(self):
         t = self.tap
