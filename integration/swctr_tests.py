@@ -231,6 +231,12 @@ class Swctr:
         t.check(not mounts and not os.listdir(os.path.join(self.root, "containers")),
                 "swctr: run --rm leaves no mount or container directory", mounts)
 
+        r = self.srun("-u", "nosuchuser", f"{self.reg}/busybox", "true")
+        mounts = [l for l in open("/proc/self/mountinfo") if self.root in l]
+        t.check(r.returncode != 0 and "nosuchuser" in r.stderr and not mounts
+                and not os.listdir(os.path.join(self.root, "containers")),
+                "swctr: a run that fails before start (unknown user) is a one-line error and leaves nothing", r.stderr)
+
         # layers: whiteouts, opaque directories, hard links, symlinks, shared layers
         base = busybox_layer()
         l2 = _tar([("etc/old", "file", b"old\n", 0o644), ("keep", "dir", None, 0o755), ("keep/a", "file", b"a\n", 0o644),

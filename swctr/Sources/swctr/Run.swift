@@ -47,7 +47,8 @@ struct Run: AsyncParsableCommand {
         let dir = "\(store.root)/containers/\(id)"
         let rootfs = "\(dir)/rootfs"
         var mounted = false
-        defer {
+        // fail() exits, so cleanup is called explicitly on every path rather than deferred.
+        func cleanup() {
             if mounted { umount2(rootfs, Int32(MNT_DETACH)) }
             ImageStore.removeTree(dir)
         }
@@ -70,8 +71,12 @@ struct Run: AsyncParsableCommand {
             guard FileManagerWrite.write(Array(data), to: "\(dir)/config.json") else {
                 throw StoreError("write \(dir)/config.json: \(String(cString: strerror(errno)))")
             }
-        } catch { fail("\(error)") }
+        } catch {
+            cleanup()
+            fail("\(error)")
+        }
         let status = Self.spawn([swrunc, "--root", "\(store.root)/swrunc", "run", "--bundle", dir, id])
+        cleanup()
         throw ExitCode(status)
     }
 
@@ -129,7 +134,10 @@ struct Run: AsyncParsableCommand {
         var cargs = argv.map { strdup($0) } + [nil]
         defer { for p in cargs { free(p) } }
         let rc = posix_spawnp(&pid, argv[0], nil, nil, &cargs, environ)
-        guard rc == 0 else { fail("run \(argv[0]): \(String(cString: strerror(rc)))") }
+        guard rc == 0 else {
+            FileHandleLite.stderr("swctr: run \(argv[0]): \(String(cString: strerror(rc)))\n")
+            return 127
+        }
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
         if status & 0x7f == 0 { return (status >> 8) & 0xff }
