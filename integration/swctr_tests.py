@@ -341,6 +341,12 @@ class Swctr:
                 r1.stderr + r2.stderr)
         t.note(f"pull+unpack of the 64 MiB image: swctr {swctr_s:.2f} s, skopeo copy + umoci unpack {peer_s:.2f} s")
 
+        # on a terminal, pull redraws a progress line per layer in place
+        cmd = f"{self.bin} pull --root {self.tmp}/store-tty --tls-verify=false {self.reg}/big:latest"
+        r = run(["script", "-qec", cmd, "/dev/null"], timeout=300)
+        t.check(r.returncode == 0 and "\x1b[" in r.stdout and "Downloading [" in r.stdout and "Pull complete" in r.stdout,
+                "swctr: pull on a terminal shows live per-layer progress", r.stdout[-300:] + r.stderr)
+
         # a dropped connection mid-blob is resumed with a Range request; a 500 is a clear error
         man = json.load(open(os.path.join(big, "index.json")))["manifests"][0]["digest"][7:]
         layer = json.load(open(os.path.join(big, "blobs", "sha256", man)))["layers"][1]["digest"]

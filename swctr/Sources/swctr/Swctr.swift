@@ -111,31 +111,36 @@ struct Pull: AsyncParsableCommand {
         let image = try await client.resolve(ref, platform: platform)
         let layers = image.manifest.layers
         let diffIDs = image.config.rootfs.diff_ids
+        func short(_ d: String) -> String { String(Digest.hex(d).prefix(12)) }
+        let progress = PullProgress(layers: layers.map { short($0.digest) })
         // Downloads run in parallel; unpacking is sequential (bottom layer first).
         try await withThrowingTaskGroup(of: Void.self) { group in
             for (layer, diffID) in zip(layers, diffIDs) {
-                let short = String(Digest.hex(layer.digest).prefix(12))
+                let id = short(layer.digest)
                 if store.hasLayer(diffID) || store.hasBlob(layer.digest) {
-                    print("\(short): Already exists")
+                    progress.update(id, "Already exists")
                     continue
                 }
                 group.addTask {
                     let tmp = store.temporary("blob")
                     do {
-                        try await client.downloadBlob(ref, layer, to: tmp)
+                        try await client.downloadBlob(ref, layer, to: tmp) { done in
+                            progress.update(id, PullProgress.bar(done, layer.size))
+                        }
                         try store.commit(tmp, to: store.blobPath(layer.digest))
                     } catch {
                         ImageStore.removeTree(tmp)
                         throw error
                     }
-                    print("\(short): Download complete")
+                    progress.update(id, "Download complete")
                 }
             }
             try await group.waitForAll()
         }
         for (layer, diffID) in zip(layers, diffIDs) where !store.hasLayer(diffID) {
+            progress.update(short(layer.digest), "Extracting")
             try store.unpackLayer(blob: layer.digest, diffID: diffID)
-            print("\(String(Digest.hex(layer.digest).prefix(12))): Pull complete")
+            progress.update(short(layer.digest), "Pull complete")
         }
         try store.writeBlob(image.configBytes, digest: image.manifest.config.digest)
         try store.writeBlob(image.manifestBytes, digest: image.manifestDigest)
