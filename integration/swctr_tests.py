@@ -321,6 +321,7 @@ class Swctr:
         t.check(r.returncode == 0 and len(r.stdout.split()) == 4, "swctr: only the good images are recorded",
                 r.stdout + r.stderr)
 
+        self.archive_tests()
         self.management_tests()
         self.auth_tests()
 
@@ -452,3 +453,37 @@ class Swctr:
             t.check(r.returncode == 0 and reg not in open(authfile).read(), "swctr auth: logout forgets them", r.stderr)
         finally:
             stop_pid(proc.pid)
+
+    def archive_tests(self):
+        """save writes one tar that skopeo reads both as docker-archive and as OCI archive; load
+        reads swctr's own tar and skopeo's docker-archive; loaded images run."""
+        t = self.tap
+        out = os.path.join(self.tmp, "saved.tar")
+        r = self.swctr("save", "-o", out, f"{self.reg}/busybox:latest")
+        t.check(r.returncode == 0 and os.path.getsize(out) > 0, "swctr: save", r.stderr)
+        r1 = run(["skopeo", "inspect", f"docker-archive:{out}"], timeout=60)
+        r2 = run(["skopeo", "inspect", f"oci-archive:{out}:latest"], timeout=60)
+        t.check(r1.returncode == 0 and r2.returncode == 0, "swctr: skopeo reads the saved tar as docker-archive and OCI archive",
+                r1.stderr + r2.stderr)
+        root4 = os.path.join(self.tmp, "store-load")
+        r = run([self.bin, "load", "--root", root4, "-i", out])
+        r2 = run([self.bin, "run", "--root", root4, "--rm", "--runtime", self.rec.path, "--cgroup-parent", f"/{self.cgroup}",
+                  f"{self.reg}/busybox:latest", "echo", "loaded"])
+        t.check(r.returncode == 0 and "Loaded image" in r.stdout and r2.stdout == "loaded\n",
+                "swctr: load of a saved image into another store, then run", r.stdout + r.stderr + r2.stdout + r2.stderr)
+        da = os.path.join(self.tmp, "docker-archive.tar")
+        r = run(["skopeo", "copy", "--src-tls-verify=false", f"docker://{self.reg}/busybox:latest",
+                 f"docker-archive:{da}:example.com/fromskopeo:v1"], timeout=120)
+        r1 = run([self.bin, "load", "--root", root4, "-i", da])
+        r2 = run([self.bin, "run", "--root", root4, "--rm", "--runtime", self.rec.path, "--cgroup-parent", f"/{self.cgroup}",
+                  "example.com/fromskopeo:v1", "echo", "docker-archive"])
+        t.check(r.returncode == 0 and r1.returncode == 0 and r2.stdout == "docker-archive\n",
+                "swctr: load of a docker-archive written by skopeo, then run", r.stderr + r1.stdout + r1.stderr + r2.stderr)
+        bad = os.path.join(self.tmp, "bad.tar")
+        with tarfile.open(bad, "w") as tar:
+            info = tarfile.TarInfo("../escape")
+            info.size = 1
+            tar.addfile(info, io.BytesIO(b"x"))
+        r = run([self.bin, "load", "--root", root4, "-i", bad])
+        t.check(r.returncode != 0 and not os.path.exists(os.path.join(self.tmp, "escape")) and r.stderr.startswith("swctr: "),
+                "swctr: load refuses an archive with '..' paths", r.stderr)

@@ -177,7 +177,7 @@ public final class ImageStore: Sendable {
 
     // MARK: - small file helpers (no Foundation FileManager: it is not in FoundationEssentials)
 
-    static func mkdirs(_ path: String) throws {
+    public static func mkdirs(_ path: String) throws {
         var cur = path.hasPrefix("/") ? "" : "."
         for comp in path.split(separator: "/") {
             cur += "/" + comp

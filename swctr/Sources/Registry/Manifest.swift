@@ -43,6 +43,13 @@ public struct Descriptor: Codable, Sendable {
     public var digest: String
     public var size: Int64
     public var platform: Platform?
+
+    public init(mediaType: String?, digest: String, size: Int64, platform: Platform? = nil) {
+        self.mediaType = mediaType
+        self.digest = digest
+        self.size = size
+        self.platform = platform
+    }
 }
 
 public struct Manifest: Codable, Sendable {
@@ -50,6 +57,13 @@ public struct Manifest: Codable, Sendable {
     public var mediaType: String?
     public var config: Descriptor
     public var layers: [Descriptor]
+
+    public init(schemaVersion: Int, mediaType: String?, config: Descriptor, layers: [Descriptor]) {
+        self.schemaVersion = schemaVersion
+        self.mediaType = mediaType
+        self.config = config
+        self.layers = layers
+    }
 }
 
 public struct Index: Codable, Sendable {

@@ -106,3 +106,31 @@ struct System: AsyncParsableCommand {
 extension StringProtocol {
     func padding(_ n: Int) -> String { count >= n ? String(self) + " " : String(self) + String(repeating: " ", count: n - count) }
 }
+
+struct Save: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Write images to a tar (OCI layout and docker-archive in one).")
+    @OptionGroup var global: Global
+    @Option(name: [.customShort("o"), .customLong("output")]) var output: String
+    @Argument var images: [String]
+
+    func run() async throws {
+        let store = openStore(global)
+        let records = images.map { findImage(store, $0) }
+        do { try ImageArchive.save(records, store: store, to: output) } catch {
+            unlink(output)
+            fail("\(error)")
+        }
+    }
+}
+
+struct Load: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Read images from an OCI layout or docker-archive tar.")
+    @OptionGroup var global: Global
+    @Option(name: [.customShort("i"), .customLong("input")]) var input: String
+
+    func run() async throws {
+        do {
+            for name in try ImageArchive.load(input, store: openStore(global)) { print("Loaded image: \(name)") }
+        } catch { fail("\(error)") }
+    }
+}

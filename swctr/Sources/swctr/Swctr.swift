@@ -62,7 +62,7 @@ struct Logout: AsyncParsableCommand {
 struct Swctr: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "swctr", abstract: "Pull OCI images and run them with swrunc.",
-        subcommands: [Pull.self, Images.self, Run.self, Rmi.self, Tag.self, Inspect.self, History.self, System.self, Login.self, Logout.self])
+        subcommands: [Pull.self, Images.self, Run.self, Rmi.self, Tag.self, Inspect.self, History.self, System.self, Login.self, Logout.self, Save.self, Load.self])
 }
 
 /// Errors print as one line, "swctr: ...", like swrunc's.
