@@ -42,7 +42,7 @@ def _tar(entries):
     return buf.getvalue()
 
 
-def oci_layout(path, layers, cmd=("sh",), arch="amd64", write_index=True):
+def oci_layout(path, layers, cmd=("sh",), arch="amd64", write_index=True, compression="gzip"):
     """An OCI image layout with gzip layers; returns the manifest descriptor."""
     os.makedirs(os.path.join(path, "blobs", "sha256"), exist_ok=True)
 
@@ -55,8 +55,16 @@ def oci_layout(path, layers, cmd=("sh",), arch="amd64", write_index=True):
     diff_ids, descs = [], []
     for raw in layers:
         diff_ids.append("sha256:" + hashlib.sha256(raw).hexdigest())
-        gz = gzip.compress(raw, mtime=0)
-        descs.append({"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": blob(gz), "size": len(gz)})
+        if compression == "zstd":
+            data = subprocess.run(["zstd", "-q", "-c"], input=raw, capture_output=True, check=True).stdout
+            media = "application/vnd.oci.image.layer.v1.tar+zstd"
+        elif compression == "none":
+            data, media = raw, "application/vnd.oci.image.layer.v1.tar"
+        else:
+            data, media = gzip.compress(raw, mtime=0), "application/vnd.oci.image.layer.v1.tar+gzip"
+        if compression == "truncated":
+            data = data[: len(data) // 2]
+        descs.append({"mediaType": media, "digest": blob(data), "size": len(data)})
     config = json.dumps({"architecture": arch, "os": "linux",
                          "config": {"Env": ["PATH=/bin", "FROM_IMAGE=yes"], "Cmd": list(cmd), "WorkingDir": "/data"},
                          "rootfs": {"type": "layers", "diff_ids": diff_ids}}).encode()
@@ -321,6 +329,7 @@ class Swctr:
         t.check(r.returncode == 0 and len(r.stdout.split()) == 4, "swctr: only the good images are recorded",
                 r.stdout + r.stderr)
 
+        self.format_tests()
         self.archive_tests()
         self.management_tests()
         self.auth_tests()
@@ -333,6 +342,7 @@ class Swctr:
         r = self.swctr("pull", "--tls-verify=false", f"{self.reg}/big:latest")
         swctr_s = time.time() - start
         t.check(r.returncode == 0, "swctr: pull of a 64 MiB random-data layer", r.stderr)
+        self.full_disk_test()
         start = time.time()
         r1 = run(["skopeo", "copy", "--src-tls-verify=false", f"docker://{self.reg}/big:latest",
                   f"oci:{self.tmp}/skopeo-big:latest"], timeout=300)
@@ -487,3 +497,56 @@ class Swctr:
         r = run([self.bin, "load", "--root", root4, "-i", bad])
         t.check(r.returncode != 0 and not os.path.exists(os.path.join(self.tmp, "escape")) and r.stderr.startswith("swctr: "),
                 "swctr: load refuses an archive with '..' paths", r.stderr)
+
+    def format_tests(self):
+        """Docker schema2 manifests and manifest lists, zstd and plain layers; truncated and
+        absolute-path layers refused; a full disk fails cleanly."""
+        t = self.tap
+        small = os.path.join(self.tmp, "small")
+        r = run(["skopeo", "copy", "--format", "v2s2", "--dest-tls-verify=false", f"oci:{small}",
+                 f"docker://{self.reg}/schema2:latest"], timeout=120)
+        m = run(["curl", "-fsS", "-H", "Accept: application/vnd.docker.distribution.manifest.v2+json",
+                 f"http://{self.reg}/v2/schema2/manifests/latest"]).stdout
+        r2 = self.swctr("pull", "--tls-verify=false", f"{self.reg}/schema2:latest")
+        r3 = self.srun(f"{self.reg}/schema2", "echo", "schema2")
+        t.check(r.returncode == 0 and "docker.distribution.manifest.v2" in m and r2.returncode == 0 and r3.stdout == "schema2\n",
+                "swctr: a Docker schema2 manifest", r.stderr + r2.stderr + r3.stderr)
+        ma = os.path.join(self.tmp, "multiarch")
+        r = run(["skopeo", "copy", "--all", "--format", "v2s2", "--dest-tls-verify=false", f"oci:{ma}",
+                 f"docker://{self.reg}/dockerlist:latest"], timeout=120)
+        m = run(["curl", "-fsS", "-H", "Accept: application/vnd.docker.distribution.manifest.list.v2+json",
+                 f"http://{self.reg}/v2/dockerlist/manifests/latest"]).stdout
+        r2 = self.swctr("pull", "--tls-verify=false", f"{self.reg}/dockerlist:latest")
+        r3 = self.srun(f"{self.reg}/dockerlist", "cat", "/arch")
+        t.check(r.returncode == 0 and "manifest.list.v2" in m and r3.stdout == "amd64\n",
+                "swctr: a Docker manifest list resolves to linux/amd64", r.stderr + r2.stderr + r3.stderr)
+        for comp in ["zstd", "none"]:
+            d = os.path.join(self.tmp, f"comp-{comp}")
+            oci_layout(d, [busybox_layer(), _tar([("comp", "file", comp.encode() + b"\n", 0o644)])], compression=comp)
+            self.push(d, f"comp-{comp}:latest")
+            r = self.swctr("pull", "--tls-verify=false", f"{self.reg}/comp-{comp}:latest")
+            r2 = self.srun(f"{self.reg}/comp-{comp}", "cat", "/comp")
+            t.check(r.returncode == 0 and r2.stdout == f"{comp}\n", f"swctr: {comp} layers", r.stderr + r2.stderr)
+        for name, layers, comp in [("truncated", [_tar([("f", "file", os.urandom(8192), 0o644)])], "truncated"),
+                                   ("absolute", [_tar([("/abs-escape", "file", b"x", 0o644)])], "gzip")]:
+            d = os.path.join(self.tmp, f"bad-{name}")
+            oci_layout(d, layers, compression=comp)
+            self.push(d, f"bad-{name}:latest")
+            r = self.swctr("pull", "--tls-verify=false", f"{self.reg}/bad-{name}:latest")
+            t.check(r.returncode != 0 and len(r.stderr.strip().splitlines()) == 1 and not os.path.exists("/abs-escape")
+                    and not os.listdir(os.path.join(self.root, "tmp")),
+                    f"swctr: a {name} layer is a one-line error and leaves nothing", r.stderr)
+
+    def full_disk_test(self):
+        t = self.tap
+        # a full disk: the store on a 4 MiB tmpfs, the big image does not fit
+        small_root = os.path.join(self.tmp, "tiny")
+        os.makedirs(small_root)
+        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", small_root], check=True)
+        try:
+            r = run([self.bin, "pull", "--root", small_root, "--tls-verify=false", f"{self.reg}/big:latest"], timeout=300)
+            left = os.listdir(os.path.join(small_root, "tmp")) + os.listdir(os.path.join(small_root, "layers"))
+            t.check(r.returncode != 0 and "No space left" in r.stderr and not left,
+                    "swctr: a full disk is a one-line error and leaves no partial blob or layer", f"{r.stderr} left {left}")
+        finally:
+            subprocess.run(["umount", small_root])
