@@ -11,7 +11,7 @@ public enum ImageArchive {
         guard let w = archive_write_new() else { throw StoreError("libarchive: out of memory") }
         defer { archive_write_free(w) }
         archive_write_set_format_pax_restricted(w)
-        guard archive_write_open_filename(w, path) == ARCHIVE_OK else { throw StoreError("\(path): \(message(w))") }
+        guard archive_write_open_filename(w, path) == ARCHIVE_OK else { throw StoreError("\(path): \(LayerUnpacker.message(w))") }
         struct IndexEntry: Encodable { var mediaType: String; var digest: String; var size: Int; var annotations: [String: String] }
         struct IndexFile: Encodable { var schemaVersion = 2; var manifests: [IndexEntry] }
         struct DockerEntry: Encodable { var Config: String; var RepoTags: [String]; var Layers: [String] }
@@ -28,7 +28,7 @@ public enum ImageArchive {
             archive_entry_set_perm(e, 0o644)
             guard archive_write_header(w, e) == ARCHIVE_OK,
                   bytes.withUnsafeBytes({ archive_write_data(w, $0.baseAddress, $0.count) }) == bytes.count else {
-                throw StoreError("\(path): \(message(w))")
+                throw StoreError("\(path): \(LayerUnpacker.message(w))")
             }
         }
         for r in records {
@@ -49,7 +49,7 @@ public enum ImageArchive {
         try add("oci-layout", Array(#"{"imageLayoutVersion":"1.0.0"}"#.utf8))
         try add("index.json", Array(try JSONEncoder().encode(IndexFile(manifests: indexEntries))))
         try add("manifest.json", Array(try JSONEncoder().encode(dockerEntries)))
-        guard archive_write_close(w) == ARCHIVE_OK else { throw StoreError("\(path): \(message(w))") }
+        guard archive_write_close(w) == ARCHIVE_OK else { throw StoreError("\(path): \(LayerUnpacker.message(w))") }
     }
 
     /// Imports every image of an OCI layout or docker-archive tarball; returns their names.
@@ -78,7 +78,7 @@ public enum ImageArchive {
             }
             let manifestBytes = try blob(dir, d.digest)
             let manifest = try JSONDecoder().decode(Manifest.self, from: Data(manifestBytes))
-            names.append(try importImage(name: name, manifestBytes: manifestBytes, manifest: manifest, dir: dir, store: store) { try blob(dir, $0) })
+            names.append(try importImage(name: name, manifestBytes: manifestBytes, manifest: manifest, store: store) { try blob(dir, $0) })
         }
         return names
     }
@@ -108,7 +108,7 @@ public enum ImageArchive {
             for tag in e.RepoTags ?? ["localhost/loaded:latest"] {
                 var name = tag
                 if let ref = try? ImageReference(parsing: tag) { name = ref.tag.map { "\(ref.name):\($0)" } ?? ref.name }
-                names.append(try importImage(name: name, manifestBytes: manifestBytes, manifest: manifest, dir: dir, store: store) { d in
+                names.append(try importImage(name: name, manifestBytes: manifestBytes, manifest: manifest, store: store) { d in
                     guard let p = byDigest[d] else { throw StoreError("docker-archive: no file for \(d)") }
                     return try FileIOLite.read(p)
                 })
@@ -117,7 +117,7 @@ public enum ImageArchive {
         return names
     }
 
-    static func importImage(name: String, manifestBytes: [UInt8], manifest: Manifest, dir: String, store: ImageStore,
+    static func importImage(name: String, manifestBytes: [UInt8], manifest: Manifest, store: ImageStore,
                             blob: (String) throws -> [UInt8]) throws -> String {
         let configBytes = try blob(manifest.config.digest)
         let config = try JSONDecoder().decode(ImageConfig.self, from: Data(configBytes))
@@ -157,7 +157,7 @@ public enum ImageArchive {
         archive_read_support_filter_all(r)
         archive_read_support_format_tar(r)
         archive_write_disk_set_options(w, ARCHIVE_EXTRACT_SECURE_NODOTDOT | ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS)
-        guard archive_read_open_filename(r, path, 1 << 16) == ARCHIVE_OK else { throw StoreError("\(path): \(message(r))") }
+        guard archive_read_open_filename(r, path, 1 << 16) == ARCHIVE_OK else { throw StoreError("\(path): \(LayerUnpacker.message(r))") }
         let saved = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard chdir(dir) == 0 else { throw StoreError("chdir \(dir): \(String(cString: strerror(errno)))") }
         defer { if saved >= 0 { fchdir(saved); close(saved) } }
@@ -165,19 +165,10 @@ public enum ImageArchive {
         while true {
             let rc = archive_read_next_header(r, &entry)
             if rc == ARCHIVE_EOF { break }
-            guard rc == ARCHIVE_OK, let entry else { throw StoreError("\(path): \(message(r))") }
-            guard archive_write_header(w, entry) == ARCHIVE_OK else { throw StoreError("\(path): \(message(w))") }
-            var buf: UnsafeRawPointer?
-            var size = 0
-            var offset: la_int64_t = 0
-            while archive_read_data_block(r, &buf, &size, &offset) == ARCHIVE_OK {
-                guard archive_write_data_block(w, buf, size, offset) == ARCHIVE_OK else { throw StoreError("\(path): \(message(w))") }
-            }
+            guard rc == ARCHIVE_OK, let entry else { throw StoreError("\(path): \(LayerUnpacker.message(r))") }
+            guard archive_write_header(w, entry) == ARCHIVE_OK else { throw StoreError("\(path): \(LayerUnpacker.message(w))") }
+            if let failure = LayerUnpacker.copyData(r, w) { throw StoreError("\(path): \(failure)") }
             archive_write_finish_entry(w)
         }
-    }
-
-    static func message(_ a: OpaquePointer) -> String {
-        archive_error_string(a).map { String(cString: $0) } ?? "unknown libarchive error"
     }
 }

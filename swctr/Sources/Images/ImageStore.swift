@@ -93,7 +93,7 @@ public final class ImageStore: Sendable {
         guard !hasBlob(digest) else { return }
         guard Digest.of(bytes) == digest else { throw StoreError("blob \(digest): digest mismatch") }
         let tmp = temporary("blob")
-        guard FileManagerLite.write(bytes, to: tmp) else { throw StoreError("write \(tmp): \(String(cString: strerror(errno)))") }
+        guard FileIOLite.write(bytes, to: tmp, sync: true) else { throw StoreError("write \(tmp): \(String(cString: strerror(errno)))") }
         try commit(tmp, to: blobPath(digest))
     }
 
@@ -206,37 +206,6 @@ public final class ImageStore: Sendable {
             rmdir(path)
         } else {
             unlink(path)
-        }
-    }
-}
-
-enum FileManagerLite {
-    static func write(_ bytes: [UInt8], to path: String) -> Bool {
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        var off = 0
-        while off < bytes.count {
-            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + off, bytes.count - off) }
-            if n <= 0 { return false }
-            off += n
-        }
-        return fsync(fd) == 0
-    }
-}
-
-public enum FileIOLite {
-    public static func read(_ path: String) throws -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw StoreError("open \(path): \(String(cString: strerror(errno)))") }
-        defer { close(fd) }
-        var out: [UInt8] = []
-        var buf = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = Glibc.read(fd, &buf, buf.count)
-            if n < 0 { throw StoreError("read \(path): \(String(cString: strerror(errno)))") }
-            if n == 0 { return out }
-            out += buf[0..<n]
         }
     }
 }

@@ -52,18 +52,8 @@ public enum LayerUnpacker {
             if archive_write_header(writer, entry) != ARCHIVE_OK {
                 throw UnpackError("layer \(blob): entry \"\(path)\": \(message(writer))")
             }
-            if archive_entry_size(entry) > 0 {
-                var buf: UnsafeRawPointer?
-                var size = 0
-                var offset: la_int64_t = 0
-                while true {
-                    let r = archive_read_data_block(reader, &buf, &size, &offset)
-                    if r == ARCHIVE_EOF { break }
-                    guard r == ARCHIVE_OK else { throw UnpackError("layer \(blob): entry \"\(path)\": \(message(reader))") }
-                    guard archive_write_data_block(writer, buf, size, offset) == ARCHIVE_OK else {
-                        throw UnpackError("layer \(blob): entry \"\(path)\": \(message(writer))")
-                    }
-                }
+            if archive_entry_size(entry) > 0, let failure = copyData(reader, writer) {
+                throw UnpackError("layer \(blob): entry \"\(path)\": \(failure)")
             }
             guard archive_write_finish_entry(writer) == ARCHIVE_OK else {
                 throw UnpackError("layer \(blob): entry \"\(path)\": \(message(writer))")
@@ -143,6 +133,19 @@ public enum LayerUnpacker {
             buf.withUnsafeBytes { hasher.update(UnsafeRawBufferPointer(rebasing: $0[0..<n])) }
         }
         return hasher.finish()
+    }
+
+    /// Streams the current entry's data from `reader` to `writer`; the error text on failure.
+    static func copyData(_ reader: OpaquePointer, _ writer: OpaquePointer) -> String? {
+        var buf: UnsafeRawPointer?
+        var size = 0
+        var offset: la_int64_t = 0
+        while true {
+            let r = archive_read_data_block(reader, &buf, &size, &offset)
+            if r == ARCHIVE_EOF { return nil }
+            guard r == ARCHIVE_OK else { return message(reader) }
+            guard archive_write_data_block(writer, buf, size, offset) == ARCHIVE_OK else { return message(writer) }
+        }
     }
 
     static func message(_ a: OpaquePointer) -> String {

@@ -42,27 +42,16 @@ public struct AuthFile: Sendable {
         let dir = String(path[..<(path.lastIndex(of: "/") ?? path.startIndex)])
         if !dir.isEmpty { mkdir(dir, 0o700) }
         let tmp = path + ".tmp"
-        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw RegistryError("write \(tmp): \(String(cString: strerror(errno)))") }
-        let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-        close(fd)
-        guard n == bytes.count, rename(tmp, path) == 0 else {
+        guard FileIOLite.write(bytes, to: tmp, mode: 0o600, sync: true), rename(tmp, path) == 0 else {
             unlink(tmp)
             throw RegistryError("write \(path): \(String(cString: strerror(errno)))")
         }
     }
 
     func load() throws -> JSONValue? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var buf = [UInt8](repeating: 0, count: 16384)
-        while true {
-            let n = read(fd, &buf, buf.count)
-            if n <= 0 { break }
-            bytes += buf[0..<n]
-        }
+        guard access(path, F_OK) == 0 else { return nil }
+        let bytes: [UInt8]
+        do { bytes = try FileIOLite.read(path) } catch { throw RegistryError(error.description) }
         do { return try JSONDecoder().decode(JSONValue.self, from: Data(bytes)) } catch {
             throw RegistryError("\(path): not valid JSON")
         }

@@ -63,12 +63,12 @@ struct Run: AsyncParsableCommand {
             }
             mounted = true
             // rmi refuses an image a running container uses.
-            guard FileManagerWrite.write(Array(record.name.utf8), to: "\(dir)/image") else {
+            guard FileIOLite.write(Array(record.name.utf8), to: "\(dir)/image") else {
                 throw StoreError("write \(dir)/image: \(String(cString: strerror(errno)))")
             }
             let spec = try makeSpec(config, rootfs: rootfs, id: id)
             let data = try JSONEncoder().encode(spec)
-            guard FileManagerWrite.write(Array(data), to: "\(dir)/config.json") else {
+            guard FileIOLite.write(Array(data), to: "\(dir)/config.json") else {
                 throw StoreError("write \(dir)/config.json: \(String(cString: strerror(errno)))")
             }
         } catch {
@@ -145,15 +145,6 @@ struct Run: AsyncParsableCommand {
     }
 }
 
-enum FileManagerWrite {
-    static func write(_ bytes: [UInt8], to path: String) -> Bool {
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        return bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) } == bytes.count
-    }
-}
-
 /// `user[:group]` → ids, names looked up in the image's /etc/passwd and /etc/group, read
 /// inside the rootfs (openat2 RESOLVE_IN_ROOT, so an image's symlinked /etc/passwd cannot point at
 /// the host's).
@@ -192,14 +183,8 @@ enum UserLookup {
         defer { close(dirfd) }
         let fd = swctr_open_in_root(dirfd, path)
         guard fd >= 0 else { return [] }
-        defer { close(Int32(fd)) }
-        var bytes: [UInt8] = []
-        var buf = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = read(Int32(fd), &buf, buf.count)
-            if n <= 0 { break }
-            bytes += buf[0..<n]
-        }
+        defer { close(fd) }
+        let bytes = FileIOLite.read(fd: fd) ?? []
         return String(decoding: bytes, as: UTF8.self).split(separator: "\n").map {
             $0.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
         }
