@@ -8,7 +8,8 @@ BIN := $(CURDIR)/.build/release/swrunc
 # Debian packages the build and demo need, then those the tests add (installed only when missing).
 DEPS := busybox-static libseccomp-dev libcap-dev libselinux1-dev libpcre2-dev pkg-config jq
 TEST_DEPS := runc crun hyperfine time golang-github-containers-common libjansson-dev python3 util-linux \
-	containerd docker.io podman curl iptables libarchive-dev libssl-dev docker-registry skopeo umoci
+	containerd docker.io podman curl iptables libarchive-dev libssl-dev docker-registry skopeo umoci \
+	apache2-utils openssl zstd
 VALIDATOR := conformance/build/validator
 RUNTIME ?= $(BIN)
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """containerd, dockerd and podman running their containers through swrunc.
 
-Usage: run.py SWRUNC [--only containerd|docker|podman|cri]...
+Usage: run.py SWRUNC [--only containerd|docker|podman|swctr]...
 
 Every daemon is a throwaway: its own root, state and socket under a temp dir, cgroupfs, stopped by
 PID and cleaned up (mounts, cgroups, network devices) even when a scenario fails. Prints TAP and the
@@ -31,24 +31,15 @@ def main():
     cleanup.add("tmp", lambda: rmtree(tmp))
     archive = os.path.join(tmp, "busybox.tar")
     image = build_image_archive(archive)
-    suites = []
+    # A suite that cannot be imported is a failure, not a silent skip.
     from containerd_tests import Containerd
-    suites.append(("containerd", lambda c: Containerd(tap, c, swrunc, archive, image)))
-    try:
-        from docker_tests import Docker
-        suites.append(("docker", lambda c: Docker(tap, c, swrunc, archive, image)))
-    except ImportError:
-        pass
-    try:
-        from podman_tests import Podman
-        suites.append(("podman", lambda c: Podman(tap, c, swrunc, archive, image)))
-    except ImportError:
-        pass
-    try:
-        from swctr_tests import Swctr
-        suites.append(("swctr", lambda c: Swctr(tap, c, swrunc, archive, image)))
-    except ImportError:
-        pass
+    from docker_tests import Docker
+    from podman_tests import Podman
+    from swctr_tests import Swctr
+    suites = [("containerd", lambda c: Containerd(tap, c, swrunc, archive, image)),
+              ("docker", lambda c: Docker(tap, c, swrunc, archive, image)),
+              ("podman", lambda c: Podman(tap, c, swrunc, archive, image)),
+              ("swctr", lambda c: Swctr(tap, c, swrunc, archive, image))]
     try:
         for name, make in suites:
             if a.only and name not in a.only:

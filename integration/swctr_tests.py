@@ -13,6 +13,8 @@ import tarfile
 import threading
 import time
 
+import token_server
+from token_server import TokenServer
 from harness import Recorder, busybox_layer, run, stop_pid, unique, remove_cgroup_tree, rmtree, mkdtemp, wait_for
 
 SWCTR_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "swctr")
@@ -174,23 +176,11 @@ class Swctr:
         self.root = os.path.join(self.tmp, "store")
         self.cgroup = unique("swctr-it")
         cleanup.add("swctr cgroups", lambda: remove_cgroup_tree(self.cgroup))
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
-        self.reg = f"127.0.0.1:{self.port}"
-        storage = os.path.join(self.tmp, "registry")
-        os.makedirs(storage)
-        self.storage = storage
-        cfg = os.path.join(self.tmp, "registry.yml")
-        with open(cfg, "w") as f:
-            f.write(f"version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {storage}\n"
-                    f"http:\n  addr: {self.reg}\n")
         self.log = open(os.path.join(self.tmp, "registry.log"), "w")
-        self.proc = subprocess.Popen(["docker-registry", "serve", cfg], stdout=self.log, stderr=subprocess.STDOUT,
-                                     start_new_session=True)
+        self.reg, self.proc = self.start_registry("registry")
         cleanup.add("docker-registry", lambda: stop_pid(self.proc.pid))
-        if not wait_for(lambda: run(["curl", "-fsS", f"http://{self.reg}/v2/"], timeout=5).returncode == 0, timeout=30):
-            raise RuntimeError("docker-registry did not come up: " + open(self.log.name).read()[-1000:])
+        self.port = int(self.reg.rsplit(":", 1)[1])
+        self.storage = os.path.join(self.tmp, "registry")
         self.rec = Recorder(self.tmp, swrunc, "swctr")
 
     def swctr(self, *args, timeout=300):
@@ -333,6 +323,8 @@ class Swctr:
         self.archive_tests()
         self.management_tests()
         self.auth_tests()
+        self.token_tests()
+        self.transport_tests()
 
         # the large image: pull+unpack next to skopeo copy + umoci unpack of the same image
         big = os.path.join(self.tmp, "big")
@@ -418,29 +410,39 @@ class Swctr:
         r = self.swctr("rmi", "nosuchimage")
         t.check(r.returncode != 0 and "image not found" in r.stderr, "swctr: rmi of an unknown image is an error", r.stderr)
 
-    def auth_tests(self):
-        """A second registry behind htpasswd (Basic challenge): pull fails without credentials,
-        login checks them and saves them, pull works, logout forgets them."""
-        t = self.tap
+    def start_registry(self, name, auth="", tls=""):
+        """Another docker-registry on loopback with its own storage and config (`auth` and `tls`
+        are YAML fragments for its auth and http.tls sections); returns (host:port, process). The
+        caller stops it; the storage goes with the suite's temp dir."""
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
         reg = f"127.0.0.1:{port}"
+        storage = os.path.join(self.tmp, name)
+        os.makedirs(storage)
+        cfg = os.path.join(self.tmp, name + ".yml")
+        with open(cfg, "w") as f:
+            f.write(f"version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {storage}\n"
+                    f"http:\n  addr: {reg}\n{tls}{auth}")
+        proc = subprocess.Popen(["docker-registry", "serve", cfg], stdout=self.log, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+        scheme = "https" if tls else "http"
+        if not wait_for(lambda: run(["curl", "-sk", "-o", "/dev/null", "-w", "%{http_code}", f"{scheme}://{reg}/v2/"],
+                                    timeout=5).stdout in ("200", "401"), timeout=30):
+            stop_pid(proc.pid)
+            raise RuntimeError(f"docker-registry {name} did not come up: " + open(self.log.name).read()[-1000:])
+        return reg, proc
+
+    def auth_tests(self):
+        """A second registry behind htpasswd (Basic challenge): pull fails without credentials,
+        login checks them and saves them, pull works, logout forgets them."""
+        t = self.tap
         pw = os.path.join(self.tmp, "htpasswd")
         r = run(["htpasswd", "-Bbn", "tester", "s3cret"])
         with open(pw, "w") as f:
             f.write(r.stdout)
-        storage = os.path.join(self.tmp, "registry-auth")
-        os.makedirs(storage)
-        cfg = os.path.join(self.tmp, "registry-auth.yml")
-        with open(cfg, "w") as f:
-            f.write(f"version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {storage}\n"
-                    f"http:\n  addr: {reg}\nauth:\n  htpasswd:\n    realm: swctr-test\n    path: {pw}\n")
-        proc = subprocess.Popen(["docker-registry", "serve", cfg], stdout=self.log, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+        reg, proc = self.start_registry("registry-auth", auth=f"auth:\n  htpasswd:\n    realm: swctr-test\n    path: {pw}\n")
         try:
-            wait_for(lambda: run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", f"http://{reg}/v2/"],
-                                 timeout=5).stdout == "401", timeout=30)
             small = os.path.join(self.tmp, "small")
             r = run(["skopeo", "copy", "--dest-tls-verify=false", "--dest-creds", "tester:s3cret", f"oci:{small}",
                      f"docker://{reg}/private:latest"], timeout=300)
@@ -461,6 +463,124 @@ class Swctr:
             t.check(r.returncode == 0, "swctr auth: pull with saved credentials (Basic auth)", r.stderr)
             r = self.swctr("logout", *a, reg)
             t.check(r.returncode == 0 and reg not in open(authfile).read(), "swctr auth: logout forgets them", r.stderr)
+        finally:
+            stop_pid(proc.pid)
+
+    def token_tests(self):
+        """A registry with token authentication (docker-registry's `auth: token`, which verifies
+        the JWTs) and a token service: anonymous Bearer tokens for public repositories, tokens
+        for credentials sent as Basic to the token service, the scope and service asked for."""
+        t = self.tap
+        ts = TokenServer(self.tmp)
+        proc = None
+        try:
+            reg, proc = self.start_registry("registry-token", auth=ts.registry_auth_yaml())
+            small = os.path.join(self.tmp, "small")
+            pushed = all(run(["skopeo", "copy", "--dest-tls-verify=false", "--dest-creds", "tester:s3cret", f"oci:{small}",
+                              f"docker://{reg}/{repo}:latest"], timeout=300).returncode == 0
+                         for repo in ("public/busybox", "private/busybox"))
+            if not t.check(pushed, "swctr token: skopeo pushes through the token service"):
+                return
+            root = os.path.join(self.tmp, "store-token")
+            authfile = os.path.join(self.tmp, "auth-token", "config.json")
+            a = ["--root", root, "--authfile", authfile, "--tls-verify=false"]
+            seen = len(ts.requests)
+            r = run([self.bin, "pull", *a, f"{reg}/public/busybox:latest"], timeout=300)
+            asked = ts.requests[seen:]
+            t.check(r.returncode == 0 and any(q["query"].get("scope") == ["repository:public/busybox:pull"]
+                                              and q["query"].get("service") == [token_server.SERVICE]
+                                              and not q["basic"] for q in asked),
+                    "swctr token: anonymous pull gets a Bearer token for the challenge's service and the repository's pull scope",
+                    f"{r.stderr}\n{asked}")
+            r = run([self.bin, "run", "--root", root, "--rm", "--runtime", self.rec.path, "--cgroup-parent",
+                     f"/{self.cgroup}", f"{reg}/public/busybox", "echo", "via token"], timeout=120)
+            t.check(r.stdout == "via token\n", "swctr token: the image pulled with a token runs", r.stdout + r.stderr)
+            r = run([self.bin, "pull", *a, f"{reg}/private/busybox:latest"], timeout=300)
+            listed = run([self.bin, "images", "-q", "--root", root]).stdout.split()
+            t.check(r.returncode != 0 and len(r.stderr.strip().splitlines()) == 1 and "access denied" in r.stderr
+                    and "swctr login" in r.stderr and len(listed) == 1,
+                    "swctr token: a token without access to a private repository is a one-line error with a login hint",
+                    r.stderr)
+            r = run([self.bin, "login", *a, "-u", "tester", "-p", "wrong", reg])
+            t.check(r.returncode != 0 and "unauthorized" in r.stderr and not os.path.exists(authfile),
+                    "swctr token: login with a wrong password (401 from the token service) saves nothing", r.stderr)
+            seen = len(ts.requests)
+            r = run([self.bin, "login", *a, "-u", "tester", "-p", "s3cret", reg])
+            asked = ts.requests[seen:]
+            t.check(r.returncode == 0 and os.path.exists(authfile)
+                    and any(q["basic"] and q["query"].get("account") == ["tester"] and "scope" not in q["query"] for q in asked),
+                    "swctr token: login asks the token service with the account and no repository scope", f"{r.stderr}\n{asked}")
+            seen = len(ts.requests)
+            r = run([self.bin, "pull", *a, f"{reg}/private/busybox:latest"], timeout=300)
+            asked = ts.requests[seen:]
+            t.check(r.returncode == 0 and any(q["basic"] and q["query"].get("scope") == ["repository:private/busybox:pull"]
+                                              for q in asked),
+                    "swctr token: with saved credentials the token service grants the private repository", f"{r.stderr}\n{asked}")
+        finally:
+            if proc:
+                stop_pid(proc.pid)
+            ts.close()
+
+    def transport_tests(self):
+        """Plain HTTP only when asked: --tls-verify=false or an insecure-registries entry in the
+        registries config (Docker's daemon.json spelling); HTTPS without verification for a
+        registry with a self-signed certificate."""
+        t = self.tap
+        root = os.path.join(self.tmp, "store-tls")
+        conf = os.path.join(self.tmp, "registries.json")
+
+        def pull(reg, *extra):
+            return run([self.bin, "pull", "--root", root, "--registries-conf", conf, *extra, f"{reg}/busybox:latest"],
+                       timeout=300)
+
+        def write_conf(doc):
+            with open(conf, "w") as f:
+                f.write(doc if isinstance(doc, str) else json.dumps(doc))
+
+        write_conf({})
+        r = pull(self.reg)
+        t.check(r.returncode != 0 and len(r.stderr.strip().splitlines()) == 1 and "TLS" in r.stderr
+                and "--tls-verify=false" in r.stderr,
+                "swctr tls: a plain-HTTP registry is not used unless asked (one line naming the way to ask)", r.stderr)
+        write_conf({"insecure-registries": [self.reg]})
+        r = pull(self.reg)
+        t.check(r.returncode == 0, "swctr tls: an insecure-registries entry host:port allows plain HTTP", r.stderr)
+        write_conf({"insecure-registries": ["127.0.0.0/8"]})
+        r = pull(self.reg)
+        t.check(r.returncode == 0, "swctr tls: an insecure-registries CIDR range allows plain HTTP", r.stderr)
+        write_conf({"insecure-registries": ["127.0.0.1:1"]})
+        r = pull(self.reg)
+        t.check(r.returncode != 0 and "TLS" in r.stderr, "swctr tls: an entry for another port does not", r.stderr)
+        write_conf({"insecure-registries": [self.reg]})
+        r = pull(self.reg, "--tls-verify=true")
+        t.check(r.returncode != 0, "swctr tls: --tls-verify=true overrides the config", r.stderr)
+        for doc, want in (({"insecure-registry": [self.reg]}, 'unknown key "insecure-registry"'),
+                          ({"insecure-registries": ["10.0.0.0/33"]}, "insecure-registries[0]"),
+                          ({"insecure-registries": "x"}, "insecure-registries"),
+                          ("{not json", "not a JSON object")):
+            write_conf(doc)
+            r = pull(self.reg)
+            t.check(r.returncode != 0 and conf in r.stderr and want in r.stderr and len(r.stderr.strip().splitlines()) == 1,
+                    f"swctr tls: a bad registries config is a one-line error naming {want}", r.stderr)
+        os.unlink(conf)
+        r = pull(self.reg)
+        t.check(r.returncode != 0 and "no such file" in r.stderr, "swctr tls: a named registries config that is missing is an error",
+                r.stderr)
+
+        cert, key = os.path.join(self.tmp, "tls.crt"), os.path.join(self.tmp, "tls.key")
+        run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
+             "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", key, "-out", cert], check=True)
+        reg, proc = self.start_registry("registry-tls", tls=f"  tls:\n    certificate: {cert}\n    key: {key}\n")
+        try:
+            small = os.path.join(self.tmp, "small")
+            r = run(["skopeo", "copy", "--dest-tls-verify=false", f"oci:{small}", f"docker://{reg}/busybox:latest"], timeout=300)
+            t.check(r.returncode == 0, "swctr tls: skopeo pushes to an HTTPS registry with a self-signed certificate", r.stderr)
+            write_conf({})
+            r = pull(reg)
+            t.check(r.returncode != 0 and len(r.stderr.strip().splitlines()) == 1 and "TLS" in r.stderr,
+                    "swctr tls: a certificate that does not verify is refused", r.stderr)
+            r = pull(reg, "--tls-verify=false")
+            t.check(r.returncode == 0, "swctr tls: --tls-verify=false pulls over HTTPS without verification", r.stderr)
         finally:
             stop_pid(proc.pid)
 

@@ -13,6 +13,7 @@ let package = Package(
         .package(name: "swrunc", path: ".."),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
@@ -23,6 +24,7 @@ let package = Package(
         .target(name: "Registry", dependencies: [
             "CCrypto",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
         ]),
         .target(name: "Images", dependencies: [
             "CArchive", "CCrypto", "Registry",

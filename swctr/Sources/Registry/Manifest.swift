@@ -70,6 +70,18 @@ public struct Index: Codable, Sendable {
     public var schemaVersion: Int
     public var mediaType: String?
     public var manifests: [Descriptor]
+
+    /// The entry for `platform`: os and architecture must match; a variant only when both name one.
+    public func select(_ platform: Platform) -> Descriptor? {
+        manifests.first { m in
+            guard let p = m.platform else { return false }
+            return p.os == platform.os && p.architecture == platform.architecture
+                && (platform.variant == nil || p.variant == nil || p.variant == platform.variant)
+        }
+    }
+
+    /// The platforms an index offers, for an error that says what there is.
+    public var platforms: String { manifests.compactMap { $0.platform?.description }.joined(separator: ", ") }
 }
 
 /// The parts of an image config swctr uses.

@@ -3,6 +3,7 @@ import FoundationEssentials
 import Glibc
 import NIOCore
 import NIOHTTP1
+import NIOSSL
 
 public struct RegistryError: Error, CustomStringConvertible {
     public let description: String
@@ -33,46 +34,89 @@ public struct ResolvedImage: Sendable {
 /// scope, or Basic).
 public final class RegistryClient: Sendable {
     let http: HTTPClient
-    let plainHTTP: Bool
+    let insecure: Bool
     let credentials: Credentials?
     private let tokens = TokenCache()
+    private let schemes = TokenCache()
 
-    public init(plainHTTP: Bool, credentials: Credentials?) {
-        http = HTTPClient(eventLoopGroupProvider: .singleton)
-        self.plainHTTP = plainHTTP
+    /// `insecure` is podman's `--tls-verify=false` and Docker's insecure-registries: HTTPS without
+    /// certificate verification first, plain HTTP if that fails.
+    public init(insecure: Bool, credentials: Credentials?) {
+        var config = HTTPClient.Configuration()
+        if insecure { config.tlsConfiguration = Self.unverifiedTLS }
+        http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: config)
+        self.insecure = insecure
         self.credentials = credentials
+    }
+
+    static var unverifiedTLS: TLSConfiguration {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.certificateVerification = .none
+        return tls
     }
 
     public func shutdown() async { try? await http.shutdown() }
 
-    func url(_ ref: ImageReference, _ path: String) -> String {
-        "\(plainHTTP ? "http" : "https")://\(ref.apiHost)/v2/\(ref.repository)/\(path)"
+    /// `https://host` or, for an insecure registry that speaks plain HTTP, `http://host`; the
+    /// answer of the first probe is kept for the client's lifetime. The probe asks in plain HTTP
+    /// first: a TLS ClientHello sent to a plain-HTTP server often gets no answer at all (the
+    /// server waits for the end of a request line), while a TLS server answers plain HTTP with a
+    /// 400 at once. Only a registry's own answer (200 or 401 with the distribution API header or
+    /// a challenge) selects plain HTTP; anything else, redirects included, means HTTPS.
+    func base(_ ref: ImageReference) async throws -> String {
+        guard insecure else { return "https://\(ref.apiHost)" }
+        if let known = await schemes.get(ref.apiHost) { return known }
+        var scheme = "https://\(ref.apiHost)"
+        if let response = try? await http.execute(HTTPClientRequest(url: "http://\(ref.apiHost)/v2/"), timeout: .seconds(15)) {
+            _ = try? await response.body.collect(upTo: 1 << 20)
+            let isRegistry = response.headers.contains(name: "Docker-Distribution-API-Version")
+                || response.headers.contains(name: "WWW-Authenticate")
+            if (response.status == .ok || response.status == .unauthorized) && isRegistry { scheme = "http://\(ref.apiHost)" }
+        }
+        await schemes.set(ref.apiHost, scheme)
+        return scheme
+    }
+
+    func url(_ ref: ImageReference, _ path: String) async throws -> String {
+        try await base(ref) + "/v2/\(ref.repository)/\(path)"
+    }
+
+    /// A transport failure as one line; a TLS failure says what went wrong in words and how to
+    /// reach a registry without verified TLS.
+    func transportError(_ ref: ImageReference, _ error: Error) -> RegistryError {
+        let text = "\(error)"
+        guard error is NIOSSLError || text.contains("SSL") else { return RegistryError("\(ref.apiHost): \(text)") }
+        let what = text.contains("WRONG_VERSION_NUMBER") ? "does not speak TLS"
+            : text.contains("CERTIFICATE_VERIFY_FAILED") ? "has a certificate that does not verify"
+            : "failed the TLS handshake"
+        let hint = insecure ? "" : " (for a registry without verified TLS: --tls-verify=false, or list it under insecure-registries in the registries config)"
+        return RegistryError("\(ref.apiHost): the registry \(what)\(hint)")
     }
 
     /// Sends a request, answering one authentication challenge if the registry asks.
-    func send(_ make: () -> HTTPClientRequest, ref: ImageReference, timeout: TimeAmount = .seconds(60)) async throws -> HTTPClientResponse {
-        var request = make()
-        if let auth = await tokens.get(ref.apiHost + "/" + ref.repository) { request.headers.replaceOrAdd(name: "Authorization", value: auth) }
+    func send(_ make: (String) -> HTTPClientRequest, ref: ImageReference, path: String?, timeout: TimeAmount = .seconds(60)) async throws -> HTTPClientResponse {
+        let url: String
+        if let path { url = try await self.url(ref, path) } else { url = try await base(ref) + "/v2/" }
+        var request = make(url)
+        let cacheKey = ref.apiHost + "/" + (path == nil ? "" : ref.repository)
+        if let auth = await tokens.get(cacheKey) { request.headers.replaceOrAdd(name: "Authorization", value: auth) }
         let response: HTTPClientResponse
-        do { response = try await http.execute(request, timeout: timeout) } catch {
-            throw RegistryError("\(ref.apiHost): \(error)")
-        }
+        do { response = try await http.execute(request, timeout: timeout) } catch { throw transportError(ref, error) }
         guard response.status == .unauthorized, let challenge = response.headers.first(name: "WWW-Authenticate") else {
             return response
         }
         _ = try? await response.body.collect(upTo: 1 << 20)
-        let auth = try await authorize(challenge, ref: ref)
-        await tokens.set(ref.apiHost + "/" + ref.repository, auth)
-        var retry = make()
+        // A login check (`GET /v2/`) asks for a token without a repository scope, as Docker does.
+        let auth = try await authorize(challenge, ref: ref, defaultScope: path == nil ? nil : "repository:\(ref.repository):pull")
+        await tokens.set(cacheKey, auth)
+        var retry = make(url)
         retry.headers.replaceOrAdd(name: "Authorization", value: auth)
-        do { return try await http.execute(retry, timeout: timeout) } catch {
-            throw RegistryError("\(ref.apiHost): \(error)")
-        }
+        do { return try await http.execute(retry, timeout: timeout) } catch { throw transportError(ref, error) }
     }
 
     /// `Bearer realm="...",service="...",scope="..."` → a token from the realm; `Basic` → the
     /// configured credentials.
-    func authorize(_ challenge: String, ref: ImageReference) async throws -> String {
+    func authorize(_ challenge: String, ref: ImageReference, defaultScope: String?) async throws -> String {
         let scheme = challenge.prefix { $0 != " " }.lowercased()
         if scheme == "basic" {
             guard let credentials else { throw RegistryError("\(ref.registry): authentication required (swctr login \(ref.registry))") }
@@ -83,7 +127,8 @@ public final class RegistryClient: Sendable {
         guard let realm = params["realm"] else { throw RegistryError("\(ref.registry): Bearer challenge without realm") }
         var query: [String] = []
         if let service = params["service"] { query.append("service=\(Self.escape(service))") }
-        query.append("scope=\(Self.escape(params["scope"] ?? "repository:\(ref.repository):pull"))")
+        if let scope = params["scope"] ?? defaultScope { query.append("scope=\(Self.escape(scope))") }
+        if let credentials { query.append("account=\(Self.escape(credentials.username))") }
         var request = HTTPClientRequest(url: realm + (realm.contains("?") ? "&" : "?") + query.joined(separator: "&"))
         if let credentials { request.headers.add(name: "Authorization", value: credentials.basic) }
         let response: HTTPClientResponse
@@ -91,6 +136,10 @@ public final class RegistryClient: Sendable {
             throw RegistryError("token from \(realm): \(error)")
         }
         let body = try await response.body.collect(upTo: 1 << 20)
+        if response.status == .unauthorized || response.status == .forbidden {
+            if credentials != nil { throw RegistryError("\(ref.registry): unauthorized (wrong username or password)") }
+            throw RegistryError("\(ref.registry): authentication required (swctr login \(ref.registry))")
+        }
         guard response.status == .ok else {
             throw RegistryError("token from \(realm): HTTP \(response.status.code)")
         }
@@ -136,9 +185,11 @@ public final class RegistryClient: Sendable {
         return out
     }
 
-    static func httpError(_ response: HTTPClientResponse, _ what: String) -> RegistryError {
+    func httpError(_ response: HTTPClientResponse, _ what: String, _ ref: ImageReference) -> RegistryError {
         switch response.status.code {
-        case 401, 403: return RegistryError("\(what): access denied (HTTP \(response.status.code))")
+        case 401, 403:
+            let hint = credentials == nil ? " (swctr login \(ref.registry) if it needs credentials)" : ""
+            return RegistryError("\(what): access denied (HTTP \(response.status.code))\(hint)")
         case 404: return RegistryError("\(what): not found (HTTP 404)")
         default: return RegistryError("\(what): HTTP \(response.status.code)")
         }
@@ -152,14 +203,8 @@ public final class RegistryClient: Sendable {
             do { index = try JSONDecoder().decode(Index.self, from: Data(bytes)) } catch {
                 throw RegistryError("\(ref): invalid index: \(error)")
             }
-            let match = index.manifests.first { m in
-                guard let p = m.platform else { return false }
-                return p.os == platform.os && p.architecture == platform.architecture
-                    && (platform.variant == nil || p.variant == nil || p.variant == platform.variant)
-            }
-            guard let match else {
-                let have = index.manifests.compactMap { $0.platform?.description }.joined(separator: ", ")
-                throw RegistryError("\(ref): no image for platform \(platform) (the index has \(have))")
+            guard let match = index.select(platform) else {
+                throw RegistryError("\(ref): no image for platform \(platform) (the index has \(index.platforms))")
             }
             (bytes, mediaType, digest) = try await fetchManifest(ref, reference: match.digest)
             guard digest == match.digest else { throw RegistryError("\(ref): manifest digest mismatch: got \(digest), want \(match.digest)") }
@@ -187,22 +232,22 @@ public final class RegistryClient: Sendable {
 
     /// `GET /v2/` with the credentials: what `login` checks before saving them.
     public func checkLogin(_ ref: ImageReference) async throws {
-        let response = try await send({ HTTPClientRequest(url: "\(plainHTTP ? "http" : "https")://\(ref.apiHost)/v2/") }, ref: ref)
+        let response = try await send({ HTTPClientRequest(url: $0) }, ref: ref, path: nil)
         _ = try? await response.body.collect(upTo: 1 << 20)
         guard response.status == .ok else {
             if response.status == .unauthorized { throw RegistryError("login to \(ref.registry): unauthorized (wrong username or password)") }
-            throw Self.httpError(response, "login to \(ref.registry)")
+            throw httpError(response, "login to \(ref.registry)", ref)
         }
     }
 
     func fetchManifest(_ ref: ImageReference, reference: String) async throws -> ([UInt8], String, String) {
         let response = try await send({
-            var r = HTTPClientRequest(url: url(ref, "manifests/\(reference)"))
+            var r = HTTPClientRequest(url: $0)
             r.headers.add(name: "Accept", value: MediaType.accepted.joined(separator: ", "))
             return r
-        }, ref: ref)
+        }, ref: ref, path: "manifests/\(reference)")
         let body = try await response.body.collect(upTo: 4 << 20)
-        guard response.status == .ok else { throw Self.httpError(response, "manifest \(ref.name):\(reference)") }
+        guard response.status == .ok else { throw httpError(response, "manifest \(ref.name):\(reference)", ref) }
         let bytes = Array(buffer: body)
         let digest = Digest.of(bytes)
         if Digest.isValid(reference), reference != digest {
@@ -219,9 +264,9 @@ public final class RegistryClient: Sendable {
 
     /// A small blob (config) into memory, verified.
     func fetchBlob(_ ref: ImageReference, _ d: Descriptor, limit: Int) async throws -> [UInt8] {
-        let response = try await send({ HTTPClientRequest(url: url(ref, "blobs/\(d.digest)")) }, ref: ref)
+        let response = try await send({ HTTPClientRequest(url: $0) }, ref: ref, path: "blobs/\(d.digest)")
         let body = try await response.body.collect(upTo: limit)
-        guard response.status == .ok else { throw Self.httpError(response, "blob \(d.digest)") }
+        guard response.status == .ok else { throw httpError(response, "blob \(d.digest)", ref) }
         let bytes = Array(buffer: body)
         let got = Digest.of(bytes)
         guard got == d.digest else { throw RegistryError("blob \(d.digest): digest mismatch: content is \(got)") }
@@ -245,10 +290,10 @@ public final class RegistryClient: Sendable {
             do {
                 let from = written
                 let response = try await send({
-                    var r = HTTPClientRequest(url: url(ref, "blobs/\(d.digest)"))
+                    var r = HTTPClientRequest(url: $0)
                     if from > 0 { r.headers.add(name: "Range", value: "bytes=\(from)-") }
                     return r
-                }, ref: ref, timeout: .hours(1))
+                }, ref: ref, path: "blobs/\(d.digest)", timeout: .hours(1))
                 if from > 0 && response.status == .ok {
                     // No range support: start over.
                     ftruncate(fd, 0)
@@ -257,7 +302,7 @@ public final class RegistryClient: Sendable {
                     written = 0
                 } else if response.status != .ok && response.status != .partialContent {
                     _ = try? await response.body.collect(upTo: 1 << 20)
-                    throw Self.httpError(response, "blob \(d.digest)")
+                    throw httpError(response, "blob \(d.digest)", ref)
                 }
                 for try await chunk in response.body {
                     try chunk.withUnsafeReadableBytes { raw in

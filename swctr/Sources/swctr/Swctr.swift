@@ -14,6 +14,16 @@ struct Global: ParsableArguments {
     var root: String = "/var/lib/swctr"
     @Option(help: "Credentials file (default: $REGISTRY_AUTH_FILE, else ~/.docker/config.json).")
     var authfile: String?
+    @Option(name: .customLong("registries-conf"), help: "Registries config with insecure-registries (default: \(RegistriesConfig.defaultPath)).")
+    var registriesConf: String?
+
+    /// Whether to skip TLS verification for `registry`: `--tls-verify` when given, else the
+    /// registries config.
+    func insecure(_ registry: String, tlsVerify: Bool?) throws(RegistryError) -> Bool {
+        if let tlsVerify { return !tlsVerify }
+        let config = try RegistriesConfig(path: registriesConf ?? RegistriesConfig.defaultPath, required: registriesConf != nil)
+        return config.isInsecure(registry)
+    }
 
     var authFile: AuthFile {
         if let authfile { return AuthFile(path: authfile) }
@@ -28,14 +38,19 @@ struct Login: AsyncParsableCommand {
     @OptionGroup var global: Global
     @Option(name: [.customShort("u"), .customLong("username")]) var username: String
     @Option(name: [.customShort("p"), .customLong("password")]) var password: String
-    @Option(name: .customLong("tls-verify")) var tlsVerify: Bool = true
+    @Option(name: .customLong("tls-verify"), help: "false: skip TLS verification and allow plain HTTP.") var tlsVerify: Bool?
     @Argument var registry: String
 
     func run() async throws {
         let creds = Credentials(username: username, password: password)
-        let client = RegistryClient(plainHTTP: !tlsVerify, credentials: creds)
+        let ref: ImageReference
+        let insecure: Bool
         do {
-            let ref = try ImageReference(parsing: "\(registry)/swctr-login-check")
+            ref = try ImageReference(parsing: "\(registry)/swctr-login-check")
+            insecure = try global.insecure(ref.registry, tlsVerify: tlsVerify)
+        } catch { fail("\(error)") }
+        let client = RegistryClient(insecure: insecure, credentials: creds)
+        do {
             try await client.checkLogin(ref)
             await client.shutdown()
             try global.authFile.store(creds, for: ref.registry)
@@ -78,8 +93,8 @@ enum FileHandleLite {
 struct Pull: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Pull an image from a registry.")
     @OptionGroup var global: Global
-    @Option(name: .customLong("tls-verify"), help: "Use HTTPS (false: plain HTTP, for local registries).")
-    var tlsVerify: Bool = true
+    @Option(name: .customLong("tls-verify"), help: "false: skip TLS verification and allow plain HTTP (default: the registries config).")
+    var tlsVerify: Bool?
     @Option(help: "os/arch[/variant] to pull from a multi-platform image (default: this machine's).")
     var platform: String?
     @Argument(help: "Image reference, e.g. busybox or 127.0.0.1:5000/busybox:latest.")
@@ -96,7 +111,9 @@ struct Pull: AsyncParsableCommand {
         do { store = try ImageStore(root: global.root) } catch { fail("\(error)") }
         let credentials: Credentials?
         do { credentials = try global.authFile.credentials(for: ref.registry) } catch { fail("\(error)") }
-        let client = RegistryClient(plainHTTP: !tlsVerify, credentials: credentials)
+        let insecure: Bool
+        do { insecure = try global.insecure(ref.registry, tlsVerify: tlsVerify) } catch { fail(error.description) }
+        let client = RegistryClient(insecure: insecure, credentials: credentials)
         do {
             try await pull(ref, platform: want, store: store, client: client)
             await client.shutdown()
