@@ -7,6 +7,7 @@ import io
 import json
 import os
 import shutil
+import stat
 import socket
 import subprocess
 import tarfile
@@ -21,7 +22,8 @@ SWCTR_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file_
 
 
 def _tar(entries):
-    """entries: (name, kind, data/target, mode). kind: file, dir, symlink, hardlink."""
+    """entries: (name, kind, data/target, mode). kind: file, dir, symlink, hardlink, chardev (data:
+    (major, minor)), xattrdir (data: {xattr name: value}, as pax SCHILY.xattr records)."""
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as tar:
         for name, kind, data, mode in entries:
@@ -29,6 +31,14 @@ def _tar(entries):
             info.mode = mode
             if kind == "dir":
                 info.type = tarfile.DIRTYPE
+                tar.addfile(info)
+            elif kind == "xattrdir":
+                info.type = tarfile.DIRTYPE
+                info.pax_headers = {"SCHILY.xattr." + k: v for k, v in data.items()}
+                tar.addfile(info)
+            elif kind == "chardev":
+                info.type = tarfile.CHRTYPE
+                info.devmajor, info.devminor = data
                 tar.addfile(info)
             elif kind == "symlink":
                 info.type = tarfile.SYMTYPE
@@ -325,6 +335,7 @@ class Swctr:
         self.auth_tests()
         self.token_tests()
         self.transport_tests()
+        self.rootless_tests()
 
         # the large image: pull+unpack next to skopeo copy + umoci unpack of the same image
         big = os.path.join(self.tmp, "big")
@@ -584,6 +595,84 @@ class Swctr:
         finally:
             stop_pid(proc.pid)
 
+    def rootless_tests(self):
+        """swctr as an unprivileged user (uid 65534): the store goes under its home, layers take the
+        rootless overlay form (0:0 whiteouts, user.overlay.opaque), a device node is refused and
+        leaves nothing, run says it needs root. As root the device node is kept, and overlay
+        xattrs carried in a layer's tar are dropped in both modes."""
+        t = self.tap
+        dev = os.path.join(self.tmp, "devnode")
+        oci_layout(dev, [busybox_layer(), _tar([("dev", "dir", None, 0o755), ("dev/evil", "chardev", (1, 3), 0o666)])])
+        sneaky = os.path.join(self.tmp, "sneaky")
+        oci_layout(sneaky, [busybox_layer(), _tar([("hidden", "dir", None, 0o755), ("hidden/f", "file", b"f\n", 0o644)]),
+                            _tar([("hidden", "xattrdir", {"trusted.overlay.opaque": "y", "user.overlay.opaque": "y",
+                                                          "user.note": "kept"}, 0o755)])])
+        for layout, name in ((dev, "devnode:latest"), (sneaky, "sneaky:latest")):
+            r = self.push(layout, name)
+            if not t.check(r.returncode == 0, f"swctr rootless: skopeo pushes {name}", r.stderr):
+                return
+        home = mkdtemp("swrunc-it-rootless-")
+        try:
+            os.chmod(home, 0o755)
+            os.chown(home, 65534, 65534)
+            binary = os.path.join(home, "swctr")  # the checkout may not be reachable by uid 65534
+            shutil.copy(self.bin, binary)
+
+            def as_nobody(*args):
+                return run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", binary, *args],
+                           env={"HOME": home, "PATH": "/usr/bin:/bin"}, timeout=300)
+
+            store = os.path.join(home, ".local", "share", "swctr")
+            r = as_nobody("pull", "--tls-verify=false", f"{self.reg}/busybox:latest")
+            owners = {os.lstat(os.path.join(d, f)).st_uid for d, _, fs in os.walk(os.path.join(store, "layers")) for f in fs}
+            t.check(r.returncode == 0 and owners == {65534},
+                    "swctr rootless: pull as an unprivileged user into ~/.local/share/swctr, files owned by the user",
+                    f"{r.stderr} owners {owners}")
+            r = as_nobody("pull", "--tls-verify=false", f"{self.reg}/multi:latest")
+            whiteout = opaque = None
+            for layer in os.listdir(os.path.join(store, "layers")):
+                p = os.path.join(store, "layers", layer)
+                if os.path.lexists(os.path.join(p, "etc", "old")):
+                    st = os.lstat(os.path.join(p, "etc", "old"))
+                    whiteout = (stat.S_ISCHR(st.st_mode), os.major(st.st_rdev), os.minor(st.st_rdev))
+                    try:
+                        opaque = os.getxattr(os.path.join(p, "opq"), "user.overlay.opaque", follow_symlinks=False)
+                    except OSError:
+                        opaque = None
+            t.check(r.returncode == 0 and whiteout == (True, 0, 0) and opaque == b"y",
+                    "swctr rootless: whiteouts are 0:0 devices and opaque directories carry user.overlay.opaque",
+                    f"{r.stderr} whiteout {whiteout} opaque {opaque}")
+            layers = sorted(os.listdir(os.path.join(store, "layers")))
+            blobs = sorted(os.listdir(os.path.join(store, "blobs", "sha256")))
+            r = as_nobody("pull", "--tls-verify=false", f"{self.reg}/devnode:latest")
+            t.check(r.returncode != 0 and "device node" in r.stderr and "dev/evil" in r.stderr
+                    and len(r.stderr.strip().splitlines()) == 1
+                    and sorted(os.listdir(os.path.join(store, "layers"))) == layers
+                    and sorted(os.listdir(os.path.join(store, "blobs", "sha256"))) == blobs
+                    and not os.listdir(os.path.join(store, "tmp"))
+                    and len(as_nobody("images", "-q").stdout.split()) == 2,
+                    "swctr rootless: a layer with a device node is a one-line error and leaves no blob, layer or record",
+                    r.stderr)
+            r = as_nobody("run", "--rm", f"{self.reg}/busybox", "true")
+            t.check(r.returncode != 0 and "needs root" in r.stderr, "swctr rootless: run says it needs root", r.stderr)
+        finally:
+            rmtree(home)
+        root = os.path.join(self.tmp, "store-dev")
+        r = run([self.bin, "pull", "--root", root, "--tls-verify=false", f"{self.reg}/devnode:latest"], timeout=300)
+        found = [os.lstat(os.path.join(d, "evil")) for d, _, fs in os.walk(os.path.join(root, "layers")) if "evil" in fs]
+        t.check(r.returncode == 0 and len(found) == 1 and stat.S_ISCHR(found[0].st_mode)
+                and (os.major(found[0].st_rdev), os.minor(found[0].st_rdev)) == (1, 3),
+                "swctr: as root a layer's device node is created", r.stderr)
+        r = run([self.bin, "pull", "--root", root, "--tls-verify=false", f"{self.reg}/sneaky:latest"], timeout=300)
+        xattrs = None
+        for layer in os.listdir(os.path.join(root, "layers")):
+            p = os.path.join(root, "layers", layer, "hidden")
+            if os.path.isdir(p) and not os.path.exists(os.path.join(p, "f")):
+                xattrs = sorted(os.listxattr(p))
+        t.check(r.returncode == 0 and xattrs == ["user.note"],
+                "swctr: overlay xattrs in a layer's tar are dropped (only OCI whiteouts make opaque directories)",
+                f"{r.stderr} xattrs {xattrs}")
+
     def archive_tests(self):
         """save writes one tar that skopeo reads both as docker-archive and as OCI archive; load
         reads swctr's own tar and skopeo's docker-archive; loaded images run."""
@@ -609,6 +698,29 @@ class Swctr:
                   "example.com/fromskopeo:v1", "echo", "docker-archive"])
         t.check(r.returncode == 0 and r1.returncode == 0 and r2.stdout == "docker-archive\n",
                 "swctr: load of a docker-archive written by skopeo, then run", r.stderr + r1.stdout + r1.stderr + r2.stderr)
+        # an OCI layout whose image is a multi-platform index (the one pushed above)
+        ma = os.path.join(self.tmp, "multiarch.tar")
+        with tarfile.open(ma, "w") as tar:
+            for entry in sorted(os.listdir(os.path.join(self.tmp, "multiarch"))):
+                tar.add(os.path.join(self.tmp, "multiarch", entry), arcname=entry)
+        root5 = os.path.join(self.tmp, "store-load-ma")
+        r = run([self.bin, "load", "--root", root5, "-i", ma])
+        r2 = run([self.bin, "run", "--root", root5, "--rm", "--runtime", self.rec.path, "--cgroup-parent", f"/{self.cgroup}",
+                  "localhost/loaded:latest", "cat", "/arch"])
+        t.check(r.returncode == 0 and r2.stdout == "amd64\n",
+                "swctr: load of a multi-platform OCI layout takes this machine's image", r.stdout + r.stderr + r2.stdout + r2.stderr)
+        r = run([self.bin, "load", "--root", root5, "--platform", "linux/arm64", "-i", ma])
+        r2 = run([self.bin, "inspect", "--root", root5, "localhost/loaded:latest"])
+        try:
+            arch = json.loads(r2.stdout)[0]["Config"]["architecture"]
+        except (ValueError, IndexError, KeyError):
+            arch = None
+        t.check(r.returncode == 0 and arch == "arm64", "swctr: load --platform linux/arm64 takes the arm64 image",
+                r.stderr + r2.stdout[:300] + r2.stderr)
+        r = run([self.bin, "load", "--root", root5, "--platform", "linux/s390x", "-i", ma])
+        t.check(r.returncode != 0 and "linux/s390x" in r.stderr and "linux/amd64" in r.stderr
+                and len(r.stderr.strip().splitlines()) == 1 and not os.listdir(os.path.join(root5, "tmp")),
+                "swctr: load of a platform the index lacks is a one-line error naming what it has", r.stderr)
         bad = os.path.join(self.tmp, "bad.tar")
         with tarfile.open(bad, "w") as tar:
             info = tarfile.TarInfo("../escape")

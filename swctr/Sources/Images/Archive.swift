@@ -53,30 +53,36 @@ public enum ImageArchive {
     }
 
     /// Imports every image of an OCI layout or docker-archive tarball; returns their names.
-    public static func load(_ path: String, store: ImageStore) throws -> [String] {
+    public static func load(_ path: String, store: ImageStore, platform: Platform = .host) throws -> [String] {
         let dir = store.temporary("load")
         try ImageStore.mkdirs(dir)
         defer { ImageStore.removeTree(dir) }
         try extract(path, into: dir)
-        if access(dir + "/index.json", F_OK) == 0 { return try loadOCI(dir, store: store) }
+        if access(dir + "/index.json", F_OK) == 0 { return try loadOCI(dir, store: store, platform: platform) }
         if access(dir + "/manifest.json", F_OK) == 0 { return try loadDocker(dir, store: store) }
         throw StoreError("\(path): neither an OCI layout (index.json) nor a docker-archive (manifest.json)")
     }
 
-    static func loadOCI(_ dir: String, store: ImageStore) throws -> [String] {
+    static func loadOCI(_ dir: String, store: ImageStore, platform: Platform) throws -> [String] {
         struct Entry: Decodable { var mediaType: String?; var digest: String; var annotations: [String: String]? }
         struct Layout: Decodable { var manifests: [Entry] }
         let index = try JSONDecoder().decode(Layout.self, from: Data(FileIOLite.read(dir + "/index.json")))
         var names: [String] = []
         for (i, d) in index.manifests.enumerated() {
-            if d.mediaType == MediaType.ociIndex || d.mediaType == MediaType.dockerList {
-                throw StoreError("index.json: manifests[\(i)] is a multi-platform index, which load does not take yet")
-            }
             let ann = d.annotations ?? [:]
             guard let name = ann["io.containerd.image.name"] ?? ann["org.opencontainers.image.ref.name"].map({ "localhost/loaded:\($0)" }) else {
                 throw StoreError("index.json: manifests[\(i)] has no image name annotation")
             }
-            let manifestBytes = try blob(dir, d.digest)
+            var manifestDigest = d.digest
+            if d.mediaType == MediaType.ociIndex || d.mediaType == MediaType.dockerList {
+                // A multi-platform image: the store keeps the one manifest for this platform, as a pull does.
+                let nested = try JSONDecoder().decode(Index.self, from: Data(blob(dir, d.digest)))
+                guard let match = nested.select(platform) else {
+                    throw StoreError("\(name): no image for platform \(platform) (the index has \(nested.platforms))")
+                }
+                manifestDigest = match.digest
+            }
+            let manifestBytes = try blob(dir, manifestDigest)
             let manifest = try JSONDecoder().decode(Manifest.self, from: Data(manifestBytes))
             names.append(try importImage(name: name, manifestBytes: manifestBytes, manifest: manifest, store: store) { try blob(dir, $0) })
         }

@@ -44,10 +44,13 @@ public struct ImageRecord: Codable, Sendable, FetchableRecord, PersistableRecord
 /// (and swept at open).
 public final class ImageStore: Sendable {
     public let root: String
+    /// Opened by an unprivileged user: layers are unpacked in rootless form (see LayerUnpacker).
+    public let rootless: Bool
     let db: DatabaseQueue
 
     public init(root: String) throws {
         self.root = root
+        rootless = geteuid() != 0
         for d in ["", "/blobs/sha256", "/layers", "/containers", "/tmp"] {
             try Self.mkdirs(root + d)
         }
@@ -103,11 +106,14 @@ public final class ImageStore: Sendable {
         let tmp = temporary("layer")
         try Self.mkdirs(tmp)
         do {
-            let got = try LayerUnpacker.unpack(blobPath(digest), into: tmp)
+            let got = try LayerUnpacker.unpack(blobPath(digest), into: tmp, rootless: rootless)
             guard got == diffID else { throw StoreError("layer \(digest): diffID mismatch: content is \(got), config says \(diffID)") }
             try commit(tmp, to: layerPath(diffID))
         } catch {
             Self.removeTree(tmp)
+            // No recorded image can use a blob whose layer is not unpacked, so a blob that fails
+            // to unpack is dropped with it rather than left for rmi's collection to find.
+            unlink(blobPath(digest))
             throw error
         }
     }

@@ -13,15 +13,21 @@ public struct UnpackError: Error, CustomStringConvertible {
 /// times and hard links are kept. libarchive's secure-extraction flags refuse `..`, absolute
 /// paths and writes through symlinks, so a hostile layer cannot reach outside `dir`. The diffID
 /// (sha256 of the uncompressed stream) is computed on the way and returned.
+///
+/// Rootless (a store owned by an unprivileged user), the layer takes the form of a rootless
+/// overlay mount (`userxattr`): files belong to the user, only `user.*` xattrs are kept, opaque
+/// directories are marked with user.overlay.opaque (the kernel lets anyone create the 0:0
+/// whiteout device), and a device node is refused: it could not be created, and a layer without
+/// it would not be the image.
 public enum LayerUnpacker {
-    public static func unpack(_ blob: String, into dir: String) throws(UnpackError) -> String {
+    public static func unpack(_ blob: String, into dir: String, rootless: Bool = false) throws(UnpackError) -> String {
         guard let reader = archive_read_new() else { throw UnpackError("libarchive: out of memory") }
         defer { archive_read_free(reader) }
         archive_read_support_filter_all(reader)
         archive_read_support_format_tar(reader)
         guard let writer = archive_write_disk_new() else { throw UnpackError("libarchive: out of memory") }
         defer { archive_write_free(writer) }
-        let flags = ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_OWNER | ARCHIVE_EXTRACT_XATTR
+        let flags = ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM | (rootless ? 0 : ARCHIVE_EXTRACT_OWNER) | ARCHIVE_EXTRACT_XATTR
             | ARCHIVE_EXTRACT_SECURE_NODOTDOT | ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS
             | ARCHIVE_EXTRACT_UNLINK
         archive_write_disk_set_options(writer, flags)
@@ -45,9 +51,14 @@ public enum LayerUnpacker {
             let trimmed = path.hasPrefix("./") ? String(path.dropFirst(2)) : path
             let base = trimmed.split(separator: "/").last.map(String.init) ?? trimmed
             if base.hasPrefix(".wh.") {
-                try whiteout(trimmed, base: base)
+                try whiteout(trimmed, base: base, rootless: rootless)
                 continue
             }
+            let type = archive_entry_filetype(entry)
+            if rootless && (type == S_IFCHR || type == S_IFBLK) {
+                throw UnpackError("layer \(blob): entry \"\(path)\" is a device node, which a rootless store cannot hold (pull as root)")
+            }
+            filterXattrs(entry, rootless: rootless)
             try refuseSymlinkParents(trimmed)
             if archive_write_header(writer, entry) != ARCHIVE_OK {
                 throw UnpackError("layer \(blob): entry \"\(path)\": \(message(writer))")
@@ -63,7 +74,7 @@ public enum LayerUnpacker {
         return try diffID(of: blob)
     }
 
-    private static func whiteout(_ path: String, base: String) throws(UnpackError) {
+    private static func whiteout(_ path: String, base: String, rootless: Bool) throws(UnpackError) {
         let parent = path.split(separator: "/").dropLast().joined(separator: "/")
         let parentDir = parent.isEmpty ? "." : parent
         guard !parent.split(separator: "/").contains(where: { $0 == ".." }), !path.hasPrefix("/") else {
@@ -72,7 +83,7 @@ public enum LayerUnpacker {
         try mkdirs(parentDir)
         if base == ".wh..wh..opq" {
             let y: [UInt8] = [UInt8(ascii: "y")]
-            guard lsetxattr(parentDir, "trusted.overlay.opaque", y, 1, 0) == 0 else {
+            guard lsetxattr(parentDir, rootless ? "user.overlay.opaque" : "trusted.overlay.opaque", y, 1, 0) == 0 else {
                 throw UnpackError("opaque directory \(parentDir): \(String(cString: strerror(errno)))")
             }
             return
@@ -84,6 +95,30 @@ public enum LayerUnpacker {
         guard mknod(target, S_IFCHR | 0o000, 0) == 0 else {
             throw UnpackError("whiteout \(target): \(String(cString: strerror(errno)))")
         }
+    }
+
+    /// Overlay metadata comes only from OCI whiteouts: an overlay xattr carried in the tar (an
+    /// opaque mark, a redirect) is dropped, so a layer cannot hide or redirect lower layers by other
+    /// means. Rootless, xattrs outside `user.` could not be set and are dropped too.
+    private static func filterXattrs(_ entry: OpaquePointer, rootless: Bool) {
+        guard archive_entry_xattr_reset(entry) > 0 else { return }
+        var kept: [(String, [UInt8])] = []
+        var dropped = false
+        var name: UnsafePointer<CChar>?
+        var value: UnsafeRawPointer?
+        var size = 0
+        while archive_entry_xattr_next(entry, &name, &value, &size) == ARCHIVE_OK {
+            guard let name else { continue }
+            let n = String(cString: name)
+            if n.hasPrefix("trusted.overlay.") || n.hasPrefix("user.overlay.") || (rootless && !n.hasPrefix("user.")) {
+                dropped = true
+                continue
+            }
+            kept.append((n, value.map { Array(UnsafeRawBufferPointer(start: $0, count: size)) } ?? []))
+        }
+        guard dropped else { return }
+        archive_entry_xattr_clear(entry)
+        for (n, v) in kept { v.withUnsafeBytes { archive_entry_xattr_add_entry(entry, n, $0.baseAddress, $0.count) } }
     }
 
     /// An entry below a symlink of the same layer would be written through it: refused (libarchive

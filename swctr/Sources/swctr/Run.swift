@@ -33,6 +33,7 @@ struct Run: AsyncParsableCommand {
 
     func run() async throws {
         guard rm else { fail("run: only --rm is supported (swctr does not keep stopped containers yet)") }
+        guard geteuid() == 0 else { fail("run: needs root (rootless containers are not supported yet; pull, load and the image commands work without root)") }
         guard network == "host" || network == "none" else { fail("--network: want host or none, got \(network)") }
         let store: ImageStore
         let record: ImageRecord

@@ -10,8 +10,17 @@ import Registry
 // overlay mounts of the image's layers run by swrunc through its CLI.
 
 struct Global: ParsableArguments {
-    @Option(help: "Directory of the image store.")
-    var root: String = "/var/lib/swctr"
+    @Option(name: .customLong("root"), help: "Directory of the image store (default: /var/lib/swctr; without root, ~/.local/share/swctr).")
+    var rootOption: String?
+
+    /// Where the store is: podman's defaults, system-wide for root and per user otherwise.
+    var root: String {
+        if let rootOption { return rootOption }
+        guard geteuid() != 0 else { return "/var/lib/swctr" }
+        if let xdg = getenv("XDG_DATA_HOME"), xdg.pointee != 0 { return String(cString: xdg) + "/swctr" }
+        let home = getenv("HOME").map { String(cString: $0) } ?? "/"
+        return home + "/.local/share/swctr"
+    }
     @Option(help: "Credentials file (default: $REGISTRY_AUTH_FILE, else ~/.docker/config.json).")
     var authfile: String?
     @Option(name: .customLong("registries-conf"), help: "Registries config with insecure-registries (default: \(RegistriesConfig.defaultPath)).")
