@@ -721,6 +721,15 @@ class Swctr:
         t.check(r.returncode != 0 and "linux/s390x" in r.stderr and "linux/amd64" in r.stderr
                 and len(r.stderr.strip().splitlines()) == 1 and not os.listdir(os.path.join(root5, "tmp")),
                 "swctr: load of a platform the index lacks is a one-line error naming what it has", r.stderr)
+        root6 = os.path.join(self.tmp, "store-load-dir")
+        r = run([self.bin, "load", "--root", root6, "-i", os.path.join(self.tmp, "multiarch")])
+        r2 = run([self.bin, "run", "--root", root6, "--rm", "--runtime", self.rec.path, "--cgroup-parent", f"/{self.cgroup}",
+                  "localhost/loaded:latest", "cat", "/arch"])
+        t.check(r.returncode == 0 and r2.stdout == "amd64\n", "swctr: load of an OCI layout directory",
+                r.stdout + r.stderr + r2.stdout + r2.stderr)
+        r = run([self.bin, "load", "--root", root6, "-i", os.path.join(self.tmp, "no-such-archive.tar")])
+        t.check(r.returncode != 0 and "no-such-archive.tar" in r.stderr and len(r.stderr.strip().splitlines()) == 1,
+                "swctr: load of a missing file names it", r.stderr)
         bad = os.path.join(self.tmp, "bad.tar")
         with tarfile.open(bad, "w") as tar:
             info = tarfile.TarInfo("../escape")

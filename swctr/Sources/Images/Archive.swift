@@ -52,8 +52,15 @@ public enum ImageArchive {
         guard archive_write_close(w) == ARCHIVE_OK else { throw StoreError("\(path): \(LayerUnpacker.message(w))") }
     }
 
-    /// Imports every image of an OCI layout or docker-archive tarball; returns their names.
+    /// Imports every image of an OCI layout (a directory or its tarball) or a docker-archive
+    /// tarball; returns their names.
     public static func load(_ path: String, store: ImageStore, platform: Platform = .host) throws -> [String] {
+        var st = stat()
+        guard stat(path, &st) == 0 else { throw StoreError("\(path): \(String(cString: strerror(errno)))") }
+        if (st.st_mode & S_IFMT) == S_IFDIR {
+            guard access(path + "/index.json", F_OK) == 0 else { throw StoreError("\(path): not an OCI image layout (no index.json)") }
+            return try loadOCI(path, store: store, platform: platform)
+        }
         let dir = store.temporary("load")
         try ImageStore.mkdirs(dir)
         defer { ImageStore.removeTree(dir) }
