@@ -116,12 +116,17 @@ def multiarch_layout(path, layers_by_arch):
 class FaultProxy:
     """A loopback HTTP proxy in front of the registry that misbehaves on purpose: `drop` cuts the
     first download of one blob after 1 MiB of body (and records Range requests), `fail500`
-    answers every manifest request with HTTP 500. One request per connection."""
+    answers every manifest request with HTTP 500, `slow_blobs` holds each blob request for a
+    second and records how many were in flight at once. One request per connection."""
 
-    def __init__(self, upstream_port, drop=None, fail500=False):
+    def __init__(self, upstream_port, drop=None, fail500=False, slow_blobs=False):
         self.upstream = upstream_port
         self.drop = drop
         self.fail500 = fail500
+        self.slow_blobs = slow_blobs
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self.lock = threading.Lock()
         self.dropped = False
         self.ranges = []
         self.sock = socket.socket()
@@ -156,6 +161,14 @@ class FaultProxy:
                 return
             if self.drop and self.drop in path and "range:" in text.lower():
                 self.ranges.append(path)
+            slow = self.slow_blobs and "/blobs/" in path
+            if slow:
+                with self.lock:
+                    self.in_flight += 1
+                    self.max_in_flight = max(self.max_in_flight, self.in_flight)
+                time.sleep(1)
+                with self.lock:
+                    self.in_flight -= 1
             lines = [l for l in text.split("\r\n\r\n")[0].split("\r\n") if not l.lower().startswith("connection:")]
             u = socket.create_connection(("127.0.0.1", self.upstream))
             u.sendall(("\r\n".join(lines) + "\r\nConnection: close\r\n\r\n").encode())
@@ -335,6 +348,7 @@ class Swctr:
         self.auth_tests()
         self.token_tests()
         self.transport_tests()
+        self.parallel_test()
         self.rootless_tests()
 
         # the large image: pull+unpack next to skopeo copy + umoci unpack of the same image
@@ -420,6 +434,20 @@ class Swctr:
                 f"{layers_before} -> {layers_after}\n{r.stderr}")
         r = self.swctr("rmi", "nosuchimage")
         t.check(r.returncode != 0 and "image not found" in r.stderr, "swctr: rmi of an unknown image is an error", r.stderr)
+
+    def parallel_test(self):
+        """Layers of one image are downloaded in parallel: a proxy that holds each blob request
+        for a second sees several at once (the three-layer image, into an empty store)."""
+        t = self.tap
+        proxy = FaultProxy(self.port, slow_blobs=True)
+        try:
+            r = run([self.bin, "pull", "--root", os.path.join(self.tmp, "store-parallel"), "--tls-verify=false",
+                     f"127.0.0.1:{proxy.port}/multi:latest"], timeout=120)
+            t.check(r.returncode == 0 and proxy.max_in_flight == 3,
+                    "swctr: the three layers of an image are downloaded in parallel",
+                    f"at most {proxy.max_in_flight} blob requests at once\n{r.stderr}")
+        finally:
+            proxy.close()
 
     def start_registry(self, name, auth="", tls=""):
         """Another docker-registry on loopback with its own storage and config (`auth` and `tls`
