@@ -6,6 +6,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import shutil
 import stat
 import socket
@@ -23,7 +24,7 @@ SWCTR_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file_
 
 def _tar(entries):
     """entries: (name, kind, data/target, mode). kind: file, dir, symlink, hardlink, chardev (data:
-    (major, minor)), xattrdir (data: {xattr name: value}, as pax SCHILY.xattr records)."""
+    (major, minor)), ownedfile (data: (bytes, uid, gid)), xattrdir (data: {xattr name: value}, as pax SCHILY.xattr records)."""
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as tar:
         for name, kind, data, mode in entries:
@@ -36,6 +37,10 @@ def _tar(entries):
                 info.type = tarfile.DIRTYPE
                 info.pax_headers = {"SCHILY.xattr." + k: v for k, v in data.items()}
                 tar.addfile(info)
+            elif kind == "ownedfile":
+                body, info.uid, info.gid = data
+                info.size = len(body)
+                tar.addfile(info, io.BytesIO(body))
             elif kind == "chardev":
                 info.type = tarfile.CHRTYPE
                 info.devmajor, info.devminor = data
@@ -54,7 +59,7 @@ def _tar(entries):
     return buf.getvalue()
 
 
-def oci_layout(path, layers, cmd=("sh",), arch="amd64", write_index=True, compression="gzip"):
+def oci_layout(path, layers, cmd=("sh",), arch="amd64", write_index=True, compression="gzip", variant=None):
     """An OCI image layout with gzip layers; returns the manifest descriptor."""
     os.makedirs(os.path.join(path, "blobs", "sha256"), exist_ok=True)
 
@@ -77,7 +82,7 @@ def oci_layout(path, layers, cmd=("sh",), arch="amd64", write_index=True, compre
         if compression == "truncated":
             data = data[: len(data) // 2]
         descs.append({"mediaType": media, "digest": blob(data), "size": len(data)})
-    config = json.dumps({"architecture": arch, "os": "linux",
+    config = json.dumps({"architecture": arch, "os": "linux", **({"variant": variant} if variant else {}),
                          "config": {"Env": ["PATH=/bin", "FROM_IMAGE=yes"], "Cmd": list(cmd), "WorkingDir": "/data"},
                          "rootfs": {"type": "layers", "diff_ids": diff_ids}}).encode()
     manifest = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
@@ -85,7 +90,7 @@ def oci_layout(path, layers, cmd=("sh",), arch="amd64", write_index=True, compre
                                       "digest": blob(config), "size": len(config)},
                            "layers": descs}).encode()
     desc = {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": blob(manifest),
-            "size": len(manifest), "platform": {"os": "linux", "architecture": arch},
+            "size": len(manifest), "platform": {"os": "linux", "architecture": arch, **({"variant": variant} if variant else {})},
             "annotations": {"org.opencontainers.image.ref.name": "latest"}}
     if write_index:
         with open(os.path.join(path, "index.json"), "w") as f:
@@ -96,10 +101,12 @@ def oci_layout(path, layers, cmd=("sh",), arch="amd64", write_index=True, compre
 
 
 def multiarch_layout(path, layers_by_arch):
-    """A layout whose `latest` is an image index with one manifest per architecture."""
+    """A layout whose `latest` is an image index with one manifest per architecture ("arm/v7"
+    names a variant too)."""
     descs = []
-    for arch, layers in layers_by_arch.items():
-        d = oci_layout(path, layers, arch=arch, write_index=False)
+    for platform, layers in layers_by_arch.items():
+        arch, _, variant = platform.partition("/")
+        d = oci_layout(path, layers, arch=arch, write_index=False, variant=variant or None)
         d.pop("annotations")
         descs.append(d)
     index = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
@@ -349,6 +356,7 @@ class Swctr:
         self.token_tests()
         self.transport_tests()
         self.parallel_test()
+        self.details_tests()
         self.rootless_tests()
 
         # the large image: pull+unpack next to skopeo copy + umoci unpack of the same image
@@ -434,6 +442,62 @@ class Swctr:
                 f"{layers_before} -> {layers_after}\n{r.stderr}")
         r = self.swctr("rmi", "nosuchimage")
         t.check(r.returncode != 0 and "image not found" in r.stderr, "swctr: rmi of an unknown image is an error", r.stderr)
+
+    def details_tests(self):
+        """Ownership and setuid bits survive unpacking; a container gets Docker's capabilities,
+        mounts and a hostname of its own; images are found by digest and by image ID; a
+        platform variant is honoured."""
+        t = self.tap
+        root = os.path.join(self.tmp, "store-details")
+
+        def sw(*args):
+            return run([self.bin, args[0], "--root", root, *args[1:]], timeout=300)
+
+        def srun(*args):
+            return sw("run", "--rm", "--runtime", self.rec.path, "--cgroup-parent", f"/{self.cgroup}", *args)
+
+        owned = os.path.join(self.tmp, "owned")
+        oci_layout(owned, [busybox_layer(), _tar([("srv", "dir", None, 0o755), ("srv/owned", "ownedfile", (b"x\n", 1000, 1001), 0o640),
+                                                  ("srv/suid", "file", b"#!/bin/sh\n", 0o4755)])])
+        self.push(owned, "owned:latest")
+        img = f"{self.reg}/owned:latest"
+        r = sw("pull", "--tls-verify=false", img)
+        r2 = srun(img, "stat", "-c", "%u:%g %a", "/srv/owned", "/srv/suid")
+        t.check(r.returncode == 0 and r2.stdout == "1000:1001 640\n0:0 4755\n",
+                "swctr: file owners and setuid bits are kept", r.stderr + r2.stdout + r2.stderr)
+        r = srun(img, "sh", "-c", "grep CapEff /proc/self/status; hostname; awk '{print $2, $3}' /proc/mounts")
+        lines = r.stdout.splitlines()
+        want_mounts = {"/proc proc", "/dev tmpfs", "/dev/pts devpts", "/dev/shm tmpfs", "/dev/mqueue mqueue", "/sys sysfs"}
+        t.check(r.returncode == 0 and len(lines) > 2 and lines[0] == "CapEff:\t00000000a80425fb"
+                and len(lines[1]) == 12 and want_mounts <= set(lines[2:]),
+                "swctr: a container gets Docker's default capabilities, mounts and its id as hostname", r.stdout + r.stderr)
+
+        m = re.search(r"Digest: (sha256:[0-9a-f]{64})", r.stdout + run([self.bin, "pull", "--root", root, "--tls-verify=false", img]).stdout)
+        digest = m.group(1) if m else "sha256:" + "0" * 64
+        by_digest = f"{self.reg}/owned@{digest}"
+        r = sw("pull", "--tls-verify=false", by_digest)
+        r2 = srun(by_digest, "cat", "/srv/owned")
+        t.check(r.returncode == 0 and r2.stdout == "x\n", "swctr: pull and run by digest", r.stderr + r2.stdout + r2.stderr)
+        r = sw("pull", "--tls-verify=false", f"{self.reg}/owned@sha256:" + "0" * 64)
+        t.check(r.returncode != 0 and "404" in r.stderr and len(r.stderr.strip().splitlines()) == 1,
+                "swctr: a digest the registry does not have is a one-line 404 error", r.stderr)
+        image_id = sw("images", "-q").stdout.split()[0]
+        r = srun(image_id, "cat", "/srv/owned")
+        t.check(r.stdout == "x\n", "swctr: run by the image ID that images -q prints", image_id + r.stderr)
+
+        va = os.path.join(self.tmp, "variants")
+        v7 = _tar([("arch", "file", b"arm/v7\n", 0o644)])
+        multiarch_layout(va, {"arm/v6": [_tar([("arch", "file", b"arm/v6\n", 0o644)])], "arm/v7": [v7],
+                              "amd64": [busybox_layer()]})
+        self.push(va, "variants:latest")
+        r = sw("pull", "--tls-verify=false", "--platform", "linux/arm/v7", f"{self.reg}/variants:latest")
+        r2 = sw("inspect", f"{self.reg}/variants:latest")
+        try:
+            layers = json.loads(r2.stdout)[0]["Layers"]
+        except (ValueError, IndexError, KeyError):
+            layers = None
+        t.check(r.returncode == 0 and layers == ["sha256:" + hashlib.sha256(v7).hexdigest()],
+                "swctr: --platform linux/arm/v7 picks the v7 variant of an index", r.stderr + r2.stdout[:300])
 
     def parallel_test(self):
         """Layers of one image are downloaded in parallel: a proxy that holds each blob request

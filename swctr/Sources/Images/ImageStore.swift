@@ -133,9 +133,11 @@ public final class ImageStore: Sendable {
         if let parsed = try? ImageReference(parsing: ref), let hit = all.first(where: { $0.name == parsed.description }) {
             return hit
         }
+        // An image ID as `images` shows it (Docker's: the config's digest), or a manifest digest.
         let hex = ref.hasPrefix("sha256:") ? String(ref.dropFirst(7)) : ref
-        if hex.count >= 12 { return all.first { Digest.hex($0.digest).hasPrefix(hex) } }
-        return nil
+        guard hex.count >= 12, hex.allSatisfy(\.isHexDigit) else { return nil }
+        return all.first { Digest.hex(Digest.of(Array($0.config.utf8))).hasPrefix(hex) }
+            ?? all.first { Digest.hex($0.digest).hasPrefix(hex) }
     }
 
     /// Removes a record, then every blob and layer no remaining image refers to.
