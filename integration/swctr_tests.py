@@ -356,6 +356,7 @@ class Swctr:
         self.token_tests()
         self.transport_tests()
         self.parallel_test()
+        self.seccomp_tests()
         self.details_tests()
         self.rootless_tests()
 
@@ -498,6 +499,61 @@ class Swctr:
             layers = None
         t.check(r.returncode == 0 and layers == ["sha256:" + hashlib.sha256(v7).hexdigest()],
                 "swctr: --platform linux/arm/v7 picks the v7 variant of an index", r.stderr + r2.stdout[:300])
+
+    def seccomp_tests(self):
+        """Docker's defaults for confinement: its seccomp profile (podman's copy, in Docker's
+        format, with rules chosen by the container's capabilities) and no no_new_privs; both can
+        be changed with --security-opt, and a bad profile or option is a one-line error that
+        leaves nothing."""
+        t = self.tap
+        img = f"{self.reg}/busybox:latest"
+        # The profile mimics the kernel (EPERM for what capabilities gate), so its effect is read
+        # from the config swctr hands to the runtime, and its presence from the kernel.
+        keep = os.path.join(self.tmp, "seccomp-config.json")
+        wrapper = os.path.join(self.tmp, "swrunc-keep-config")
+        with open(wrapper, "w") as f:
+            f.write(f'#!/bin/sh\nprev=\nfor a in "$@"; do [ "$prev" = --bundle ] && cp "$a/config.json" {keep}; prev=$a; done\n'
+                    f'exec {self.rec.path} "$@"\n')
+        os.chmod(wrapper, 0o755)
+        probe = "grep -E '^(Seccomp|NoNewPrivs):' /proc/self/status | tr -d '\\t'"
+        r = self.swctr("run", "--rm", "--runtime", wrapper, "--cgroup-parent", f"/{self.cgroup}", img, "sh", "-c", probe)
+        try:
+            cfg = json.load(open(keep))["linux"]["seccomp"]
+        except (OSError, ValueError, KeyError):
+            cfg = {"syscalls": []}
+        profile = json.load(open("/usr/share/containers/seccomp.json"))
+
+        def names(action):
+            return {n for rule in cfg["syscalls"] if rule["action"] == action for n in rule["names"]}
+        t.check(r.stdout.split() == ["NoNewPrivs:0", "Seccomp:2"] and cfg.get("defaultAction") == profile["defaultAction"]
+                and cfg.get("defaultErrnoRet") == profile.get("defaultErrnoRet") and "SCMP_ARCH_X86_64" in cfg.get("architectures", [])
+                and "sethostname" in names("SCMP_ACT_ERRNO") and "sethostname" not in names("SCMP_ACT_ALLOW")
+                and "chroot" in names("SCMP_ACT_ALLOW") and "chroot" not in names("SCMP_ACT_ERRNO") and "reboot" in names("SCMP_ACT_ALLOW"),
+                "swctr seccomp: podman's default profile applies, its rules chosen by Docker's capabilities (no CAP_SYS_ADMIN rules, "
+                "CAP_SYS_CHROOT ones), no_new_privs off", r.stdout + r.stderr + json.dumps(cfg)[:300])
+        r = self.srun("--security-opt", "seccomp=unconfined", "--security-opt", "no-new-privileges", img, "sh", "-c", probe)
+        t.check(r.stdout.split() == ["NoNewPrivs:1", "Seccomp:0"],
+                "swctr seccomp: seccomp=unconfined and no-new-privileges", r.stdout + r.stderr)
+        custom = os.path.join(self.tmp, "profile.json")
+        with open(custom, "w") as f:
+            json.dump({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
+                {"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13},
+                {"names": ["chmod", "fchmodat"], "action": "SCMP_ACT_ERRNO", "includes": {"caps": ["CAP_SYS_ADMIN"]}},
+                {"names": ["rmdir"], "action": "SCMP_ACT_ERRNO", "excludes": {"arches": ["amd64"]}}]}, f)
+        r = self.srun("--security-opt", f"seccomp={custom}", img, "sh", "-c",
+                      "mkdir /x 2>&1; touch /f && chmod 600 /f && echo chmod-ok")
+        t.check("Permission denied" in r.stdout and "chmod-ok" in r.stdout,
+                "swctr seccomp: a profile of one's own in Docker's format; rules for absent capabilities are left out",
+                r.stdout + r.stderr)
+        with open(custom, "w") as f:
+            json.dump({"defaultAction": 5}, f)
+        for opts, want in ((["--security-opt", f"seccomp={custom}"], "defaultAction"),
+                           (["--security-opt", "seccomp=/no/such/profile.json"], "/no/such/profile.json"),
+                           (["--security-opt", "apparmor=x"], "apparmor=x")):
+            r = self.srun(*opts, img, "true")
+            left = [l for l in open("/proc/self/mountinfo") if self.root in l] + os.listdir(os.path.join(self.root, "containers"))
+            t.check(r.returncode != 0 and want in r.stderr and len(r.stderr.strip().splitlines()) == 1 and not left,
+                    f"swctr seccomp: {' '.join(opts)} is a one-line error that leaves nothing", r.stderr + str(left))
 
     def parallel_test(self):
         """Layers of one image are downloaded in parallel: a proxy that holds each blob request

@@ -21,7 +21,8 @@ extension Spec {
 }
 
 extension SpecError {
-    init(decodingError: DecodingError) {
+    /// A decoder failure as the JSON path of the field and what was wrong with it.
+    public init(decodingError: DecodingError) {
         switch decodingError {
         case .typeMismatch(let type, let ctx):
             self.init(jsonPath(ctx.codingPath), "expected \(Self.jsonTypeName(type))")

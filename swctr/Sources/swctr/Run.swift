@@ -27,6 +27,8 @@ struct Run: AsyncParsableCommand {
     var runtime: String?
     @Option(name: .customLong("cgroup-parent"), help: "Parent cgroup of the container.")
     var cgroupParent: String = "/swctr"
+    @Option(name: .customLong("security-opt"), help: "seccomp=unconfined, seccomp=PROFILE.json (Docker's format; default \(SeccompProfile.defaultPath)), no-new-privileges.")
+    var securityOpt: [String] = []
     @Argument(help: "Image name or ID.") var image: String
     @Argument(parsing: .captureForPassthrough, help: "Command and arguments (default: the image's).")
     var command: [String] = []
@@ -117,6 +119,28 @@ struct Run: AsyncParsableCommand {
                     "CAP_SETGID", "CAP_SETUID", "CAP_SETFCAP", "CAP_SETPCAP", "CAP_NET_BIND_SERVICE",
                     "CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE"]
         spec.process?.capabilities = Capabilities(bounding: caps, effective: caps, inheritable: [], permitted: caps, ambient: [])
+        // Docker's defaults: setuid programs work (no no_new_privs) and its seccomp profile applies.
+        spec.process?.noNewPrivileges = false
+        var profile: String? = SeccompProfile.defaultPath
+        var profileNamed = false
+        for opt in securityOpt {
+            let (key, value) = opt.contains("=") ? (String(opt.prefix { $0 != "=" }), String(opt.drop { $0 != "=" }.dropFirst()))
+                : opt.contains(":") ? (String(opt.prefix { $0 != ":" }), String(opt.drop { $0 != ":" }.dropFirst())) : (opt, "")
+            switch (key, value) {
+            case ("seccomp", "unconfined"): profile = nil
+            case ("seccomp", let path) where !path.isEmpty: profile = path; profileNamed = true
+            case ("no-new-privileges", ""), ("no-new-privileges", "true"): spec.process?.noNewPrivileges = true
+            case ("no-new-privileges", "false"): spec.process?.noNewPrivileges = false
+            default: throw StoreError("--security-opt \"\(opt)\": want seccomp=unconfined, seccomp=PROFILE or no-new-privileges")
+            }
+        }
+        if let profile {
+            guard access(profile, F_OK) == 0 else {
+                throw StoreError(profileNamed ? "seccomp profile \(profile): no such file"
+                    : "no default seccomp profile at \(profile) (install golang-github-containers-common, or --security-opt seccomp=unconfined)")
+            }
+            spec.linux?.seccomp = try SeccompProfile.load(profile, capabilities: caps)
+        }
         spec.root = Root(path: rootfs, readonly: false)
         spec.hostname = id
         if network == "host" {
