@@ -7,6 +7,8 @@ RELEASE_FLAGS := -c release -Xswiftc -static-executable -Xlinker --strip-all
 BIN := $(CURDIR)/.build/release/swrunc
 # Debian packages the build and demo need, then those the tests add (installed only when missing).
 DEPS := busybox-static libseccomp-dev libcap-dev libselinux1-dev libpcre2-dev pkg-config jq
+# swctr: libarchive and libcrypto to build; podman's seccomp profile, its default for containers.
+SWCTR_DEPS := libarchive-dev libssl-dev golang-github-containers-common
 TEST_DEPS := runc crun hyperfine time golang-github-containers-common libjansson-dev python3 util-linux \
 	containerd docker.io podman curl iptables libarchive-dev libssl-dev docker-registry skopeo umoci \
 	apache2-utils openssl zstd
@@ -52,7 +54,8 @@ test: test-deps build swctr $(VALIDATOR)
 	python3 integration/run.py $(BIN)
 
 # swctr, the image manager: its own package (network and database dependencies stay out of swrunc).
-swctr: test-deps
+swctr: deps
+	$(call apt_install,$(SWCTR_DEPS))
 	cd swctr && $(SWIFT) build -c release --static-swift-stdlib
 
 # containerd (ctr and the CRI plugin), dockerd and podman as throwaway daemons running through
