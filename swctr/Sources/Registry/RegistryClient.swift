@@ -36,11 +36,13 @@ public final class RegistryClient: Sendable {
     let http: HTTPClient
     let insecure: Bool
     let credentials: Credentials?
-    private let tokens = TokenCache()
-    private let schemes = TokenCache()
+    /// Authorization header values by registry host and repository.
+    private let tokens = Memo()
+    /// `https://host` or `http://host` by registry host, once probed.
+    private let schemes = Memo()
 
     /// `insecure` is podman's `--tls-verify=false` and Docker's insecure-registries: HTTPS without
-    /// certificate verification first, plain HTTP if that fails.
+    /// certificate verification, or plain HTTP for a registry that answers in it (see `base`).
     public init(insecure: Bool, credentials: Credentials?) {
         var config = HTTPClient.Configuration()
         if insecure { config.tlsConfiguration = Self.unverifiedTLS }
@@ -339,8 +341,9 @@ public final class RegistryClient: Sendable {
     }
 }
 
-actor TokenCache {
-    private var byScope: [String: String] = [:]
-    func get(_ k: String) -> String? { byScope[k] }
-    func set(_ k: String, _ v: String) { byScope[k] = v }
+/// A string map shared by a pull's concurrent downloads.
+actor Memo {
+    private var values: [String: String] = [:]
+    func get(_ k: String) -> String? { values[k] }
+    func set(_ k: String, _ v: String) { values[k] = v }
 }
