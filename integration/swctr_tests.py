@@ -356,6 +356,7 @@ class Swctr:
         self.token_tests()
         self.transport_tests()
         self.parallel_test()
+        self.concurrency_test()
         self.seccomp_tests()
         self.details_tests()
         self.rootless_tests()
@@ -554,6 +555,43 @@ class Swctr:
             left = [l for l in open("/proc/self/mountinfo") if self.root in l] + os.listdir(os.path.join(self.root, "containers"))
             t.check(r.returncode != 0 and want in r.stderr and len(r.stderr.strip().splitlines()) == 1 and not left,
                     f"swctr seccomp: {' '.join(opts)} is a one-line error that leaves nothing", r.stderr + str(left))
+
+    def concurrency_test(self):
+        """One store, several swctr processes: `images` and `rmi` while a pull is downloading
+        neither sweep its temporary files nor collect the layers it has not recorded yet (the
+        pulled image shares its base layer with the removed one), and three pulls of one image at
+        once both succeed."""
+        t = self.tap
+        root = os.path.join(self.tmp, "store-concurrent")
+        r = run([self.bin, "pull", "--root", root, "--tls-verify=false", f"{self.reg}/busybox:latest"], timeout=120)
+        proxy = FaultProxy(self.port, slow_blobs=True)
+        try:
+            slow = subprocess.Popen([self.bin, "pull", "--root", root, "--tls-verify=false", f"127.0.0.1:{proxy.port}/multi:latest"],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            try:
+                wait_for(lambda: proxy.in_flight > 0, timeout=30)
+                during = run([self.bin, "images", "--root", root])
+                rmi = run([self.bin, "rmi", "--root", root, f"{self.reg}/busybox:latest"], timeout=120)
+                err = slow.communicate(timeout=120)[1]
+            finally:
+                if slow.poll() is None:
+                    slow.kill()
+                    slow.wait()
+        finally:
+            proxy.close()
+        r2 = run([self.bin, "run", "--root", root, "--rm", "--runtime", self.rec.path, "--cgroup-parent", f"/{self.cgroup}",
+                  f"127.0.0.1:{proxy.port}/multi:latest", "sh", "-c", "cat /keep/a; ls /bin/busybox"])
+        t.check(r.returncode == 0 and slow.returncode == 0 and during.returncode == 0 and rmi.returncode == 0
+                and r2.stdout == "a\n/bin/busybox\n",
+                "swctr: images and rmi during a pull leave its downloads and its shared base layer alone",
+                f"pull: {err}\nimages: {during.stderr}\nrmi: {rmi.stderr}\nrun: {r2.stdout}{r2.stderr}")
+        root2 = os.path.join(self.tmp, "store-concurrent2")
+        pulls = [subprocess.Popen([self.bin, "pull", "--root", root2, "--tls-verify=false", f"{self.reg}/multi:latest"],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) for _ in range(3)]
+        errs = [p.communicate(timeout=120)[1] for p in pulls]
+        listed = run([self.bin, "images", "-q", "--root", root2]).stdout.split()
+        t.check(all(p.returncode == 0 for p in pulls) and len(listed) == 1,
+                "swctr: three pulls of one image into one store at once all succeed", "\n".join(errs))
 
     def parallel_test(self):
         """Layers of one image are downloaded in parallel: a proxy that holds each blob request

@@ -47,6 +47,10 @@ public final class ImageStore: Sendable {
     /// Opened by an unprivileged user: layers are unpacked in rootless form (see LayerUnpacker).
     public let rootless: Bool
     let db: DatabaseQueue
+    /// `<root>/lock`: every process with the store open holds it shared; removing content that no
+    /// record names (rmi's collection, the sweep of tmp/) takes it exclusive, so it never deletes
+    /// what a concurrent pull or load has written but not recorded yet.
+    let lockFD: Int32
 
     public init(root: String) throws {
         self.root = root
@@ -54,9 +58,18 @@ public final class ImageStore: Sendable {
         for d in ["", "/blobs/sha256", "/layers", "/containers", "/tmp"] {
             try Self.mkdirs(root + d)
         }
-        // Leftovers of an interrupted pull are never referenced: sweep them.
-        for name in Self.list(root + "/tmp") { Self.removeTree(root + "/tmp/" + name) }
-        db = try DatabaseQueue(path: root + "/swctr.db")
+        lockFD = open(root + "/lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard lockFD >= 0 else { throw StoreError("open \(root)/lock: \(String(cString: strerror(errno)))") }
+        // Leftovers of an interrupted pull are never referenced: swept when no one else has the
+        // store open (anything in tmp/ may be another process's download in progress).
+        if flock(lockFD, LOCK_EX | LOCK_NB) == 0 {
+            for name in Self.list(root + "/tmp") { Self.removeTree(root + "/tmp/" + name) }
+        }
+        guard flock(lockFD, LOCK_SH) == 0 else { throw StoreError("lock \(root)/lock: \(String(cString: strerror(errno)))") }
+        var config = Configuration()
+        // Concurrent swctr processes share the database; a writer waits rather than failing.
+        config.busyMode = .timeout(30)
+        db = try DatabaseQueue(path: root + "/swctr.db", configuration: config)
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1") { db in
             try db.create(table: "image") { t in
@@ -70,6 +83,19 @@ public final class ImageStore: Sendable {
         }
         try migrator.migrate(db)
     }
+
+    deinit { close(lockFD) }
+
+    /// Runs `body` with the store to itself: no pull, load or container setup is under way.
+    public func exclusively<T>(_ body: () throws -> T) throws -> T {
+        guard flock(lockFD, LOCK_EX) == 0 else { throw StoreError("lock \(root)/lock: \(String(cString: strerror(errno)))") }
+        defer { flock(lockFD, LOCK_SH) }
+        return try body()
+    }
+
+    /// Lets go of the store for the rest of a long-lived process (a running container), so that
+    /// rmi answers "in use" instead of waiting for it.
+    public func release() { flock(lockFD, LOCK_UN) }
 
     public func blobPath(_ digest: String) -> String { "\(root)/blobs/sha256/\(Digest.hex(digest))" }
     public func layerPath(_ diffID: String) -> String { "\(root)/layers/\(Digest.hex(diffID))" }

@@ -23,13 +23,17 @@ struct Rmi: AsyncParsableCommand {
 
     func run() async throws {
         let store = openStore(global)
-        let inUse = store.imagesInUse()
-        for name in images {
-            let r = findImage(store, name)
-            if inUse.contains(r.name) && !force { fail("image \(r.name) is used by a running container (-f to remove anyway)") }
-            do { try store.remove(r.name) } catch { fail("\(error)") }
-            print("Untagged: \(r.name)")
-        }
+        do {
+            try store.exclusively {
+                let inUse = store.imagesInUse()
+                for name in images {
+                    let r = findImage(store, name)
+                    if inUse.contains(r.name) && !force { fail("image \(r.name) is used by a running container (-f to remove anyway)") }
+                    try store.remove(r.name)
+                    print("Untagged: \(r.name)")
+                }
+            }
+        } catch { fail("\(error)") }
     }
 }
 

@@ -78,6 +78,8 @@ struct Run: AsyncParsableCommand {
             cleanup()
             fail("\(error)")
         }
+        // The in-use mark is written and the layers are mounted: rmi may look now.
+        store.release()
         let status = Self.spawn([swrunc, "--root", "\(store.root)/swrunc", "run", "--bundle", dir, id])
         cleanup()
         throw ExitCode(status)
