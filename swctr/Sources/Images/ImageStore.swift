@@ -81,6 +81,13 @@ public final class ImageStore: Sendable {
                 t.column("created", .double).notNull()
             }
         }
+        // Two processes opening a new store at once would both find the table missing: the
+        // migration runs under a lock of its own (brief, unlike the store lock's shared holders).
+        let migrationLock = open(root + "/swctr.db.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard migrationLock >= 0, flock(migrationLock, LOCK_EX) == 0 else {
+            throw StoreError("lock \(root)/swctr.db.lock: \(String(cString: strerror(errno)))")
+        }
+        defer { close(migrationLock) }
         try migrator.migrate(db)
     }
 
