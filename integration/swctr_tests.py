@@ -8,6 +8,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import stat
 import socket
 import subprocess
@@ -358,6 +359,7 @@ class Swctr:
         self.parallel_test()
         self.concurrency_test()
         self.seccomp_tests()
+        self.signal_test()
         self.details_tests()
         self.rootless_tests()
 
@@ -594,6 +596,27 @@ class Swctr:
         listed = run([self.bin, "images", "-q", "--root", root2]).stdout.split()
         t.check(all(p.returncode == 0 for p in pulls) and len(listed) == 1,
                 "swctr: three pulls of one image into one store at once all succeed", "\n".join(errs))
+
+    def signal_test(self):
+        """A SIGTERM sent to `swctr run` reaches the container (through swrunc), and swctr still
+        returns its exit status and cleans up."""
+        t = self.tap
+        p = subprocess.Popen([self.bin, "run", "--root", self.root, "--rm", "--runtime", self.rec.path, "--cgroup-parent",
+                              f"/{self.cgroup}", f"{self.reg}/busybox:latest", "sh", "-c",
+                              'trap "echo got-term; exit 3" TERM; echo ready; while :; do sleep 0.1; done'],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            ready = p.stdout.readline()
+            os.kill(p.pid, signal.SIGTERM)
+            out, err = p.communicate(timeout=30)
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        left = [l for l in open("/proc/self/mountinfo") if self.root in l] + os.listdir(os.path.join(self.root, "containers"))
+        t.check(ready == "ready\n" and out == "got-term\n" and p.returncode == 3 and not left,
+                "swctr: SIGTERM to swctr run reaches the container; its exit status comes back and nothing is left",
+                f"exit {p.returncode} out {out!r} err {err} left {left}")
 
     def parallel_test(self):
         """Layers of one image are downloaded in parallel: a proxy that holds each blob request

@@ -160,15 +160,37 @@ struct Run: AsyncParsableCommand {
         var pid: pid_t = 0
         var cargs = argv.map { strdup($0) } + [nil]
         defer { for p in cargs { free(p) } }
+        forwardSignals()
         let rc = posix_spawnp(&pid, argv[0], nil, nil, &cargs, environ)
         guard rc == 0 else {
             FileHandleLite.stderr("swctr: run \(argv[0]): \(String(cString: strerror(rc)))\n")
             return 127
         }
+        runtimePid = pid
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
         if status & 0x7f == 0 { return (status >> 8) & 0xff }
         return 128 + (status & 0x7f)
+    }
+}
+
+/// The runtime process `run` waits for; read by the signal handler.
+nonisolated(unsafe) private var runtimePid: pid_t = 0
+
+/// A signal sent to swctr (`kill`, a supervisor stopping it) goes on to swrunc, which passes it
+/// to the container, and swctr keeps waiting so that it still cleans up. Signals from the
+/// terminal (Ctrl-C) reach swrunc directly through the process group: the kernel marks those
+/// SI_KERNEL, and they are not sent a second time. posix_spawn resets handlers in the child.
+private func forwardSignals() {
+    for sig in [SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2] {
+        var action = sigaction()
+        action.__sigaction_handler.sa_sigaction = { sig, info, _ in
+            guard let info, info.pointee.si_code <= 0, runtimePid > 0 else { return }
+            kill(runtimePid, sig)
+        }
+        action.sa_flags = SA_SIGINFO | SA_RESTART
+        sigemptyset(&action.sa_mask)
+        sigaction(sig, &action, nil)
     }
 }
 
