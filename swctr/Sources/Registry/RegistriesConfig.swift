@@ -34,16 +34,19 @@ public struct RegistriesConfig: Sendable {
                 guard case .string(let s) = item, !s.isEmpty else {
                     throw RegistryError("\(path): insecure-registries[\(i)]: expected a registry name or CIDR range")
                 }
-                guard let entry = Self.entry(s) else { throw RegistryError("\(path): insecure-registries[\(i)]: invalid CIDR range \"\(s)\"") }
+                guard let entry = Self.entry(s) else { throw RegistryError("\(path): insecure-registries[\(i)]: neither a registry nor a CIDR range: \"\(s)\"") }
                 entries.append(entry)
             }
         }
     }
 
-    static func entry(_ s: String) -> Entry? {
-        guard let slash = s.firstIndex(of: "/") else {
-            return .host(s.hasPrefix("http://") || s.hasPrefix("https://") ? String(s.split(separator: "/")[1]) : s)
-        }
+    static func entry(_ text: String) -> Entry? {
+        // Docker accepts a URL's scheme and trailing slash on an entry; the registry is the host.
+        var s = Substring(text)
+        for scheme in ["http://", "https://"] where s.hasPrefix(scheme) { s = s.dropFirst(scheme.count) }
+        while s.hasSuffix("/") { s = s.dropLast() }
+        guard !s.isEmpty else { return nil }
+        guard let slash = s.firstIndex(of: "/") else { return .host(String(s)) }
         let addr = String(s[..<slash])
         guard let prefix = Int(s[s.index(after: slash)...]), let (family, bytes) = ip(addr),
               prefix >= 0, prefix <= bytes.count * 8 else { return nil }

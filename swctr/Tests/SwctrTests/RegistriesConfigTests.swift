@@ -12,7 +12,7 @@ struct RegistriesConfigTests {
     }
 
     @Test func hostsPortsAndRanges() throws {
-        let c = try config(#"{"insecure-registries": ["reg.local:5000", "build-host", "10.1.0.0/16", "fd00::/8"]}"#)
+        let c = try config(#"{"insecure-registries": ["reg.local:5000", "build-host", "10.1.0.0/16", "fd00::/8", "http://other:8080/"]}"#)
         #expect(c.isInsecure("reg.local:5000"))
         #expect(!c.isInsecure("reg.local:5001"))
         #expect(!c.isInsecure("reg.local"))
@@ -22,6 +22,7 @@ struct RegistriesConfigTests {
         #expect(c.isInsecure("[fd00::1]:5000"))
         #expect(!c.isInsecure("[fe80::1]:5000"))
         #expect(!c.isInsecure("docker.io"))
+        #expect(c.isInsecure("other:8080"))
     }
 
     @Test func badConfigsNameTheProblem() {
