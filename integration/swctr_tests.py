@@ -941,6 +941,25 @@ class Swctr:
         r = run([self.bin, "load", "--root", root6, "-i", os.path.join(self.tmp, "no-such-archive.tar")])
         t.check(r.returncode != 0 and "no-such-archive.tar" in r.stderr and len(r.stderr.strip().splitlines()) == 1,
                 "swctr: load of a missing file names it", r.stderr)
+        layout_dir = os.path.join(self.tmp, "saved-dir")
+        r = self.swctr("save", "--format", "oci-dir", "-o", layout_dir, f"{self.reg}/busybox:latest")
+        r1 = run(["skopeo", "inspect", f"oci:{layout_dir}:latest"], timeout=60)
+        root7 = os.path.join(self.tmp, "store-load-saved-dir")
+        r2 = run([self.bin, "load", "--root", root7, "-i", layout_dir])
+        r3 = run([self.bin, "run", "--root", root7, "--rm", "--runtime", self.rec.path, "--cgroup-parent", f"/{self.cgroup}",
+                  f"{self.reg}/busybox:latest", "echo", "from-dir"])
+        t.check(r.returncode == 0 and r1.returncode == 0 and r2.returncode == 0 and r3.stdout == "from-dir\n",
+                "swctr: save --format oci-dir writes an OCI layout directory that skopeo reads and load takes back",
+                r.stderr + r1.stderr + r2.stderr + r3.stdout + r3.stderr)
+        busy = os.path.join(self.tmp, "not-empty")
+        os.makedirs(busy)
+        with open(os.path.join(busy, "keep"), "w") as f:
+            f.write("mine")
+        r = self.swctr("save", "--format", "oci-dir", "-o", busy, f"{self.reg}/busybox:latest")
+        r2 = self.swctr("save", "--format", "tar.gz", "-o", os.path.join(self.tmp, "x"), f"{self.reg}/busybox:latest")
+        t.check(r.returncode != 0 and "not an empty directory" in r.stderr and os.listdir(busy) == ["keep"]
+                and r2.returncode != 0 and "--format" in r2.stderr and not os.path.exists(os.path.join(self.tmp, "x")),
+                "swctr: save refuses a non-empty directory (untouched) and an unknown format", r.stderr + r2.stderr)
         bad = os.path.join(self.tmp, "bad.tar")
         with tarfile.open(bad, "w") as tar:
             info = tarfile.TarInfo("../escape")

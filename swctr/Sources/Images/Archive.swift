@@ -7,11 +7,19 @@ import Registry
 /// blobs/sha256/...) and a docker-archive (manifest.json naming the same blobs), so `docker load`,
 /// `podman load` and `skopeo` read what swctr writes; `load` reads either kind.
 public enum ImageArchive {
-    public static func save(_ records: [ImageRecord], store: ImageStore, to path: String) throws {
-        guard let w = archive_write_new() else { throw StoreError("libarchive: out of memory") }
-        defer { archive_write_free(w) }
-        archive_write_set_format_pax_restricted(w)
-        guard archive_write_open_filename(w, path) == ARCHIVE_OK else { throw StoreError("\(path): \(LayerUnpacker.message(w))") }
+    /// Writes `records` as one tar (`path`), or with `directory` as an OCI image layout directory
+    /// (the caller sees that it does not exist yet or is empty).
+    public static func save(_ records: [ImageRecord], store: ImageStore, to path: String, directory: Bool = false) throws {
+        var w: OpaquePointer?
+        if directory {
+            try ImageStore.mkdirs(path + "/blobs/sha256")
+        } else {
+            guard let a = archive_write_new() else { throw StoreError("libarchive: out of memory") }
+            w = a
+            archive_write_set_format_pax_restricted(a)
+            guard archive_write_open_filename(a, path) == ARCHIVE_OK else { throw StoreError("\(path): \(LayerUnpacker.message(a))") }
+        }
+        defer { if let w { archive_write_free(w) } }
         struct IndexEntry: Encodable { var mediaType: String; var digest: String; var size: Int; var annotations: [String: String] }
         struct IndexFile: Encodable { var schemaVersion = 2; var manifests: [IndexEntry] }
         struct DockerEntry: Encodable { var Config: String; var RepoTags: [String]; var Layers: [String] }
@@ -20,6 +28,12 @@ public enum ImageArchive {
         var written = Set<String>()
         func add(_ name: String, _ bytes: [UInt8]) throws {
             guard written.insert(name).inserted else { return }
+            guard let w else {
+                guard FileIOLite.write(bytes, to: "\(path)/\(name)", sync: true) else {
+                    throw StoreError("write \(path)/\(name): \(String(cString: strerror(errno)))")
+                }
+                return
+            }
             let e = archive_entry_new()
             defer { archive_entry_free(e) }
             archive_entry_set_pathname(e, name)
@@ -48,6 +62,8 @@ public enum ImageArchive {
         }
         try add("oci-layout", Array(#"{"imageLayoutVersion":"1.0.0"}"#.utf8))
         try add("index.json", Array(try JSONEncoder().encode(IndexFile(manifests: indexEntries))))
+        guard let w else { return }
+        // The tar is a docker-archive too: its manifest.json names the same blobs.
         try add("manifest.json", Array(try JSONEncoder().encode(dockerEntries)))
         guard archive_write_close(w) == ARCHIVE_OK else { throw StoreError("\(path): \(LayerUnpacker.message(w))") }
     }
