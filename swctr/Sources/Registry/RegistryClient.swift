@@ -61,38 +61,47 @@ public final class RegistryClient: Sendable {
 
     /// `https://host` or, for an insecure registry that speaks plain HTTP, `http://host`; the
     /// answer of the first probe is kept for the client's lifetime. The probe asks in plain HTTP
-    /// first: a TLS ClientHello sent to a plain-HTTP server often gets no answer at all (the
+    /// first: a TLS ClientHello sent to a plain-HTTP server can go unanswered for seconds (the
     /// server waits for the end of a request line), while a TLS server answers plain HTTP with a
-    /// 400 at once. Only a registry's own answer (200 or 401 with the distribution API header or
-    /// a challenge) selects plain HTTP; anything else, redirects included, means HTTPS.
+    /// 400 at once.
     func base(_ ref: ImageReference) async throws -> String {
         guard insecure else { return "https://\(ref.apiHost)" }
         if let known = await schemes.get(ref.apiHost) { return known }
-        var scheme = "https://\(ref.apiHost)"
-        if let response = try? await http.execute(HTTPClientRequest(url: "http://\(ref.apiHost)/v2/"), timeout: .seconds(15)) {
-            _ = try? await response.body.collect(upTo: 1 << 20)
-            let isRegistry = response.headers.contains(name: "Docker-Distribution-API-Version")
-                || response.headers.contains(name: "WWW-Authenticate")
-            if (response.status == .ok || response.status == .unauthorized) && isRegistry { scheme = "http://\(ref.apiHost)" }
-        }
+        let scheme = await speaksPlainHTTP(ref) ? "http://\(ref.apiHost)" : "https://\(ref.apiHost)"
         await schemes.set(ref.apiHost, scheme)
         return scheme
+    }
+
+    /// Whether `GET http://host/v2/` gets a registry's answer: 200 or 401 with the distribution
+    /// API header or a challenge (a redirect to HTTPS, say, is not one).
+    func speaksPlainHTTP(_ ref: ImageReference) async -> Bool {
+        guard let response = try? await http.execute(HTTPClientRequest(url: "http://\(ref.apiHost)/v2/"), timeout: .seconds(10)) else {
+            return false
+        }
+        _ = try? await response.body.collect(upTo: 1 << 20)
+        let isRegistry = response.headers.contains(name: "Docker-Distribution-API-Version")
+            || response.headers.contains(name: "WWW-Authenticate")
+        return (response.status == .ok || response.status == .unauthorized) && isRegistry
     }
 
     func url(_ ref: ImageReference, _ path: String) async throws -> String {
         try await base(ref) + "/v2/\(ref.repository)/\(path)"
     }
 
-    /// A transport failure as one line; a TLS failure says what went wrong in words and how to
-    /// reach a registry without verified TLS.
-    func transportError(_ ref: ImageReference, _ error: Error) -> RegistryError {
+    /// A transport failure as one line. When verified TLS was required and failed, it says why,
+    /// and a registry that turns out to speak plain HTTP is named as such, with the ways to allow it.
+    func transportError(_ ref: ImageReference, _ error: Error) async -> RegistryError {
         let text = "\(error)"
+        guard !insecure else { return RegistryError("\(ref.apiHost): \(text)") }
+        let hint = "for a registry without verified TLS: --tls-verify=false, or list it under insecure-registries in the registries config"
+        if await speaksPlainHTTP(ref) {
+            return RegistryError("\(ref.apiHost): the registry speaks plain HTTP, not TLS (\(hint))")
+        }
         guard error is NIOSSLError || text.contains("SSL") else { return RegistryError("\(ref.apiHost): \(text)") }
-        let what = text.contains("WRONG_VERSION_NUMBER") ? "does not speak TLS"
-            : text.contains("CERTIFICATE_VERIFY_FAILED") ? "has a certificate that does not verify"
+        let what = text.contains("CERTIFICATE_VERIFY_FAILED") ? "has a certificate that does not verify"
+            : text.contains("WRONG_VERSION_NUMBER") ? "does not speak TLS"
             : "failed the TLS handshake"
-        let hint = insecure ? "" : " (for a registry without verified TLS: --tls-verify=false, or list it under insecure-registries in the registries config)"
-        return RegistryError("\(ref.apiHost): the registry \(what)\(hint)")
+        return RegistryError("\(ref.apiHost): the registry \(what) (\(hint))")
     }
 
     /// Sends a request, answering one authentication challenge if the registry asks.
@@ -103,7 +112,7 @@ public final class RegistryClient: Sendable {
         let cacheKey = ref.apiHost + "/" + (path == nil ? "" : ref.repository)
         if let auth = await tokens.get(cacheKey) { request.headers.replaceOrAdd(name: "Authorization", value: auth) }
         let response: HTTPClientResponse
-        do { response = try await http.execute(request, timeout: timeout) } catch { throw transportError(ref, error) }
+        do { response = try await http.execute(request, timeout: timeout) } catch { throw await transportError(ref, error) }
         guard response.status == .unauthorized, let challenge = response.headers.first(name: "WWW-Authenticate") else {
             return response
         }
@@ -113,7 +122,7 @@ public final class RegistryClient: Sendable {
         await tokens.set(cacheKey, auth)
         var retry = make(url)
         retry.headers.replaceOrAdd(name: "Authorization", value: auth)
-        do { return try await http.execute(retry, timeout: timeout) } catch { throw transportError(ref, error) }
+        do { return try await http.execute(retry, timeout: timeout) } catch { throw await transportError(ref, error) }
     }
 
     /// `Bearer realm="...",service="...",scope="..."` → a token from the realm; `Basic` → the
