@@ -269,12 +269,15 @@ struct Exec: ParsableCommand {
     func run() throws {
         let ctx = RuntimeEnvironment.context!
         var process: OCI.Process
+        var config: Spec?
         if let processFile {
             let bytes = try FileIO.read(processFile)
             do { process = try OCI.Process.load(Data(bytes)) } catch { throw RuntimeError("\(processFile): \(error)") }
         } else {
             guard !command.isEmpty else { throw RuntimeError("exec: no command given (and no --process)") }
-            process = try Container.execProcess(id: id, args: command, ctx: ctx)
+            let spec = try Container.config(id: id, ctx: ctx)
+            config = spec
+            process = Container.execProcess(config: spec, args: command)
             if tty { process.terminal = true }
             if let cwd { process.cwd = cwd }
             process.env = (process.env ?? []) + env
@@ -300,6 +303,7 @@ struct Exec: ParsableCommand {
             if processLabel != nil { process.selinuxLabel = processLabel }
         }
         var opts = ExecOptions(id: id, process: process)
+        opts.config = config
         opts.detach = detach
         opts.pidFile = pidFile
         opts.consoleSocket = consoleSocket

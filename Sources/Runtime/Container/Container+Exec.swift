@@ -11,6 +11,9 @@ public struct ExecOptions: Sendable {
     public var preserveFDs = 0
     /// `--cgroup`: a sub-cgroup (relative to the container's) to run the process in.
     public var subCgroup: String?
+    /// The container's config when the caller has read it already (`config(id:ctx:)`), so that
+    /// exec decodes it once.
+    public var config: Spec?
 
     public init(id: String, process: OCI.Process) {
         self.id = id
@@ -19,11 +22,17 @@ public struct ExecOptions: Sendable {
 }
 
 extension Container {
+    /// The config a container was created (or last updated) with; an error naming the container
+    /// if there is none.
+    public static func config(id: String, ctx: RuntimeContext) throws(RuntimeError) -> Spec {
+        _ = try load(id, ctx: ctx)
+        return try ctx.store.loadConfig(id)
+    }
+
     /// The process `exec` runs when no `--process` is given: the container's own process with
     /// the CLI's overrides, as runc builds it.
-    public static func execProcess(id: String, args: [String], ctx: RuntimeContext) throws(RuntimeError) -> OCI.Process {
-        _ = try load(id, ctx: ctx)
-        var process = try ctx.store.loadConfig(id).process ?? OCI.Process()
+    public static func execProcess(config: Spec, args: [String]) -> OCI.Process {
+        var process = config.process ?? OCI.Process()
         process.args = args
         process.terminal = false
         process.consoleSize = nil
@@ -73,7 +82,8 @@ extension Container {
         if let sub = opts.subCgroup, !sub.isEmpty {
             for (k, v) in paths { paths[k] = Cgroups.join(v, Cgroups.cleanPath("/" + sub)) }
         }
-        var spec = try ctx.store.loadConfig(record.id)
+        var spec: Spec
+        if let config = opts.config { spec = config } else { spec = try ctx.store.loadConfig(record.id) }
         spec.process = opts.process
         var plan = InitPlan(
             id: record.id, bundle: record.bundle, rootfs: record.rootfs, spec: spec, process: opts.process,
