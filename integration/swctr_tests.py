@@ -592,7 +592,13 @@ class Swctr:
         root2 = os.path.join(self.tmp, "store-concurrent2")
         pulls = [subprocess.Popen([self.bin, "pull", "--root", root2, "--tls-verify=false", f"{self.reg}/multi:latest"],
                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) for _ in range(3)]
-        errs = [p.communicate(timeout=120)[1] for p in pulls]
+        try:
+            errs = [p.communicate(timeout=120)[1] for p in pulls]
+        finally:
+            for p in pulls:
+                if p.poll() is None:
+                    p.kill()
+                    p.wait()
         listed = run([self.bin, "images", "-q", "--root", root2]).stdout.split()
         t.check(all(p.returncode == 0 for p in pulls) and len(listed) == 1,
                 "swctr: three pulls of one image into one store at once all succeed", "\n".join(errs))
