@@ -221,8 +221,14 @@ class Swctr:
         return run(["skopeo", "copy", "--all", "--dest-tls-verify=false", f"oci:{layout}", f"docker://{self.reg}/{name}"],
                    timeout=300)
 
-    def srun(self, *args):
-        return self.swctr("run", "--rm", "--runtime", self.rec.path, "--cgroup-parent", f"/{self.cgroup}", *args)
+    def run_argv(self, *args, root=None):
+        """`swctr run --rm` through the recording wrapper, in this suite's cgroup, on `root`
+        (default: the suite's store)."""
+        return [self.bin, "run", "--root", root or self.root, "--rm", "--runtime", self.rec.path,
+                "--cgroup-parent", f"/{self.cgroup}", *args]
+
+    def srun(self, *args, root=None):
+        return run(self.run_argv(*args, root=root), timeout=300)
 
     def tests(self):
         t = self.tap
@@ -432,8 +438,7 @@ class Swctr:
         t.check(r.returncode == 0 and layers_mid == layers_before, "swctr: rmi of one name keeps layers the other name uses",
                 r.stderr)
         # an image a running container uses is refused without -f
-        p = subprocess.Popen([self.bin, "run", "--root", self.root, "--rm", "--runtime", self.rec.path,
-                              "--cgroup-parent", f"/{self.cgroup}", img, "sleep", "5"],
+        p = subprocess.Popen(self.run_argv(img, "sleep", "5"),
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_for(lambda: os.listdir(os.path.join(self.root, "containers")), timeout=10)
         r = self.swctr("rmi", img)
@@ -458,7 +463,7 @@ class Swctr:
             return run([self.bin, args[0], "--root", root, *args[1:]], timeout=300)
 
         def srun(*args):
-            return sw("run", "--rm", "--runtime", self.rec.path, "--cgroup-parent", f"/{self.cgroup}", *args)
+            return self.srun(*args, root=root)
 
         owned = os.path.join(self.tmp, "owned")
         oci_layout(owned, [busybox_layer(), _tar([("srv", "dir", None, 0o755), ("srv/owned", "ownedfile", (b"x\n", 1000, 1001), 0o640),
@@ -583,8 +588,7 @@ class Swctr:
                     slow.wait()
         finally:
             proxy.close()
-        r2 = run([self.bin, "run", "--root", root, "--rm", "--runtime", self.rec.path, "--cgroup-parent", f"/{self.cgroup}",
-                  f"127.0.0.1:{proxy.port}/multi:latest", "sh", "-c", "cat /keep/a; ls /bin/busybox"])
+        r2 = self.srun(f"127.0.0.1:{proxy.port}/multi:latest", "sh", "-c", "cat /keep/a; ls /bin/busybox", root=root)
         t.check(r.returncode == 0 and slow.returncode == 0 and during.returncode == 0 and rmi.returncode == 0
                 and r2.stdout == "a\n/bin/busybox\n",
                 "swctr: images and rmi during a pull leave its downloads and its shared base layer alone",
@@ -607,9 +611,8 @@ class Swctr:
         """A SIGTERM sent to `swctr run` reaches the container (through swrunc), and swctr still
         returns its exit status and cleans up."""
         t = self.tap
-        p = subprocess.Popen([self.bin, "run", "--root", self.root, "--rm", "--runtime", self.rec.path, "--cgroup-parent",
-                              f"/{self.cgroup}", f"{self.reg}/busybox:latest", "sh", "-c",
-                              'trap "echo got-term; exit 3" TERM; echo ready; while :; do sleep 0.1; done'],
+        p = subprocess.Popen(self.run_argv(f"{self.reg}/busybox:latest", "sh", "-c",
+                                           'trap "echo got-term; exit 3" TERM; echo ready; while :; do sleep 0.1; done'),
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:
             ready = p.stdout.readline()
@@ -720,8 +723,7 @@ class Swctr:
                                               and not q["basic"] for q in asked),
                     "swctr token: anonymous pull gets a Bearer token for the challenge's service and the repository's pull scope",
                     f"{r.stderr}\n{asked}")
-            r = run([self.bin, "run", "--root", root, "--rm", "--runtime", self.rec.path, "--cgroup-parent",
-                     f"/{self.cgroup}", f"{reg}/public/busybox", "echo", "via token"], timeout=120)
+            r = self.srun(f"{reg}/public/busybox", "echo", "via token", root=root)
             t.check(r.stdout == "via token\n", "swctr token: the image pulled with a token runs", r.stdout + r.stderr)
             r = run([self.bin, "pull", *a, f"{reg}/private/busybox:latest"], timeout=300)
             listed = run([self.bin, "images", "-q", "--root", root]).stdout.split()
@@ -904,16 +906,14 @@ class Swctr:
                 r1.stderr + r2.stderr)
         root4 = os.path.join(self.tmp, "store-load")
         r = run([self.bin, "load", "--root", root4, "-i", out])
-        r2 = run([self.bin, "run", "--root", root4, "--rm", "--runtime", self.rec.path, "--cgroup-parent", f"/{self.cgroup}",
-                  f"{self.reg}/busybox:latest", "echo", "loaded"])
+        r2 = self.srun(f"{self.reg}/busybox:latest", "echo", "loaded", root=root4)
         t.check(r.returncode == 0 and "Loaded image" in r.stdout and r2.stdout == "loaded\n",
                 "swctr: load of a saved image into another store, then run", r.stdout + r.stderr + r2.stdout + r2.stderr)
         da = os.path.join(self.tmp, "docker-archive.tar")
         r = run(["skopeo", "copy", "--src-tls-verify=false", f"docker://{self.reg}/busybox:latest",
                  f"docker-archive:{da}:example.com/fromskopeo:v1"], timeout=120)
         r1 = run([self.bin, "load", "--root", root4, "-i", da])
-        r2 = run([self.bin, "run", "--root", root4, "--rm", "--runtime", self.rec.path, "--cgroup-parent", f"/{self.cgroup}",
-                  "example.com/fromskopeo:v1", "echo", "docker-archive"])
+        r2 = self.srun("example.com/fromskopeo:v1", "echo", "docker-archive", root=root4)
         t.check(r.returncode == 0 and r1.returncode == 0 and r2.stdout == "docker-archive\n",
                 "swctr: load of a docker-archive written by skopeo, then run", r.stderr + r1.stdout + r1.stderr + r2.stderr)
         # an OCI layout whose image is a multi-platform index (the one pushed above)
@@ -923,8 +923,7 @@ class Swctr:
                 tar.add(os.path.join(self.tmp, "multiarch", entry), arcname=entry)
         root5 = os.path.join(self.tmp, "store-load-ma")
         r = run([self.bin, "load", "--root", root5, "-i", ma])
-        r2 = run([self.bin, "run", "--root", root5, "--rm", "--runtime", self.rec.path, "--cgroup-parent", f"/{self.cgroup}",
-                  "localhost/loaded:latest", "cat", "/arch"])
+        r2 = self.srun("localhost/loaded:latest", "cat", "/arch", root=root5)
         t.check(r.returncode == 0 and r2.stdout == "amd64\n",
                 "swctr: load of a multi-platform OCI layout takes this machine's image", r.stdout + r.stderr + r2.stdout + r2.stderr)
         r = run([self.bin, "load", "--root", root5, "--platform", "linux/arm64", "-i", ma])
@@ -941,8 +940,7 @@ class Swctr:
                 "swctr: load of a platform the index lacks is a one-line error naming what it has", r.stderr)
         root6 = os.path.join(self.tmp, "store-load-dir")
         r = run([self.bin, "load", "--root", root6, "-i", os.path.join(self.tmp, "multiarch")])
-        r2 = run([self.bin, "run", "--root", root6, "--rm", "--runtime", self.rec.path, "--cgroup-parent", f"/{self.cgroup}",
-                  "localhost/loaded:latest", "cat", "/arch"])
+        r2 = self.srun("localhost/loaded:latest", "cat", "/arch", root=root6)
         t.check(r.returncode == 0 and r2.stdout == "amd64\n", "swctr: load of an OCI layout directory",
                 r.stdout + r.stderr + r2.stdout + r2.stderr)
         r = run([self.bin, "load", "--root", root6, "-i", os.path.join(self.tmp, "no-such-archive.tar")])
@@ -953,8 +951,7 @@ class Swctr:
         r1 = run(["skopeo", "inspect", f"oci:{layout_dir}:latest"], timeout=60)
         root7 = os.path.join(self.tmp, "store-load-saved-dir")
         r2 = run([self.bin, "load", "--root", root7, "-i", layout_dir])
-        r3 = run([self.bin, "run", "--root", root7, "--rm", "--runtime", self.rec.path, "--cgroup-parent", f"/{self.cgroup}",
-                  f"{self.reg}/busybox:latest", "echo", "from-dir"])
+        r3 = self.srun(f"{self.reg}/busybox:latest", "echo", "from-dir", root=root7)
         t.check(r.returncode == 0 and r1.returncode == 0 and r2.returncode == 0 and r3.stdout == "from-dir\n",
                 "swctr: save --format oci-dir writes an OCI layout directory that skopeo reads and load takes back",
                 r.stderr + r1.stderr + r2.stderr + r3.stdout + r3.stderr)

@@ -25,6 +25,11 @@ public struct Platform: Codable, Sendable, Equatable, CustomStringConvertible {
         self.init(os: p[0], architecture: p[1], variant: p.count == 3 ? p[2] : nil)
     }
 
+    /// A `--platform` value, or this machine's platform when none was given.
+    public init(option: String?) throws(ImageReference.Invalid) {
+        if let option { try self.init(parsing: option) } else { self = .host }
+    }
+
     public static var host: Platform {
         #if arch(x86_64)
         Platform(architecture: "amd64")

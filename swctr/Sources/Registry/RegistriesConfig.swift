@@ -14,8 +14,6 @@ public struct RegistriesConfig: Sendable {
     }
     var entries: [Entry] = []
 
-    public init() {}
-
     /// Reads `path`; a missing file is an empty config unless the user named it.
     public init(path: String, required: Bool) throws(RegistryError) {
         guard access(path, F_OK) == 0 else {

@@ -154,8 +154,9 @@ struct Load: AsyncParsableCommand {
 
     func run() async throws {
         do {
-            let want = try platform.map { s throws(ImageReference.Invalid) in try Platform(parsing: s) } ?? .host
-            for name in try ImageArchive.load(input, store: openStore(global), platform: want) { print("Loaded image: \(name)") }
+            for name in try ImageArchive.load(input, store: openStore(global), platform: Platform(option: platform)) {
+                print("Loaded image: \(name)")
+            }
         } catch { fail("\(error)") }
     }
 }

@@ -39,17 +39,6 @@ enum SeccompProfile {
         var syscalls: [Rule]?
     }
 
-    /// Go's name for this machine's architecture, which profiles use in `arches`.
-    static var goArch: String {
-        #if arch(x86_64)
-        "amd64"
-        #elseif arch(arm64)
-        "arm64"
-        #else
-        "unknown"
-        #endif
-    }
-
     static var nativeSeccompArch: String {
         #if arch(x86_64)
         "SCMP_ARCH_X86_64"
@@ -84,7 +73,8 @@ enum SeccompProfile {
         } catch {
             throw StoreError("seccomp profile \(path): \(error)")
         }
-        return convert(profile, capabilities: Set(capabilities), arch: goArch, kernel: kernel)
+        // Profiles name architectures as Go does, which is how image platforms name them too.
+        return convert(profile, capabilities: Set(capabilities), arch: Platform.host.architecture, kernel: kernel)
     }
 
     static func convert(_ p: Profile, capabilities: Set<String>, arch: String, kernel: (Int, Int)) -> Seccomp {

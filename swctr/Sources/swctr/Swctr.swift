@@ -114,7 +114,7 @@ struct Pull: AsyncParsableCommand {
         let want: Platform
         do {
             ref = try ImageReference(parsing: image)
-            want = try platform.map { s throws(ImageReference.Invalid) in try Platform(parsing: s) } ?? .host
+            want = try Platform(option: platform)
         } catch { fail(error.description) }
         let store: ImageStore
         do { store = try ImageStore(root: global.root) } catch { fail("\(error)") }
