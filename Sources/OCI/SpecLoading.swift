@@ -1,15 +1,10 @@
 import FoundationEssentials
 
 extension Spec {
-    /// Decodes config.json bytes, turning decoder failures into a `SpecError` that names the field.
+    /// Decodes config.json bytes with the strict parser (duplicate keys, invalid UTF-8 and NUL in
+    /// strings refused); every failure names the field.
     public static func decode(_ data: Data) throws(SpecError) -> Spec {
-        do {
-            return try JSONDecoder().decode(Spec.self, from: data)
-        } catch let error as DecodingError {
-            throw SpecError(decodingError: error)
-        } catch {
-            throw SpecError("", "invalid JSON: \(error)")
-        }
+        try JSONValueDecoder().decode(Spec.self, from: Array(data))
     }
 
     /// Decodes and validates: the config the runtime will act on.
@@ -62,15 +57,7 @@ extension SpecError {
 extension Process {
     /// A process document (`exec --process`): decoded and validated, errors under `process.`.
     public static func load(_ data: Data) throws(SpecError) -> Process {
-        let process: Process
-        do {
-            process = try JSONDecoder().decode(Process.self, from: data)
-        } catch let error as DecodingError {
-            let e = SpecError(decodingError: error)
-            throw SpecError(e.path.isEmpty ? "process" : "process.\(e.path)", e.message)
-        } catch {
-            throw SpecError("process", "invalid JSON: \(error)")
-        }
+        let process = try JSONValueDecoder(basePath: "process").decode(Process.self, from: Array(data))
         try process.validate(at: "process")
         return process
     }

@@ -6,23 +6,23 @@ extension Spec {
     public func validate() throws(SpecError) {
         let major = ociVersion.split(separator: ".").first.flatMap { Int($0) }
         guard major == 1 else {
-            throw SpecError("ociVersion", "unsupported version \"\(ociVersion)\" (want 1.x)")
+            throw SpecError("ociVersion", "unsupported version \"\(Excerpt.of(ociVersion))\" (want 1.x)")
         }
         guard let root, !root.path.isEmpty else { throw SpecError("root.path", "required field is missing") }
-        guard let process else { throw SpecError("process", "required field is missing") }
-        try process.validate(at: "process")
+        // The spec needs a process only for `start`: a config without one can still be created.
+        try process?.validate(at: "process")
 
         let namespaces = linux?.namespaces ?? []
         var seen = Set<String>()
         for (i, ns) in namespaces.enumerated() {
             guard NamespaceType(rawValue: ns.type) != nil else {
-                throw SpecError("linux.namespaces[\(i)].type", "unknown namespace type \"\(ns.type)\"")
+                throw SpecError("linux.namespaces[\(i)].type", "unknown namespace type \"\(Excerpt.of(ns.type))\"")
             }
             guard seen.insert(ns.type).inserted else {
-                throw SpecError("linux.namespaces[\(i)].type", "duplicate namespace type \"\(ns.type)\"")
+                throw SpecError("linux.namespaces[\(i)].type", "duplicate namespace type \"\(Excerpt.of(ns.type))\"")
             }
             if let path = ns.path, !path.hasPrefix("/") {
-                throw SpecError("linux.namespaces[\(i)].path", "must be an absolute path, got \"\(path)\"")
+                throw SpecError("linux.namespaces[\(i)].path", "must be an absolute path, got \"\(Excerpt.of(path))\"")
             }
         }
         let newUser = namespaces.contains { $0.type == "user" && $0.path == nil }
@@ -40,10 +40,19 @@ extension Spec {
             throw SpecError("linux.gidMappings", "a new user namespace needs gid mappings")
         }
         for (field, maps) in [("uidMappings", linux?.uidMappings), ("gidMappings", linux?.gidMappings)] {
-            for (i, m) in (maps ?? []).enumerated() where m.size == 0 {
-                throw SpecError("linux.\(field)[\(i)].size", "must be greater than 0")
+            for (i, m) in (maps ?? []).enumerated() {
+                try m.validate(at: "linux.\(field)[\(i)]")
             }
         }
+        for (i, mount) in (mounts ?? []).enumerated() {
+            for (field, maps) in [("uidMappings", mount.uidMappings), ("gidMappings", mount.gidMappings)] {
+                for (j, m) in (maps ?? []).enumerated() { try m.validate(at: "mounts[\(i)].\(field)[\(j)]") }
+            }
+        }
+        if let path = linux?.cgroupsPath, path.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f }) {
+            throw SpecError("linux.cgroupsPath", "contains a control character (\"\(Excerpt.of(path))\")")
+        }
+        try linux?.resources?.validate(at: "linux.resources")
         if let offsets = linux?.timeOffsets, !offsets.isEmpty {
             guard namespaces.contains(where: { $0.type == "time" && $0.path == nil }) else {
                 throw SpecError("linux.timeOffsets", "set, but no new time namespace is configured")
@@ -60,7 +69,7 @@ extension Spec {
         }
         if let propagation = linux?.rootfsPropagation, !propagation.isEmpty,
            !KnownNames.propagations.contains(propagation) {
-            throw SpecError("linux.rootfsPropagation", "unknown propagation \"\(propagation)\"")
+            throw SpecError("linux.rootfsPropagation", "unknown propagation \"\(Excerpt.of(propagation))\"")
         }
         for (i, mount) in (mounts ?? []).enumerated() {
             if mount.destination.isEmpty {
@@ -75,7 +84,7 @@ extension Spec {
         }
         for (kind, list) in hooks?.all ?? [] {
             for (i, hook) in list.enumerated() where !hook.path.hasPrefix("/") {
-                throw SpecError("hooks.\(kind)[\(i)].path", "must be an absolute path, got \"\(hook.path)\"")
+                throw SpecError("hooks.\(kind)[\(i)].path", "must be an absolute path, got \"\(Excerpt.of(hook.path))\"")
             }
             for (i, hook) in list.enumerated() {
                 if let timeout = hook.timeout, timeout <= 0 {
@@ -126,23 +135,24 @@ extension Process {
             throw SpecError("\(base).args", "must contain at least one argument")
         }
         if !cwd.hasPrefix("/") {
-            throw SpecError("\(base).cwd", "must be an absolute path, got \"\(cwd)\"")
+            throw SpecError("\(base).cwd", "must be an absolute path, got \"\(Excerpt.of(cwd))\"")
         }
         var seen = Set<String>()
         for (i, limit) in (rlimits ?? []).enumerated() {
             guard KnownNames.rlimits[limit.type] != nil else {
-                throw SpecError("\(base).rlimits[\(i)].type", "unknown rlimit \"\(limit.type)\"")
+                throw SpecError("\(base).rlimits[\(i)].type", "unknown rlimit \"\(Excerpt.of(limit.type))\"")
             }
             guard seen.insert(limit.type).inserted else {
-                throw SpecError("\(base).rlimits[\(i)].type", "duplicate rlimit \"\(limit.type)\"")
+                throw SpecError("\(base).rlimits[\(i)].type", "duplicate rlimit \"\(Excerpt.of(limit.type))\"")
             }
             if limit.soft > limit.hard {
                 throw SpecError("\(base).rlimits[\(i)]", "soft limit \(limit.soft) exceeds hard limit \(limit.hard)")
             }
         }
         for (i, entry) in (env ?? []).enumerated() where !entry.contains("=") {
-            throw SpecError("\(base).env[\(i)]", "expected KEY=VALUE, got \"\(entry)\"")
+            throw SpecError("\(base).env[\(i)]", "expected KEY=VALUE, got \"\(Excerpt.of(entry))\"")
         }
+        try user.validate(at: "\(base).user")
         if let adj = oomScoreAdj, adj < -1000 || adj > 1000 {
             throw SpecError("\(base).oomScoreAdj", "must be between -1000 and 1000, got \(adj)")
         }
@@ -152,13 +162,20 @@ extension Process {
 extension Device {
     func validate(at base: String) throws(SpecError) {
         guard ["c", "b", "u", "p"].contains(type) else {
-            throw SpecError("\(base).type", "unknown device type \"\(type)\"")
+            throw SpecError("\(base).type", "unknown device type \"\(Excerpt.of(type))\"")
         }
         guard path.hasPrefix("/dev/") || path.hasPrefix("/") else {
-            throw SpecError("\(base).path", "must be an absolute path, got \"\(path)\"")
+            throw SpecError("\(base).path", "must be an absolute path, got \"\(Excerpt.of(path))\"")
         }
         if type != "p" && (major == nil || minor == nil) {
-            throw SpecError(base, "device type \"\(type)\" needs major and minor numbers")
+            throw SpecError(base, "device type \"\(Excerpt.of(type))\" needs major and minor numbers")
+        }
+        if let major { try DeviceNumbers.check(major, max: DeviceNumbers.maxMajor, at: "\(base).major") }
+        if let minor { try DeviceNumbers.check(minor, max: DeviceNumbers.maxMinor, at: "\(base).minor") }
+        if let uid { try IDRange.check(uid, at: "\(base).uid") }
+        if let gid { try IDRange.check(gid, at: "\(base).gid") }
+        if let mode = fileMode, mode > 0o7777 {
+            throw SpecError("\(base).fileMode", "must be a permission mode (at most 0o7777), got \(mode)")
         }
     }
 }

@@ -414,8 +414,8 @@ struct Update: ParsableCommand {
         var r = Resources()
         if let resources {
             let bytes = resources == "-" ? try readStdin() : try FileIO.read(resources)
-            do { r = try JSONDecoder().decode(Resources.self, from: Data(bytes)) } catch {
-                throw RuntimeError("--resources: invalid linux.resources JSON: \(error)")
+            do { r = try JSONValueDecoder(basePath: "linux.resources").decode(Resources.self, from: bytes) } catch {
+                throw RuntimeError("--resources: \(error)")
             }
         }
         func bytes(_ s: String?, _ flag: String) throws -> Int64? {

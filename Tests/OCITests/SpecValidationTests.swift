@@ -69,11 +69,11 @@ struct SpecValidationTests {
     @Test func decodingErrorsNameTheField() {
         #expect(decodeError("{")?.hasPrefix("invalid JSON") == true)
         #expect(decodeError(#"{"ociVersion":"1.0.0","root":{"path":"r"},"process":{"user":{"uid":"root","gid":0},"cwd":"/","args":["x"]}}"#)
-                == "process.user.uid: expected a non-negative integer")
+                == "process.user.uid: expected a non-negative integer, got \"root\"")
         #expect(decodeError(#"{"ociVersion":"1.0.0","root":{"path":"r"},"process":{"user":{"uid":0,"gid":0},"args":["x"]}}"#)
                 == "process.cwd: required field is missing")
         #expect(decodeError(#"{"ociVersion":"1.0.0","root":{"path":"r"},"process":{"user":{"uid":0,"gid":0},"cwd":"/","args":["x"]},"linux":{"namespaces":[{"type":"pid"},{"type":7}]}}"#)
-                == "linux.namespaces[1].type: expected a string")
+                == "linux.namespaces[1].type: expected a string, got 7")
     }
 
     @Test func unknownFieldsAndAnnotationsAreAccepted() throws {

@@ -19,14 +19,14 @@ enum ExecutableLookup {
             let candidate = (dir.isEmpty ? "." : String(dir)) + "/" + name
             if isExecutableFile(candidate) { return candidate }
         }
-        throw RuntimeError("exec: \"\(name)\": executable file not found in $PATH")
+        throw RuntimeError("exec: \"\(Excerpt.of(name))\": executable file not found in $PATH")
     }
 
     private static func checkExecutable(_ path: String, name: String) throws(RuntimeError) {
         var st = stat()
-        if stat(path, &st) != 0 { throw .sys("exec: \"\(name)\"") }
-        if (st.st_mode & S_IFMT) == S_IFDIR { throw RuntimeError("exec: \"\(name)\": is a directory") }
-        if !isExecutableFile(path) { throw RuntimeError("exec: \"\(name)\": permission denied") }
+        if stat(path, &st) != 0 { throw .sys("exec: \"\(Excerpt.of(name))\"") }
+        if (st.st_mode & S_IFMT) == S_IFDIR { throw RuntimeError("exec: \"\(Excerpt.of(name))\": is a directory") }
+        if !isExecutableFile(path) { throw RuntimeError("exec: \"\(Excerpt.of(name))\": permission denied") }
     }
 
     private static func isExecutableFile(_ path: String) -> Bool {
