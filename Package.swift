@@ -17,6 +17,8 @@ let package = Package(
     ],
     targets: [
         .target(name: "CShim", path: "CSources/CShim"),
+        // Only the swrunc executable links this: its constructor re-executes from a sealed copy.
+        .target(name: "SwruncStart", dependencies: ["CShim"], path: "CSources/SwruncStart"),
         .systemLibrary(name: "CSeccomp", path: "CSources/CSeccomp", pkgConfig: "libseccomp",
                        providers: [.apt(["libseccomp-dev"])]),
         .systemLibrary(name: "CCap", path: "CSources/CCap", pkgConfig: "libcap",
@@ -26,7 +28,7 @@ let package = Package(
         .target(name: "OCI"),
         .target(name: "Runtime", dependencies: ["OCI", "CShim", "CSeccomp", "CCap", "CSELinux"]),
         .executableTarget(name: "swrunc", dependencies: [
-            "Runtime", "OCI",
+            "Runtime", "OCI", "SwruncStart",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "OCITests", dependencies: ["OCI"]),

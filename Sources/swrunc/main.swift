@@ -2,6 +2,7 @@ import Glibc
 import ArgumentParser
 import OCI
 import Runtime
+import SwruncStart
 
 // swrunc is synchronous on purpose: the container bootstrap forks, which is only safe while
 // the process has a single thread. No Dispatch, no async main.
@@ -17,6 +18,17 @@ let globals: GlobalOptions
 let rest: [String]
 do {
     (globals, rest) = try RuncArgv.split(argv)
+} catch {
+    printError(error.message)
+    exit(1)
+}
+// A command that enters a container must not be running the host's binary: the start code
+// re-executed from a sealed copy before main; make sure it did.
+do {
+    var commands = Set<String>()
+    var entry = swrunc_sealed_commands()
+    while let name = entry?.pointee { commands.insert(String(cString: name)); entry = entry?.advanced(by: 1) }
+    try SealedExecutable.verify(command: rest.first, commands: commands, failure: swrunc_sealed_exe_error())
 } catch {
     printError(error.message)
     exit(1)
@@ -65,12 +77,14 @@ func parseCommand(_ rest: [String]) throws -> any ParsableCommand {
 }
 
 func fail(_ message: String) -> Never {
-    logger.log("error", message)
-    printError(message)
+    let line = Excerpt.line(message)
+    logger.log("error", line)
+    printError(line)
     exit(1)
 }
 
+/// Every error is one line, whatever the config held (newlines in a cgroupsPath, a 60 KB arg).
 func printError(_ message: String) {
-    let line = "swrunc: \(message)\n"
+    let line = "swrunc: \(Excerpt.line(message))\n"
     _ = line.withCString { write(2, $0, strlen($0)) }
 }

@@ -6,6 +6,7 @@
 
 #include <stdint.h>
 #include <sys/types.h>
+#include "sealed_exe.h"
 
 // fork(2)-like clone with namespace flags: returns 0 in the child, the pid in the parent, -1 on error.
 pid_t cshim_clone(unsigned long flags);

@@ -1,0 +1,13 @@
+// The first thing swrunc does, before any library constructor or the Swift runtime starts: a
+// command that enters a container re-executes itself from a sealed copy (CVE-2019-5736). Doing it
+// here keeps the price to one bare execve instead of a second full start of the runtime.
+#ifndef SWRUNC_START_H
+#define SWRUNC_START_H
+
+// The commands that re-execute (NULL-terminated): those whose processes enter a container.
+const char *const *swrunc_sealed_commands(void);
+
+// errno of a failed attempt to make or run the sealed copy; 0 if none was needed or it worked.
+int swrunc_sealed_exe_error(void);
+
+#endif

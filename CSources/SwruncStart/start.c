@@ -1,0 +1,58 @@
+#define _GNU_SOURCE
+#include "swrunc_start.h"
+#include "cshim.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const char *const sealed_commands[] = {"create", "run", "exec", NULL};
+static int sealed_error;
+
+const char *const *swrunc_sealed_commands(void) { return sealed_commands; }
+int swrunc_sealed_exe_error(void) { return sealed_error; }
+
+// Any argument equal to a command name counts: the subcommand always appears literally, and a
+// flag value or container id that happens to be "run" only costs one needless re-exec.
+static int wants_sealed_copy(int argc, char **argv) {
+    for (int i = 1; i < argc; i++) {
+        for (const char *const *c = sealed_commands; *c; c++) {
+            if (strcmp(argv[i], *c) == 0) return 1;
+        }
+    }
+    return 0;
+}
+
+// The sealed copy: overlayfs over the binary's directory (no copying, page cache shared), with
+// an empty second layer overlayfs needs to be read-only; a memfd copy where that cannot be had.
+static int sealed_copy(void) {
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0) return -1;
+    exe[n] = '\0';
+    char *slash = strrchr(exe, '/');
+    if (!slash) { errno = EINVAL; return -1; }
+    const char *empty = "/run/swrunc/@empty";
+    (void)mkdir("/run/swrunc", 0711);
+    if (mkdir(empty, 0700) == 0 || errno == EEXIST) {
+        *slash = '\0';
+        int fd = cshim_exe_overlay(exe[0] ? exe : "/", slash + 1, empty);
+        *slash = '/';
+        if (fd >= 0) return fd;
+    }
+    return cshim_exe_memfd_copy(exe);
+}
+
+// glibc passes (argc, argv, envp) to constructors; priority 101 runs before those of the
+// libraries linked in (libselinux reads /proc at load time) and before the Swift runtime.
+__attribute__((constructor(101))) static void swrunc_start(int argc, char **argv, char **envp) {
+    if (!wants_sealed_copy(argc, argv)) return;
+    int sealed = cshim_exe_is_sealed();
+    if (sealed == 1) return;
+    int fd = sealed < 0 ? -1 : sealed_copy();
+    if (fd < 0) { sealed_error = errno ? errno : EIO; return; }
+    cshim_execveat_fd(fd, argv, envp);
+    sealed_error = errno;
+    close(fd);
+}
