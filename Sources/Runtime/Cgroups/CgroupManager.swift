@@ -1,4 +1,5 @@
 import Glibc
+import OCI
 
 /// One container's cgroup across every hierarchy of the host. Drivers differ in where paths
 /// live; callers only create, join, list, and destroy.
@@ -16,28 +17,38 @@ public protocol CgroupManager: Sendable {
 public enum Cgroups {
     /// Resolves a spec `cgroupsPath` the way runc's cgroupfs driver does: absolute paths hang off
     /// each hierarchy root, relative ones off this process's own cgroup, and an empty one means
-    /// the container id relative to it.
-    public static func manager(cgroupsPath: String?, id: String, layout: CgroupLayout) -> FSCgroupManager {
-        let inner = (cgroupsPath?.isEmpty ?? true) ? id : cleanPath(cgroupsPath!)
+    /// the container id relative to it. A path that resolves to a hierarchy's root, to the
+    /// runtime's own cgroup, or outside the part of the hierarchy this process can see is refused:
+    /// `delete` kills what is in the container's cgroup, and those hold the rest of the host.
+    public static func manager(cgroupsPath: String?, id: String, layout: CgroupLayout) throws(RuntimeError) -> FSCgroupManager {
+        let given = cgroupsPath ?? ""
+        let inner = given.isEmpty ? id : cleanPath(given)
+        let quoted = "\"\(Excerpt.of(given))\""
         var paths: [String: String] = [:]
-        func resolve(_ h: CgroupLayout.Hierarchy, own: String?) -> String {
-            let rel: String
-            if inner.hasPrefix("/") {
-                rel = inner
-            } else {
-                rel = join(own ?? "/", inner)
+        func resolve(_ h: CgroupLayout.Hierarchy, own: String?) throws(RuntimeError) -> String {
+            let rel = inner.hasPrefix("/") ? inner : cleanPath(join(own ?? "/", inner))
+            if rel == "/" {
+                throw RuntimeError("linux.cgroupsPath: \(quoted) resolves to the root of the cgroup hierarchy")
+            }
+            if !inner.hasPrefix("/"), rel == cleanPath(own ?? "/") {
+                throw RuntimeError("linux.cgroupsPath: \(quoted) resolves to the runtime's own cgroup")
             }
             // Inside a container the mount shows a subtree: strip its root from the cgroup path.
             var local = rel
-            if h.mountRoot != "/" && local.hasPrefix(h.mountRoot) { local = String(local.dropFirst(h.mountRoot.count)) }
+            if h.mountRoot != "/" {
+                guard rel.hasPrefix(h.mountRoot + "/") else {
+                    throw RuntimeError("linux.cgroupsPath: \(quoted) is outside the cgroup tree visible here (\(h.mountRoot))")
+                }
+                local = String(rel.dropFirst(h.mountRoot.count))
+            }
             return join(h.mountPoint, local)
         }
         for h in layout.v1 {
             let own = h.controllers.compactMap { layout.ownPaths[$0] }.first
-            let path = resolve(h, own: own)
+            let path = try resolve(h, own: own)
             for c in h.controllers { paths[c] = path }
         }
-        if let u = layout.unified { paths[""] = resolve(u, own: layout.ownPaths[""]) }
+        if let u = layout.unified { paths[""] = try resolve(u, own: layout.ownPaths[""]) }
         return FSCgroupManager(paths: paths)
     }
 
@@ -60,21 +71,45 @@ public enum Cgroups {
 }
 
 /// The cgroupfs driver for v1, v2 and hybrid layouts: one directory per hierarchy.
+///
+/// Ownership: `owned` lists the directories this container created (recorded before they are
+/// made); only those are removed. A directory that already existed is used only if it holds no
+/// process, and is left in place at delete.
 public struct FSCgroupManager: CgroupManager {
     public let paths: [String: String]
+    /// Directories this container created; nil for records written before ownership was kept
+    /// (every directory is then taken as the container's).
+    public var owned: Set<String>?
 
-    public init(paths: [String: String]) { self.paths = paths }
+    public init(paths: [String: String], owned: Set<String>? = nil) {
+        self.paths = paths
+        self.owned = owned
+    }
 
     /// Distinct directories (co-mounted controllers share one).
     var directories: [String] { Array(Set(paths.values)).sorted() }
 
+    /// The directories `create` will make: record them before calling it.
+    public func missingDirectories() -> Set<String> {
+        Set(directories.filter { !FileIO.exists($0) })
+    }
+
+    /// Makes the missing directories and checks that the existing ones are empty: a cgroup that
+    /// already holds processes belongs to someone else, and delete would kill them.
     public func create() throws(RuntimeError) {
         for dir in directories {
+            if FileIO.exists(dir) {
+                let members = Self.members(of: dir)
+                if !members.isEmpty {
+                    let shown = members.prefix(3).map(String.init).joined(separator: ", ")
+                    throw RuntimeError("linux.cgroupsPath: cgroup \(dir) already has processes (pid \(shown)\(members.count > 3 ? ", …" : ""))")
+                }
+                continue
+            }
             try FileIO.mkdirAll(dir)
         }
         if let cpuset = paths["cpuset"] { try Self.fillCpuset(cpuset) }
     }
-
     /// A new v1 cpuset cgroup starts with empty cpus/mems and refuses tasks until they are set:
     /// copy them down from the nearest ancestor that has them.
     static func fillCpuset(_ dir: String) throws(RuntimeError) {
@@ -107,28 +142,55 @@ public struct FSCgroupManager: CgroupManager {
 
     public func pids() -> [Int32] {
         var all = Set<Int32>()
-        for dir in directories {
-            guard let text = try? FileIO.readString("\(dir)/cgroup.procs") else { continue }
-            for line in text.split(separator: "\n") { if let p = Int32(line) { all.insert(p) } }
-        }
+        for dir in directories { all.formUnion(Self.members(of: dir)) }
         return all.sorted()
     }
 
-    public func destroy() throws(RuntimeError) {
-        // Kill stragglers first: a cgroup with members cannot be removed.
+    static func members(of dir: String) -> [Int32] {
+        guard let text = try? FileIO.readString("\(dir)/cgroup.procs") else { return [] }
+        return text.split(separator: "\n").compactMap { Int32($0) }
+    }
+
+    /// The container's processes among the cgroup's members: with a pid namespace of its own,
+    /// only those in that namespace (a process moved in from outside is not the container's).
+    public func containerPids(pidNamespace: UInt64?) -> [Int32] {
+        let all = pids()
+        guard let pidNamespace else { return all }
+        return all.filter { ProcStat.pidNamespace(of: $0).map { $0 == pidNamespace } ?? false }
+    }
+
+    /// Undoing a create that never ran a container process: only its own directories are
+    /// touched, and nothing is killed in one that existed before.
+    public func destroy() throws(RuntimeError) { try destroy(pidNamespace: nil, ran: false) }
+
+    /// Kills the container's stragglers, then removes the directories it created (and the child
+    /// cgroups made inside any of its directories). Fails naming what is left. `ran`: the
+    /// container got to run, so members of a directory that existed before (and was empty at
+    /// create) are its processes too; otherwise only the directories it made are emptied.
+    public func destroy(pidNamespace: UInt64?, ran: Bool = true) throws(RuntimeError) {
+        // A cgroup with members cannot be removed: kill the container's own processes first.
+        let scope = ran ? self : FSCgroupManager(paths: paths.filter { owned?.contains($0.value) ?? true }, owned: owned)
         for _ in 0..<100 {
-            let left = pids()
+            let left = scope.containerPids(pidNamespace: pidNamespace)
             if left.isEmpty { break }
             for p in left { kill(p, SIGKILL) }
             usleep(10_000)
         }
         var failures: [String] = []
-        // Deepest first, so nested cgroups created by the container go before their parent.
+        var cause: Int32 = 0
         for dir in directories {
-            if !removeRecursively(dir) { failures.append(dir) }
+            let ours = owned?.contains(dir) ?? true
+            if ours {
+                if !removeRecursively(dir) { failures.append(dir); cause = errno }
+            } else {
+                for name in FileIO.listSubdirectories(dir) where !removeRecursively("\(dir)/\(name)") {
+                    failures.append("\(dir)/\(name)")
+                    cause = errno
+                }
+            }
         }
         if !failures.isEmpty {
-            throw RuntimeError("remove cgroup \(failures.joined(separator: ", ")): \(String(cString: strerror(errno)))")
+            throw RuntimeError("remove cgroup \(failures.joined(separator: ", ")): \(String(cString: strerror(cause)))", errno: cause)
         }
     }
 

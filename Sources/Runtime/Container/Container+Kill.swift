@@ -9,12 +9,12 @@ extension Container {
         let status = status(of: record, store: ctx.store)
         if status == .stopped && !all { throw RuntimeError("container not running") }
         if all {
-            let cgroup = FSCgroupManager(paths: record.cgroupPaths)
+            let cgroup = record.cgroup
             // Frozen, nothing can fork between listing the pids and signalling them (runc does
             // the same); a container that was already paused stays paused.
             let freeze = status == .running || status == .created
             if freeze { try? setFrozen(record, true) }
-            for pid in cgroup.pids() { _ = Glibc.kill(pid, signal) }
+            for pid in cgroup.containerPids(pidNamespace: record.pidNamespace) { _ = Glibc.kill(pid, signal) }
             if freeze { try? setFrozen(record, false) }
             return
         }

@@ -18,6 +18,13 @@ public struct ProcStat: Sendable {
     }
 
     public var isAlive: Bool { state != "Z" && state != "X" }
+
+    /// The inode of a process's pid namespace (/proc/<pid>/ns/pid), nil when it cannot be read.
+    public static func pidNamespace(of pid: Int32) -> UInt64? {
+        var st = stat()
+        guard stat("/proc/\(pid)/ns/pid", &st) == 0 else { return nil }
+        return UInt64(st.st_ino)
+    }
 }
 
 public enum ThreadCheck {
