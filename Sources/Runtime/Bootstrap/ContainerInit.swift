@@ -13,7 +13,15 @@ enum ContainerInit {
         do throws(RuntimeError) {
             let (exe, pendingSeccomp) = try setup(plan, channel: channel)
             try channel.send(.ready)
+            // Until the parent has recorded the container, this process dies with it.
+            let commit = try channel.receive(waitingFor: "the runtime to record the container", timeout: -1)
+            guard commit == .commit else { throw RuntimeError("bootstrap: unexpected message \(commit)") }
+            Lifeline.release()
+            try channel.send(.committed)
+            // From here on `create` has returned: failures also go to the container's stderr.
             reported = true
+            // Without a process nothing can be started: wait to be deleted.
+            if !plan.hasProcess { while true { pause() } }
             let gate = try waitForStart(plan)
             do {
                 try HookRunner.run(plan.spec.hooks?.startContainer ?? [], kind: "startContainer",
@@ -63,7 +71,7 @@ enum ContainerInit {
         if plan.process.noNewPrivileges == true {
             try check("set no_new_privs") { cshim_prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) }
         }
-        let exe = try ExecutableLookup.find(plan.process)
+        let exe = plan.hasProcess ? try ExecutableLookup.find(plan.process) : ""
 
         var seccomp = plan.seccomp
         let noNewPrivs = plan.process.noNewPrivileges == true
@@ -80,6 +88,7 @@ enum ContainerInit {
         try ProcessCredentials.switchUser(plan.process.user, allowSetgroups: setgroupsAllowed)
         try check("clear keep-capabilities") { cshim_prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) }
         try caps.applySets()
+        Lifeline.bind()  // the credential changes cleared it
         try check("chdir \(plan.process.cwd)") { chdir(plan.process.cwd) }
         umask(mode_t(plan.process.user.umask ?? 0o022))
         try LSM.applyExecLabels(plan.process)
@@ -109,10 +118,10 @@ enum ContainerInit {
                 throw .sys("join session keyring")
             }
         }
-        guard plan.namespaces.has(.mount) else {
-            throw RuntimeError("linux.namespaces: a mount namespace is required")
-        }
-        if plan.namespaces.newMount {
+        // A mount namespace of its own, new or joined, gets the rootfs bound onto itself for
+        // pivot_root; without one the parent did that on the host (and records it).
+        let ownMounts = plan.namespaces.has(.mount)
+        if ownMounts {
             try RootSwitch.prepare(rootfs: plan.rootfs, propagation: linux.rootfsPropagation)
         }
         let root = try SafeRoot(path: plan.rootfs)
@@ -147,12 +156,14 @@ enum ContainerInit {
             throw error
         }
         root.close()
-        if plan.noPivot {
+        if !ownMounts {
+            try RootSwitch.changeRoot(into: plan.rootfs)
+        } else if plan.noPivot {
             try RootSwitch.moveRoot(into: plan.rootfs)
         } else {
             try RootSwitch.pivot(into: plan.rootfs)
         }
-        try RootSwitch.finishPropagation(linux.rootfsPropagation)
+        if ownMounts { try RootSwitch.finishPropagation(linux.rootfsPropagation) }
         let inner = try SafeRoot(path: "/")
         defer { inner.close() }
 
@@ -180,8 +191,12 @@ enum ContainerInit {
             }
         }
         let protection = PathProtection(root: inner)
-        for path in linux.readonlyPaths ?? [] { try protection.readonly(path) }
-        for path in linux.maskedPaths ?? [] { try protection.mask(path) }
+        for (i, path) in (linux.readonlyPaths ?? []).enumerated() {
+            do { try protection.readonly(path) } catch { throw RuntimeError("linux.readonlyPaths[\(i)]: \(error.message)", errno: error.errno) }
+        }
+        for (i, path) in (linux.maskedPaths ?? []).enumerated() {
+            do { try protection.mask(path) } catch { throw RuntimeError("linux.maskedPaths[\(i)]: \(error.message)", errno: error.errno) }
+        }
 
     }
 
@@ -208,6 +223,7 @@ enum ContainerInit {
         let args = plan.process.args ?? []
         var cargs = args.map { strdup($0) } + [nil]
         var cenv = env.map { strdup($0) } + [nil]
+        ProcessCredentials.applyFinalNofile(plan.process.rlimits ?? [])
         // Last: from here on the filter applies, and only execve is left to run under it.
         if let seccomp {
             do { _ = try seccomp.load() } catch {

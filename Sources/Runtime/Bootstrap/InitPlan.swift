@@ -22,6 +22,8 @@ struct InitPlan {
     var consoleFD: Int32
     /// `exec` into a running container: join everything, set up only the process.
     var isExec = false
+    /// False for a config without `process`: the container is set up but can never be started.
+    var hasProcess = true
     /// Compiled by the parent; loaded by the init.
     var seccomp: SeccompFilter?
 }

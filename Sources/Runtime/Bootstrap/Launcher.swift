@@ -49,18 +49,19 @@ final class Launcher {
         try cgroup.add(pid: stage1)
         try parentEnd.send(.proceed)
         while true {
-            let message = try parentEnd.receive(waitingFor: initPid == 0 ? "namespace setup" : "container init")
+            let message: SyncMessage
+            do throws(RuntimeError) {
+                message = try parentEnd.receive(waitingFor: initPid == 0 ? "namespace setup" : "container init")
+            } catch {
+                throw explainDeath(error)
+            }
             switch message {
             case .needIDMaps:
                 try Self.writeIDMaps(pid: stage1, linux: plan.spec.linux)
                 try parentEnd.send(.idMapsWritten)
             case .initPid(let pid):
-                if pid == 0 {
-                    initPid = stage1
-                } else {
-                    initPid = pid
-                    reap(stage1)
-                }
+                // A separate stage 1 stays (holding the init's lifeline) until `commit`.
+                initPid = pid == 0 ? stage1 : pid
             case .runCreateRuntimeHooks:
                 do throws(RuntimeError) {
                     try createRuntimeHooks?(initPid)
@@ -83,6 +84,28 @@ final class Launcher {
             default:
                 throw RuntimeError("bootstrap: unexpected message \(message)")
             }
+        }
+    }
+
+    /// A child that vanished mid-setup was most often OOM-killed by a memory limit it could not
+    /// even start under: say so, naming the field, instead of "connection reset by peer".
+    private func explainDeath(_ error: RuntimeError) -> RuntimeError {
+        guard let stats = cgroup as? FSCgroupManager, stats.oomKills() > 0 else { return error }
+        let limit = plan.spec.linux?.resources?.memory?.limit.map { " (\($0) bytes)" } ?? ""
+        return RuntimeError("linux.resources.memory.limit\(limit): the container init was killed by the OOM killer during setup; the limit is too low")
+    }
+
+    /// The hand-off: the container is recorded, so its init stops dying with this process. Stage 1,
+    /// when it is a separate process, is ended only after the init let go of it.
+    func commit() throws(RuntimeError) {
+        guard let channel else { return }
+        try channel.send(.commit)
+        let reply = try channel.receive(waitingFor: "the hand-off to the container init")
+        if case .failed(let message) = reply { throw RuntimeError(message) }
+        guard reply == .committed else { throw RuntimeError("bootstrap: unexpected message \(reply)") }
+        if stage1 != initPid {
+            Glibc.kill(stage1, SIGKILL)
+            reap(stage1)
         }
     }
 

@@ -9,7 +9,9 @@ enum Stage1 {
     /// `created`: namespaces clone already made for this process.
     static func run(_ plan: InitPlan, channel: SyncChannel, created: Int32 = 0) -> Never {
         closeInheritedFDs(keeping: [channel.fd, plan.fifoFD, plan.consoleFD], preserve: plan.preserveFDs)
+        Lifeline.bind()
         do throws(RuntimeError) {
+            // Also the check that the parent is still there: its death closes the channel.
             let go = try channel.receive(waitingFor: "cgroup placement")
             guard go == .proceed else { throw RuntimeError("bootstrap: unexpected message \(go)") }
             try enterNamespaces(plan, channel: channel, created: created)
@@ -18,10 +20,14 @@ enum Stage1 {
                 let pid = cshim_fork()
                 if pid < 0 { throw .sys("fork container init") }
                 if pid == 0 {
+                    // Bound to this process, which stays until the parent's commit (or dies with it).
+                    Lifeline.bind()
                     ContainerInit.run(plan, channel: channel)
                 }
                 try channel.send(.initPid(pid))
-                _exit(0)
+                // The init's lifeline ends here: wait to be killed by the parent after the
+                // commit, or with the parent before it.
+                while true { pause() }
             }
             // 0 means "this process is the init": its pid as seen here may be in another
             // namespace; the parent knows its host pid from fork.
@@ -58,6 +64,7 @@ enum Stage1 {
             // Become root of the user namespace so the rest of the setup has its full privileges.
             try check("setgid 0 in user namespace") { cshim_setresgid(0, 0, 0) }
             try check("setuid 0 in user namespace") { cshim_setresuid(0, 0, 0) }
+            Lifeline.bind()  // the credential change cleared it
         }
         let rest = ns.newFlags & ~CLONE_NEWUSER & ~created
         if rest != 0 {

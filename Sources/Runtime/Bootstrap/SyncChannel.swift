@@ -23,6 +23,10 @@ enum SyncMessage: Equatable {
     case hookFailed(String)
     /// init → parent: the seccomp notify fd (travels with SCM_RIGHTS), for the listener agent.
     case seccompNotify(Int32)
+    /// parent → init: the container is recorded; stop dying with the parent.
+    case commit
+    /// init → parent: done; the parent may exit (and end stage 1).
+    case committed
 
     fileprivate var tag: UInt8 {
         switch self {
@@ -36,6 +40,8 @@ enum SyncMessage: Equatable {
         case .failed: 8
         case .hookFailed: 9
         case .seccompNotify: 10
+        case .commit: 11
+        case .committed: 12
         }
     }
 
@@ -67,6 +73,8 @@ enum SyncMessage: Equatable {
         case 8: return .failed(String(decoding: body, as: UTF8.self))
         case 9: return .hookFailed(String(decoding: body, as: UTF8.self))
         case 10: return .seccompNotify(-1)
+        case 11: return .commit
+        case 12: return .committed
         default: return nil
         }
     }
@@ -103,7 +111,8 @@ struct SyncChannel {
     /// Like `receive`, but a closed peer (it exited, or execve closed its end) yields nil.
     func receiveUnlessClosed(waitingFor stage: String, timeout: Int32 = 60_000) throws(RuntimeError) -> SyncMessage? {
         var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-        while true {
+        // No timeout: no poll (one syscall fewer under a seccomp filter or a tight RLIMIT_NOFILE).
+        while timeout >= 0 {
             let rc = poll(&pfd, 1, timeout)
             if rc < 0 {
                 if errno == EINTR { continue }

@@ -28,18 +28,32 @@ extension Container {
         do { spec = try Spec.load(Data(bytes)) } catch {
             throw RuntimeError("\(configPath): \(error)")
         }
-        guard var process = spec.process, let rootPath = spec.root?.path else {
-            throw RuntimeError("\(configPath): process: required field is missing")
+        guard let rootPath = spec.root?.path else {
+            throw RuntimeError("\(configPath): root.path: required field is missing")
         }
+        // The spec needs a process only to start: without one the container is set up and waits,
+        // and `start` refuses it.
+        let hasProcess = spec.process != nil
+        if !hasProcess && !startGate { throw RuntimeError("\(configPath): process: required to run a container") }
+        var process = spec.process ?? OCI.Process()
         let rootfs = try absolutePath(rootPath.hasPrefix("/") ? rootPath : bundle + "/" + rootPath, what: "root.path")
         guard FileIO.isDirectory(rootfs) else { throw RuntimeError("root.path: \(rootfs) is not a directory") }
         if ctx.systemdCgroup && !FileIO.exists("/run/systemd/system") {
             throw RuntimeError("--systemd-cgroup: systemd is not running on this host; use the cgroupfs driver")
         }
         try LSM.validate(process, mountLabel: spec.linux?.mountLabel)
+        if spec.linux?.intelRdt != nil {
+            // A knob the host lacks is an error, never silently dropped.
+            throw RuntimeError(FileIO.exists("/sys/fs/resctrl/schemata")
+                ? "linux.intelRdt: not supported by this runtime"
+                : "linux.intelRdt: the host has no resctrl filesystem (Intel RDT is not available)")
+        }
         let caps = CapabilitySets(process.capabilities)
         if !caps.unknown.isEmpty {
             ctx.logger.warn("ignoring unknown capabilities: \(caps.unknown.joined(separator: ", "))")
+        }
+        if !caps.unavailable.isEmpty {
+            ctx.logger.warn("ignoring capabilities not in the runtime's bounding set: \(caps.unavailable.joined(separator: ", "))")
         }
         var preserve = opts.preserveFDs
         // Socket activation: pass LISTEN_FDS through as runc does.
@@ -63,9 +77,20 @@ extension Container {
             defer { if fifoFD >= 0 { close(fifoFD) } }
 
             let layout = try CgroupLayout.current()
-            let cgroup = Cgroups.manager(cgroupsPath: spec.linux?.cgroupsPath, id: opts.id, layout: layout)
+            var cgroup = try Cgroups.manager(cgroupsPath: spec.linux?.cgroupsPath, id: opts.id, layout: layout)
+            let namespaces = NamespacePlan(spec.linux?.namespaces ?? [])
+            let hostMount = namespaces.has(.mount) ? nil : HostRootfsMount.bind(rootfs)
+            // Recorded before a directory or mount is made, so that `delete --force` after a crash
+            // finds (and removes) exactly what this create made.
+            cgroup.owned = cgroup.missingDirectories()
+            try ctx.store.saveIntent(CreateIntent(cgroupPaths: cgroup.paths, ownedCgroups: cgroup.owned,
+                                                  hostRootfsMount: hostMount), id: opts.id)
             rollback.add { try? cgroup.destroy() }
             try cgroup.create()
+            if let hostMount {
+                rollback.add { try? hostMount.unmount() }
+                try hostMount.mount()
+            }
             if let resources = spec.linux?.resources {
                 try cgroup.apply(resources)
             }
@@ -86,14 +111,15 @@ extension Container {
                 throw RuntimeError("process.terminal is set: --console-socket is required")
             }
 
-            spec.process = process
+            if hasProcess { spec.process = process }
             let seccomp = try spec.linux?.seccomp.map { (s: OCI.Seccomp) throws(RuntimeError) in try SeccompFilter(s, cacheDir: ctx.store.seccompCacheDir) }
             var plan = InitPlan(
                 id: opts.id, bundle: bundle, rootfs: rootfs, spec: spec, process: process,
-                namespaces: NamespacePlan(spec.linux?.namespaces ?? []), cgroupPaths: cgroup.paths,
+                namespaces: namespaces, cgroupPaths: cgroup.paths,
                 noPivot: opts.noPivot, noNewKeyring: opts.noNewKeyring, preserveFDs: preserve,
                 fifoFD: fifoFD, consoleFD: consoleFD)
             plan.seccomp = seccomp
+            plan.hasProcess = hasProcess
             plan.cgroupLayout = layout
             let launcher = Launcher(plan: plan, cgroup: cgroup)
             launcher.createRuntimeHooks = { (pid: Int32) throws(RuntimeError) in
@@ -114,15 +140,21 @@ extension Container {
             for type in NamespaceType.allCases where plan.namespaces.has(type) {
                 nsPaths[type.rawValue] = "/proc/\(initPid)/ns/\(type.procName)"
             }
-            let record = ContainerRecord(
+            var record = ContainerRecord(
                 id: opts.id, bundle: bundle, rootfs: rootfs, pid: initPid, pidStartTime: stat.startTime,
                 created: Clock.rfc3339Now(), owner: "", annotations: spec.annotations, cgroupPaths: cgroup.paths,
                 config: spec, namespacePaths: nsPaths, rootless: ctx.rootless ? true : nil)
+            record.ownedCgroups = cgroup.owned.map { $0.sorted() }
+            if !hasProcess { record.hasProcess = false }
+            record.hostRootfsMount = hostMount
+            if plan.namespaces.newPid { record.pidNamespace = ProcStat.pidNamespace(of: initPid) }
             try ctx.store.save(record)
             if let pidFile = opts.pidFile {
                 let path = pidFile.hasPrefix("/") ? pidFile : (currentDirectory() + "/" + pidFile)
                 try FileIO.writeAtomic(path, Array(String(initPid).utf8))
             }
+            try launcher.commit()
+            ctx.store.removeIntent(opts.id)
             lock.release()
             return Bootstrapped(record: record, channel: parentEnd)
         } catch {

@@ -13,8 +13,16 @@ extension Container {
         }
         defer { lock.release() }
         guard let record = try ctx.store.load(id) else {
-            // A directory without state is what a crashed create leaves: we hold its lock, so
-            // nobody is still creating it.
+            // A directory without state is what a create that was killed leaves: we hold its
+            // lock, so nobody is still creating it. Its record says which cgroups it made.
+            if let intent = ctx.store.loadIntent(id) {
+                do throws(RuntimeError) {
+                    try intent.cgroup.destroy()
+                    try intent.hostRootfsMount?.unmount()
+                } catch {
+                    throw RuntimeError("delete \(id): an interrupted create left \(error.message)", errno: error.errno)
+                }
+            }
             ctx.store.remove(id)
             if force { return }
             throw RuntimeError("container \(id) does not exist")
@@ -25,13 +33,18 @@ extension Container {
             if !force { throw RuntimeError("cannot delete container \(id) that is not stopped: \(status.rawValue)") }
         default: break
         }
-        let cgroup = FSCgroupManager(paths: record.cgroupPaths)
         if status != .stopped {
             if status == .paused { thawForKill(record) }
             try? signalInit(record, signal: SIGKILL)
             waitGone(record)
         }
-        do { try cgroup.destroy() } catch { ctx.logger.warn(error.message) }
+        do throws(RuntimeError) {
+            try record.cgroup.destroy(pidNamespace: record.pidNamespace)
+            try record.hostRootfsMount?.unmount()
+        } catch {
+            // The state stays, so that a later delete can finish the job.
+            throw RuntimeError("delete \(id): \(error.message)", errno: error.errno)
+        }
         let state = State(id: id, status: .stopped, pid: 0, bundle: record.bundle, annotations: record.annotations)
         // Spec: a failing poststop hook is a warning; the remaining hooks and the lifecycle go on.
         HookRunner.runWarning(record.hooks?.poststop ?? [], kind: "poststop", state: state, logger: ctx.logger)

@@ -96,10 +96,11 @@ extension Container {
             profile.syscalls = profile.syscalls?.filter { $0.action != "SCMP_ACT_NOTIFY" }
             plan.seccomp = try SeccompFilter(profile, cacheDir: ctx.store.seccompCacheDir)
         }
-        let launcher = Launcher(plan: plan, cgroup: FSCgroupManager(paths: paths))
+        let launcher = Launcher(plan: plan, cgroup: FSCgroupManager(paths: paths, owned: record.ownedCgroups.map(Set.init)))
         let channel: SyncChannel
         do throws(RuntimeError) {
             channel = try launcher.launch()
+            try launcher.commit()
         } catch {
             launcher.abort()
             throw error

@@ -1,4 +1,44 @@
+import Glibc
 import OCI
+
+/// A container without a mount namespace mounts on the host, under its rootfs bound onto itself
+/// (by the parent, private, so nothing propagates). Recorded before the bind with the id of the
+/// mount that was on top of the rootfs until then: any other mount on top is the container's,
+/// and `delete` detaches it with everything under it.
+public struct HostRootfsMount: Codable, Sendable {
+    public var rootfs: String
+    public var mountIDBelow: Int?
+
+    static func bind(_ rootfs: String) -> HostRootfsMount {
+        HostRootfsMount(rootfs: rootfs, mountIDBelow: RootSwitch.topMountID(at: rootfs))
+    }
+
+    func mount() throws(RuntimeError) {
+        try doMount(rootfs, rootfs, "bind", UInt(MS_BIND) | UInt(MS_REC), nil, what: "bind rootfs \(rootfs) onto itself")
+        try doMount("", rootfs, "", UInt(MS_PRIVATE) | UInt(MS_REC), nil, what: "make rootfs \(rootfs) private")
+    }
+
+    func unmount() throws(RuntimeError) {
+        guard let top = RootSwitch.topMountID(at: rootfs), top != mountIDBelow else { return }
+        try check("unmount rootfs \(rootfs)") { umount2(rootfs, Int32(MNT_DETACH)) }
+    }
+}
+
+/// What `create` records before it makes anything on the host (`<root>/<id>/intent.json`), so
+/// that `delete --force` after a create that was killed removes exactly what it made.
+public struct CreateIntent: Codable, Sendable {
+    public var cgroupPaths: [String: String]
+    public var ownedCgroups: [String]
+    public var hostRootfsMount: HostRootfsMount?
+
+    public init(cgroupPaths: [String: String], ownedCgroups: Set<String>?, hostRootfsMount: HostRootfsMount? = nil) {
+        self.cgroupPaths = cgroupPaths
+        self.ownedCgroups = (ownedCgroups ?? []).sorted()
+        self.hostRootfsMount = hostRootfsMount
+    }
+
+    public var cgroup: FSCgroupManager { FSCgroupManager(paths: cgroupPaths, owned: Set(ownedCgroups)) }
+}
 
 /// What swrunc remembers about a container between commands: `<root>/<id>/state.json`.
 public struct ContainerRecord: Codable, Sendable {
@@ -18,6 +58,15 @@ public struct ContainerRecord: Codable, Sendable {
     /// Namespace paths of the init process at creation time, by spec type.
     public var namespacePaths: [String: String]?
     public var rootless: Bool?
+    /// The cgroup directories this container created (and so removes); nil in records written
+    /// before ownership was kept, where all of them are taken as the container's.
+    public var ownedCgroups: [String]?
+    /// The inode of the container's own pid namespace: only processes in it are killed.
+    public var pidNamespace: UInt64?
+    /// False when the config had no `process` (nil means it had one): `start` refuses it.
+    public var hasProcess: Bool?
+    /// Set for a container without a mount namespace: its mounts on the host, removed by delete.
+    public var hostRootfsMount: HostRootfsMount?
     /// The config the container was created from, kept in `<root>/<id>/config.json` apart from
     /// the state: only exec and update read it, so start, kill, state and delete skip decoding
     /// the whole spec. Set when the record is made or changed; nil after a plain `load`.
@@ -25,7 +74,12 @@ public struct ContainerRecord: Codable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case id, bundle, rootfs, pid, pidStartTime, created, owner, annotations, cgroupPaths, hooks,
-             namespacePaths, rootless
+             namespacePaths, rootless, ownedCgroups, pidNamespace, hasProcess, hostRootfsMount
+    }
+
+    /// The container's cgroups as recorded.
+    public var cgroup: FSCgroupManager {
+        FSCgroupManager(paths: cgroupPaths, owned: ownedCgroups.map(Set.init))
     }
 
     public init(id: String, bundle: String, rootfs: String, pid: Int32, pidStartTime: UInt64, created: String,

@@ -49,7 +49,7 @@ public struct StateStore: Sendable {
         guard FileIO.exists(statePath(id)) else { return nil }
         let bytes = try FileIO.read(statePath(id))
         do {
-            return try JSONDecoder().decode(ContainerRecord.self, from: Data(bytes))
+            return try JSONValueDecoder().decode(ContainerRecord.self, from: bytes)
         } catch {
             throw RuntimeError("corrupt state file \(statePath(id)): \(error)")
         }
@@ -72,12 +72,29 @@ public struct StateStore: Sendable {
     }
 
     public func configPath(_ id: String) -> String { "\(root)/\(id)/config.json" }
+    public func intentPath(_ id: String) -> String { "\(root)/\(id)/intent.json" }
+
+    public func saveIntent(_ intent: CreateIntent, id: String) throws(RuntimeError) {
+        let bytes: [UInt8]
+        do { bytes = Array(try JSONEncoder().encode(intent)) } catch {
+            throw RuntimeError("encode create record of \(id): \(error)")
+        }
+        try FileIO.writeAtomic(intentPath(id), bytes, mode: 0o600)
+    }
+
+    /// What a create that did not finish had recorded; nil when there is none.
+    public func loadIntent(_ id: String) -> CreateIntent? {
+        guard let bytes = try? FileIO.read(intentPath(id)) else { return nil }
+        return try? JSONValueDecoder().decode(CreateIntent.self, from: bytes)
+    }
+
+    public func removeIntent(_ id: String) { unlink(intentPath(id)) }
 
     /// The config a container was created from (as last changed by update).
     public func loadConfig(_ id: String) throws(RuntimeError) -> Spec {
         let bytes = try FileIO.read(configPath(id))
         do {
-            return try JSONDecoder().decode(Spec.self, from: Data(bytes))
+            return try JSONValueDecoder().decode(Spec.self, from: bytes)
         } catch {
             throw RuntimeError("corrupt config copy \(configPath(id)): \(error)")
         }

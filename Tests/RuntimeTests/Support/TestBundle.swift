@@ -113,3 +113,28 @@ func eventually(_ seconds: Double = 5, _ condition: () -> Bool) -> Bool {
     }
     return condition()
 }
+
+/// Starts `argv` directly (no Foundation Process): with an empty signal mask — the test runner
+/// blocks signals, and children would inherit that — and returns its pid, or -1.
+func spawnProcess(_ argv: [String]) -> pid_t {
+    var pid: pid_t = 0
+    var args: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) }
+    args.append(nil)
+    defer { for a in args { free(a) } }
+    var attrs = posix_spawnattr_t()
+    posix_spawnattr_init(&attrs)
+    defer { posix_spawnattr_destroy(&attrs) }
+    var empty = sigset_t()
+    sigemptyset(&empty)
+    posix_spawnattr_setsigmask(&attrs, &empty)
+    posix_spawnattr_setflags(&attrs, Int16(POSIX_SPAWN_SETSIGMASK))
+    return posix_spawn(&pid, argv[0], nil, &attrs, &args, environ) == 0 ? pid : -1
+}
+
+/// SIGKILL and reap a child started by `spawnProcess`.
+func stopProcess(_ pid: pid_t) {
+    guard pid > 0 else { return }
+    kill(pid, SIGKILL)
+    var status: Int32 = 0
+    waitpid(pid, &status, 0)
+}
