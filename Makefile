@@ -15,7 +15,7 @@ TEST_DEPS := runc crun hyperfine time golang-github-containers-common libjansson
 VALIDATOR := conformance/build/validator
 RUNTIME ?= $(BIN)
 
-.PHONY: all deps test-deps build swctr demo test bench clean integration conformance conformance-compare conformance-selftest
+.PHONY: all deps test-deps build swctr demo test bench clean integration conformance conformance-compare conformance-selftest fuzz
 
 all: build
 
@@ -51,6 +51,7 @@ test: test-deps build swctr $(VALIDATOR)
 	cd swctr && $(SWIFT) test
 	python3 conformance/run.py --runtime $(BIN) --known-deviations conformance/known-deviations.txt
 	python3 conformance/run.py --selftest $(BIN)
+	python3 fuzz/config_fuzz.py $(BIN) --tries 1200 --seed 20261201
 	python3 integration/run.py $(BIN)
 
 # swctr, the image manager: its own package (network and database dependencies stay out of swrunc).
@@ -78,6 +79,10 @@ conformance-compare: test-deps build $(VALIDATOR)
 
 conformance-selftest: test-deps build $(VALIDATOR)
 	python3 conformance/run.py --selftest $(BIN)
+
+# Mutated config.json files against swrunc (a new random seed each time; `make test` runs a fixed one).
+fuzz: build
+	python3 fuzz/config_fuzz.py $(BIN) --tries $(or $(TRIES),2000)
 
 # swrunc, runc and crun side by side; writes bench/RESULTS.md.
 bench: test-deps build

@@ -75,6 +75,12 @@ extension Spec {
             if mount.destination.isEmpty {
                 throw SpecError("mounts[\(i)].destination", "must not be empty")
             }
+            let resolved = mount.destination.split(separator: "/").reduce(into: [Substring]()) { parts, c in
+                if c == ".." { _ = parts.popLast() } else if c != "." { parts.append(c) }
+            }
+            if resolved.isEmpty {
+                throw SpecError("mounts[\(i)].destination", "\"\(Excerpt.of(mount.destination))\" is the container's root")
+            }
             for (j, option) in (mount.options ?? []).enumerated() where option.isEmpty {
                 throw SpecError("mounts[\(i)].options[\(j)]", "empty mount option")
             }
@@ -153,6 +159,13 @@ extension Process {
             throw SpecError("\(base).env[\(i)]", "expected KEY=VALUE, got \"\(Excerpt.of(entry))\"")
         }
         try user.validate(at: "\(base).user")
+        if let caps = capabilities, let effective = caps.effective {
+            // The kernel refuses (EPERM) an effective set that is not part of the permitted one.
+            let permitted = Set(caps.permitted ?? [])
+            if let missing = effective.first(where: { !permitted.contains($0) }) {
+                throw SpecError("\(base).capabilities.effective", "\(Excerpt.of(missing)) is not in the permitted set")
+            }
+        }
         if let adj = oomScoreAdj, adj < -1000 || adj > 1000 {
             throw SpecError("\(base).oomScoreAdj", "must be between -1000 and 1000, got \(adj)")
         }

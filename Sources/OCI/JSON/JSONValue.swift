@@ -66,7 +66,7 @@ public enum Excerpt {
     public static let limit = 48
 
     /// A whole error message as one line: control characters escaped, at most `limit` characters.
-    public static func line(_ message: String, limit: Int = 2000) -> String {
+    public static func line(_ message: String, limit: Int = 900) -> String {
         guard message.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f })
                 || message.count > limit else { return message }
         var out = ""

@@ -106,6 +106,9 @@ extension FSCgroupManager {
         return number("", "memory.current")
     }
 
-    /// The kernel's count of OOM kills in this cgroup (v1 memory.oom_control).
-    public func oomKills() -> UInt64 { keyed("memory", "memory.oom_control")["oom_kill"] ?? 0 }
+    /// The kernel's count of OOM kills in this cgroup (v1 memory.oom_control, v2 memory.events).
+    public func oomKills() -> UInt64 {
+        if paths["memory"] != nil { return keyed("memory", "memory.oom_control")["oom_kill"] ?? 0 }
+        return keyed("", "memory.events")["oom_kill"] ?? 0
+    }
 }

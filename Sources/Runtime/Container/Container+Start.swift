@@ -13,6 +13,9 @@ extension Container {
         case .running, .paused: throw RuntimeError("cannot start an already running container")
         case .creating: throw RuntimeError("cannot start a container that is still being created")
         }
+        if record.hasProcess == false {
+            throw RuntimeError("cannot start container \(id): its config has no process")
+        }
         try releaseExecFifo(record, store: ctx.store)
         let state = State(id: id, status: .running, pid: record.pid, bundle: record.bundle, annotations: record.annotations)
         // Spec: a failing poststart hook is a warning; the remaining hooks and the lifecycle go on.

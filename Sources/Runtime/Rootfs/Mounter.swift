@@ -13,9 +13,12 @@ struct Mounter {
     let cgroupLayout: CgroupLayout?
     let mountLabel: String?
 
+    /// Errors name the mount's place in the config: `mounts[3]: mount devpts … : Invalid argument`.
     func mountAll(_ mounts: [OCI.Mount]) throws(RuntimeError) {
-        for mount in mounts {
-            try self.mount(mount)
+        for (i, mount) in mounts.enumerated() {
+            do { try self.mount(mount) } catch {
+                throw RuntimeError("mounts[\(i)]: \(error.message)", errno: error.errno)
+            }
         }
     }
 
@@ -24,7 +27,7 @@ struct Mounter {
         let options = MountOptions(m.options ?? [])
         let type = m.type ?? ""
         if options.data.contains(where: { $0 == "idmap" || $0 == "ridmap" || $0.hasPrefix("idmap=") }) || m.uidMappings != nil {
-            throw RuntimeError("mount \(dest): id-mapped mounts are not supported by this build (features: mountExtensions.idmap=false)")
+            throw RuntimeError("mount \(Excerpt.of(dest, limit: 200)): id-mapped mounts are not supported by this build (features: mountExtensions.idmap=false)")
         }
         if type == "cgroup" || type == "cgroup2" {
             return try mountCgroups(dest, options: options)
@@ -38,7 +41,7 @@ struct Mounter {
                 var st = stat()
                 let isLink = fstat(link, &st) == 0 && (st.st_mode & S_IFMT) == S_IFLNK
                 close(link)
-                if isLink { throw RuntimeError("mount \(type) on \(dest): the destination is a symlink") }
+                if isLink { throw RuntimeError("mount \(type) on \(Excerpt.of(dest, limit: 200)): the destination is a symlink") }
             }
         }
         let dirFD = try root.mkdirAll(dest)
@@ -51,13 +54,13 @@ struct Mounter {
             return try tmpcopyup(dest, m: m, options: options, data: data)
         }
         try doMount(m.source ?? type, procFD(dirFD), type, options.flags & ~UInt(MS_REMOUNT), data.joined(separator: ","),
-                    what: "mount \(m.source ?? type) (\(type)) on \(dest)")
+                    what: "mount \(Excerpt.of(m.source ?? type)) (\(Excerpt.of(type))) on \(Excerpt.of(dest, limit: 200))")
         try applyAfter(dest: dest, options: options)
     }
 
     private func bindMount(_ m: OCI.Mount, dest: String, options: MountOptions) throws(RuntimeError) {
         guard var source = m.source, !source.isEmpty else {
-            throw RuntimeError("bind mount on \(dest): no source")
+            throw RuntimeError("bind mount on \(Excerpt.of(dest, limit: 200)): no source")
         }
         if !source.hasPrefix("/") { source = bundle + "/" + source }
         var st = stat()
@@ -71,7 +74,7 @@ struct Mounter {
         defer { close(target) }
         let recursive = options.flags & UInt(MS_REC)
         try doMount(source, procFD(target), "bind", UInt(MS_BIND) | recursive, nil,
-                    what: "bind mount \(source) on \(dest)")
+                    what: "bind mount \(source) on \(Excerpt.of(dest, limit: 200))")
         if options.bindRemountFlags != 0 || options.clearedFlags != 0 {
             try remountBind(dest, flags: options.bindRemountFlags)
         }
@@ -92,7 +95,7 @@ struct Mounter {
                                              UInt(MS_NOATIME) | UInt(MS_NODIRATIME) | UInt(MS_RELATIME))
             if Glibc.mount("", procFD(target), "", base | flags | locked, nil) == 0 { return }
         }
-        throw .sys("remount \(dest)", first)
+        throw .sys("remount \(Excerpt.of(dest, limit: 200))", first)
     }
 
     private func applyAfter(dest: String, options: MountOptions) throws(RuntimeError) {
@@ -100,13 +103,13 @@ struct Mounter {
         let target = try root.open(dest)
         defer { close(target) }
         for p in options.propagation {
-            try doMount("", procFD(target), "", p, nil, what: "set propagation of \(dest)")
+            try doMount("", procFD(target), "", p, nil, what: "set propagation of \(Excerpt.of(dest, limit: 200))")
         }
         if options.recursiveSet != 0 || options.recursiveClear != 0 {
             // AT_EMPTY_PATH | AT_RECURSIVE
             let rc = cshim_mount_setattr(target, "", UInt32(AT_EMPTY_PATH) | 0x8000, options.recursiveSet,
                                          options.recursiveClear, 0, -1)
-            if rc != 0 { throw .sys("mount_setattr \(dest)") }
+            if rc != 0 { throw .sys("mount_setattr \(Excerpt.of(dest, limit: 200))") }
         }
     }
 
@@ -116,37 +119,37 @@ struct Mounter {
         try FileIO.mkdirAll(staging, mode: 0o700)
         defer { umount2(staging, Int32(MNT_DETACH)); rmdir(staging) }
         try doMount(m.source ?? "tmpfs", staging, "tmpfs", options.flags, data.joined(separator: ","),
-                    what: "mount tmpfs for \(dest)")
+                    what: "mount tmpfs for \(Excerpt.of(dest, limit: 200))")
         let target = try root.open(dest)
         let src = procFD(target)
         let status = spawnWait(["/bin/cp", "-a", src + "/.", staging + "/"])
         close(target)
-        if status != 0 { throw RuntimeError("tmpcopyup \(dest): copy failed") }
+        if status != 0 { throw RuntimeError("tmpcopyup \(Excerpt.of(dest, limit: 200)): copy failed") }
         let again = try root.open(dest)
         defer { close(again) }
-        try doMount(staging, procFD(again), "", UInt(MS_MOVE), nil, what: "move tmpfs onto \(dest)")
+        try doMount(staging, procFD(again), "", UInt(MS_MOVE), nil, what: "move tmpfs onto \(Excerpt.of(dest, limit: 200))")
     }
 
     /// cgroup mounts: a tmpfs holding one directory per hierarchy. With a cgroup namespace each is
     /// a fresh cgroup mount (the namespace scopes it); without, the container's own directories
     /// are bind-mounted so nothing above them is visible.
     private func mountCgroups(_ dest: String, options: MountOptions) throws(RuntimeError) {
-        guard let layout = cgroupLayout else { throw RuntimeError("mount cgroup on \(dest): host cgroup layout unknown") }
+        guard let layout = cgroupLayout else { throw RuntimeError("mount cgroup on \(Excerpt.of(dest, limit: 200)): host cgroup layout unknown") }
         let flags = options.flags & ~(UInt(MS_RDONLY) | UInt(MS_BIND) | UInt(MS_REC))
         if layout.isUnifiedOnly {
             let dir = try root.mkdirAll(dest)
             defer { close(dir) }
             if cgroupNamespace {
-                try doMount("cgroup2", procFD(dir), "cgroup2", options.flags, nil, what: "mount cgroup2 on \(dest)")
+                try doMount("cgroup2", procFD(dir), "cgroup2", options.flags, nil, what: "mount cgroup2 on \(Excerpt.of(dest, limit: 200))")
             } else {
                 try doMount(cgroupPaths[""] ?? "/sys/fs/cgroup", procFD(dir), "bind", UInt(MS_BIND) | UInt(MS_REC), nil,
-                            what: "bind cgroup on \(dest)")
+                            what: "bind cgroup on \(Excerpt.of(dest, limit: 200))")
                 if options.flags & UInt(MS_RDONLY) != 0 { try remountBind(dest, flags: options.bindRemountFlags) }
             }
             return
         }
         let dir = try root.mkdirAll(dest)
-        try doMount("tmpfs", procFD(dir), "tmpfs", flags, "mode=755", what: "mount tmpfs on \(dest)")
+        try doMount("tmpfs", procFD(dir), "tmpfs", flags, "mode=755", what: "mount tmpfs on \(Excerpt.of(dest, limit: 200))")
         close(dir)
         var hierarchies = layout.v1.map { ($0.mountPoint, $0.controllers.first ?? "", "cgroup", $0.mountOptions) }
         if let u = layout.unified { hierarchies.append((u.mountPoint, "", "cgroup2", u.mountOptions)) }
@@ -174,7 +177,7 @@ struct Mounter {
             let again = try root.open(dest)
             defer { close(again) }
             try doMount("", procFD(again), "", UInt(MS_REMOUNT) | UInt(MS_RDONLY) | flags, "mode=755",
-                        what: "remount \(dest) read-only")
+                        what: "remount \(Excerpt.of(dest, limit: 200)) read-only")
         }
     }
 }

@@ -7,7 +7,8 @@ enum RootSwitch {
     /// point of its own, which pivot_root requires.
     static func prepare(rootfs: String, propagation: String?) throws(RuntimeError) {
         var flag = UInt(MS_SLAVE) | UInt(MS_REC)
-        if let p = propagation, let v = MountOptions.propagationTable[p] { flag = v }
+        // Unbindable waits until after the switch: the rootfs could not be bound onto itself.
+        if let p = propagation, let v = MountOptions.propagationTable[p], v & UInt(MS_UNBINDABLE) == 0 { flag = v }
         try doMount("", "/", "", flag, nil, what: "set propagation of /")
         if flag & UInt(MS_SHARED) != 0 {
             // pivot_root refuses a new root whose parent mount is shared.
@@ -45,9 +46,11 @@ enum RootSwitch {
     }
 
     /// A shared root can only be made after the switch: pivot_root refuses a shared mount, and the
-    /// rootfs bind inherits the private parent. Slave and private are already in place.
+    /// rootfs bind inherits the private parent; an unbindable one could not have been bound.
+    /// Slave and private are already in place.
     static func finishPropagation(_ propagation: String?) throws(RuntimeError) {
-        guard let p = propagation, let flag = MountOptions.propagationTable[p], flag & UInt(MS_SHARED) != 0 else { return }
+        guard let p = propagation, let flag = MountOptions.propagationTable[p],
+              flag & (UInt(MS_SHARED) | UInt(MS_UNBINDABLE)) != 0 else { return }
         try doMount("", "/", "", flag, nil, what: "set rootfsPropagation \(p) on /")
     }
 
@@ -57,6 +60,27 @@ enum RootSwitch {
         try doMount(rootfs, "/", "", UInt(MS_MOVE), nil, what: "move rootfs to /")
         try check("chroot") { chroot(".") }
         try check("chdir /") { chdir("/") }
+    }
+
+    /// Without a mount namespace of its own the container shares the host's mounts: no
+    /// pivot_root (it would move the host's root), only chroot into the rootfs, whose mounts the
+    /// parent recorded and `delete` removes.
+    static func changeRoot(into rootfs: String) throws(RuntimeError) {
+        try check("chdir \(rootfs)") { chdir(rootfs) }
+        try check("chroot \(rootfs)") { Glibc.chroot(".") }
+        try check("chdir /") { chdir("/") }
+    }
+
+    /// The id of the last (topmost) mount at `path` in this mount namespace.
+    static func topMountID(at path: String) -> Int? {
+        guard let info = try? FileIO.readString("/proc/self/mountinfo") else { return nil }
+        var found: Int?
+        for line in info.split(separator: "\n") {
+            let f = line.split(separator: " ", maxSplits: 5)
+            guard f.count > 4, CgroupLayout.unescape(String(f[4])) == path, let id = Int(f[0]) else { continue }
+            found = id
+        }
+        return found
     }
 
     static func remountRootReadonly() throws(RuntimeError) {
@@ -82,13 +106,13 @@ struct PathProtection {
         }
         defer { close(fd) }
         var st = stat()
-        guard fstat(fd, &st) == 0 else { throw .sys("stat \(path)") }
+        guard fstat(fd, &st) == 0 else { throw .sys("stat \(Excerpt.of(path, limit: 200))") }
         if (st.st_mode & S_IFMT) == S_IFDIR {
-            try doMount("tmpfs", procFD(fd), "tmpfs", UInt(MS_RDONLY), "size=0k,mode=755", what: "mask \(path)")
+            try doMount("tmpfs", procFD(fd), "tmpfs", UInt(MS_RDONLY), "size=0k,mode=755", what: "mask \(Excerpt.of(path, limit: 200))")
         } else if (st.st_mode & S_IFMT) == S_IFLNK {
             return
         } else {
-            try doMount("/dev/null", procFD(fd), "", UInt(MS_BIND), nil, what: "mask \(path)")
+            try doMount("/dev/null", procFD(fd), "", UInt(MS_BIND), nil, what: "mask \(Excerpt.of(path, limit: 200))")
         }
     }
 
@@ -98,7 +122,7 @@ struct PathProtection {
             if error.errno == ENOENT { return }
             throw error
         }
-        try doMount(procFD(fd), procFD(fd), "", UInt(MS_BIND) | UInt(MS_REC), nil, what: "bind \(path) read-only")
+        try doMount(procFD(fd), procFD(fd), "", UInt(MS_BIND) | UInt(MS_REC), nil, what: "bind \(Excerpt.of(path, limit: 200)) read-only")
         close(fd)
         let again = try root.open(path, followLast: false)
         defer { close(again) }
@@ -106,6 +130,6 @@ struct PathProtection {
         let locked = fstatvfs(again, &sv) == 0
             ? UInt(sv.f_flag) & (UInt(MS_NOSUID) | UInt(MS_NODEV) | UInt(MS_NOEXEC)) : 0
         try doMount("", procFD(again), "", UInt(MS_BIND) | UInt(MS_REMOUNT) | UInt(MS_RDONLY) | UInt(MS_REC) | locked,
-                    nil, what: "remount \(path) read-only")
+                    nil, what: "remount \(Excerpt.of(path, limit: 200)) read-only")
     }
 }

@@ -1,4 +1,5 @@
 import Glibc
+import OCI
 import CShim
 
 /// Resolves paths inside a root directory with openat2(RESOLVE_IN_ROOT): symlinks and `..`
@@ -25,7 +26,7 @@ struct SafeRoot {
             return try check("open \(path)") { cshim_openat(fd, ".", flags | O_CLOEXEC, 0) }
         }
         let f = flags | O_CLOEXEC | (followLast ? 0 : O_NOFOLLOW)
-        return try check("open \(inner) in \(path)") {
+        return try check("open \(Excerpt.of(inner, limit: 200)) in \(path)") {
             cshim_openat2(fd, rel, UInt64(f), 0, Self.resolveInRoot | Self.resolveNoMagicLinks)
         }
     }
@@ -43,7 +44,7 @@ struct SafeRoot {
     }
 
     private func mkdirAll(_ inner: String, mode: mode_t, depth: Int) throws(RuntimeError) -> Int32 {
-        if depth > 40 { throw RuntimeError("mkdir \(inner) in \(path): too many levels of symbolic links", errno: ELOOP) }
+        if depth > 40 { throw RuntimeError("mkdir \(Excerpt.of(inner, limit: 200)) in \(path): too many levels of symbolic links", errno: ELOOP) }
         var current = openDir("")
         if current < 0 { throw .sys("open \(path)") }
         var walked = ""
@@ -82,16 +83,34 @@ struct SafeRoot {
         return (try mkdirAll(String(rel[..<slash])), String(rel[rel.index(after: slash)...]))
     }
 
-    /// Makes sure `inner` exists as a regular file (bind-mount target for a file source).
+    /// Makes sure `inner` exists (bind-mount target for a file source). A dangling symlink there
+    /// (Ubuntu's /etc/resolv.conf → ../run/systemd/resolve/stub-resolv.conf) is resolved inside
+    /// the root and its target created, as runc does.
     func ensureFile(_ inner: String) throws(RuntimeError) {
+        try ensureFile(inner, depth: 0)
+    }
+
+    private func ensureFile(_ inner: String, depth: Int) throws(RuntimeError) {
+        if depth > 40 { throw RuntimeError("create \(Excerpt.of(inner, limit: 200)) in \(path): too many levels of symbolic links", errno: ELOOP) }
         let (dir, name) = try parent(of: inner)
         defer { Glibc.close(dir) }
         let f = cshim_openat(dir, name, O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0o755)
         if f >= 0 { Glibc.close(f); return }
         let code = errno
-        // An existing directory, device, or symlink target is fine: the mount goes on top of it.
-        if code == EISDIR || code == ELOOP || code == EEXIST || code == ENXIO || code == ETXTBSY || code == EACCES { return }
-        throw .sys("create \(inner) in \(path)", code)
+        if code == ELOOP {
+            // A symlink: fine if it resolves (inside the root); if it dangles, create its target.
+            if let existing = try? open(inner) { Glibc.close(existing); return }
+            var buf = [CChar](repeating: 0, count: 4096)
+            let n = readlinkat(dir, name, &buf, buf.count - 1)
+            guard n > 0 else { throw .sys("readlink \(Excerpt.of(inner, limit: 200)) in \(path)") }
+            let target = String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            let parentPath = inner.hasPrefix("/") ? inner : "/" + inner
+            let base = parentPath[..<(parentPath.lastIndex(of: "/") ?? parentPath.startIndex)]
+            return try ensureFile(target.hasPrefix("/") ? target : base + "/" + target, depth: depth + 1)
+        }
+        // An existing directory, device, or busy file is fine: the mount goes on top of it.
+        if code == EISDIR || code == EEXIST || code == ENXIO || code == ETXTBSY || code == EACCES { return }
+        throw .sys("create \(Excerpt.of(inner, limit: 200)) in \(path)", code)
     }
 
     static func relative(_ inner: String) -> String {

@@ -12,25 +12,35 @@ struct CapabilitySets {
     var permitted: [cap_value_t] = []
     var ambient: [cap_value_t] = []
     var unknown: [String] = []
+    /// Known, but not in this process's bounding set (a sandbox that withholds CAP_SYS_RESOURCE):
+    /// it cannot be granted, and the spec says a runtime SHOULD NOT fail for it.
+    var unavailable: [String] = []
 
     init(_ caps: OCI.Capabilities?) {
-        func resolve(_ names: [String]?, _ unknown: inout [String]) -> [cap_value_t] {
+        var unknown: [String] = [], unavailable: [String] = []
+        func resolve(_ names: [String]?) -> [cap_value_t] {
             var out: [cap_value_t] = []
             for name in names ?? [] {
                 var value: cap_value_t = 0
                 if cap_from_name(name.lowercased(), &value) == 0 && value <= Self.lastCap {
-                    out.append(value)
+                    if cap_get_bound(value) == 1 {
+                        out.append(value)
+                    } else if !unavailable.contains(name) {
+                        unavailable.append(name)
+                    }
                 } else if !unknown.contains(name) {
                     unknown.append(name)
                 }
             }
             return out
         }
-        bounding = resolve(caps?.bounding, &unknown)
-        effective = resolve(caps?.effective, &unknown)
-        inheritable = resolve(caps?.inheritable, &unknown)
-        permitted = resolve(caps?.permitted, &unknown)
-        ambient = resolve(caps?.ambient, &unknown)
+        bounding = resolve(caps?.bounding)
+        effective = resolve(caps?.effective)
+        inheritable = resolve(caps?.inheritable)
+        permitted = resolve(caps?.permitted)
+        ambient = resolve(caps?.ambient)
+        self.unknown = unknown
+        self.unavailable = unavailable
     }
 
     /// Read once per process: it was read for every capability name on the start path.

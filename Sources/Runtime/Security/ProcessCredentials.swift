@@ -4,13 +4,32 @@ import OCI
 
 /// Rlimits, oom_score_adj, user and group switching for the container process.
 enum ProcessCredentials {
+    /// The runtime itself needs a few descriptors between setup and execve (the sync channel's
+    /// poll, the exec fifo, hook pipes): a tighter RLIMIT_NOFILE is first applied at this floor —
+    /// raising a hard limit needs the privileges still held here — and lowered to what was asked
+    /// just before execve (`applyFinalNofile`), which needs none.
+    static let runtimeFDFloor: UInt64 = 64
+
     static func applyRlimits(_ limits: [Rlimit]) throws(RuntimeError) {
-        for limit in limits {
+        for (i, limit) in limits.enumerated() {
             guard let resource = KnownNames.rlimits[limit.type] else { continue }
-            if cshim_prlimit(resource, limit.soft, limit.hard) != 0 {
-                throw .sys("setrlimit \(limit.type) soft=\(limit.soft) hard=\(limit.hard)")
+            var soft = limit.soft, hard = limit.hard
+            if limit.type == "RLIMIT_NOFILE" {
+                soft = max(soft, runtimeFDFloor)
+                hard = max(hard, runtimeFDFloor)
+            }
+            if cshim_prlimit(resource, soft, hard) != 0 {
+                throw .sys("process.rlimits[\(i)]: setrlimit \(limit.type) soft=\(limit.soft) hard=\(limit.hard)")
             }
         }
+    }
+
+    /// The RLIMIT_NOFILE the config asked for, when it is below the runtime's floor.
+    static func applyFinalNofile(_ limits: [Rlimit]) {
+        guard let limit = limits.last(where: { $0.type == "RLIMIT_NOFILE" }),
+              limit.soft < runtimeFDFloor || limit.hard < runtimeFDFloor,
+              let resource = KnownNames.rlimits[limit.type] else { return }
+        _ = cshim_prlimit(resource, limit.soft, limit.hard)
     }
 
     static func applyOOMScoreAdj(_ value: Int) throws(RuntimeError) {

@@ -26,7 +26,7 @@ enum SeccompListener {
             throw RuntimeError("encode seccomp listener message: \(error)")
         }
         let sock: Int32
-        do { sock = try Console.connect(path) } catch {
+        do { sock = try UnixSocket.connect(path, what: "seccomp agent") } catch {
             throw RuntimeError("linux.seccomp.listenerPath: \(error.message)", errno: error.errno)
         }
         defer { close(sock) }
