@@ -53,5 +53,6 @@ for key in sorted(extra["scale"]["swrunc"], key=lambda k: (int(k.split("x")[1]),
         t = extra["scale"][rt].get(key)
         cells.append(f"{t:.2f} s ({t / n * 1000:.0f} ms)" if t is not None else "–")
     lines.append(f"| {key.replace('x', ' × ')} | " + " | ".join(cells) + " |")
+lines += ["", "What individual changes cost (measured before and after each): bench/HISTORY.md."]
 open(out, "w").write("\n".join(lines) + "\n")
 print("\n".join(lines))
