@@ -9,6 +9,8 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "swrunc", targets: ["swrunc"]),
+        .library(name: "JSON", targets: ["JSON"]),
+        .library(name: "HostOS", targets: ["HostOS"]),
         .library(name: "OCI", targets: ["OCI"]),
         .library(name: "Runtime", targets: ["Runtime"]),
     ],
@@ -25,14 +27,18 @@ let package = Package(
                        providers: [.apt(["libcap-dev"])]),
         .systemLibrary(name: "CSELinux", path: "CSources/CSELinux", pkgConfig: "libselinux",
                        providers: [.apt(["libselinux1-dev"])]),
-        .target(name: "OCI"),
-        .target(name: "Runtime", dependencies: ["OCI", "CShim", "CSeccomp", "CCap", "CSELinux"]),
+        // A strict JSON parser and Codable decoder: no Foundation, so the monitor can use it too.
+        .target(name: "JSON"),
+        // The OS layer both products share: files, spawning, passwd/group, paths inside a root.
+        .target(name: "HostOS", dependencies: ["CShim"]),
+        .target(name: "OCI", dependencies: ["JSON"]),
+        .target(name: "Runtime", dependencies: ["OCI", "JSON", "HostOS", "CShim", "CSeccomp", "CCap", "CSELinux"]),
         .executableTarget(name: "swrunc", dependencies: [
-            "Runtime", "OCI", "SwruncStart",
+            "Runtime", "OCI", "JSON", "HostOS", "SwruncStart",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .testTarget(name: "OCITests", dependencies: ["OCI"]),
-        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "OCI", "CShim"]),
+        .testTarget(name: "OCITests", dependencies: ["OCI", "JSON"]),
+        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "OCI", "JSON", "HostOS", "CShim"]),
     ],
     swiftLanguageModes: [.v6]
 )

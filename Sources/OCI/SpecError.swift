@@ -1,27 +1,5 @@
-/// A problem with config.json, located by the JSON path of the offending field:
-/// `linux.namespaces[2].type: unknown namespace type "foo"`.
-public struct SpecError: Error, CustomStringConvertible, Sendable, Equatable {
-    public var path: String
-    public var message: String
+import JSON
 
-    public init(_ path: String, _ message: String) {
-        self.path = path
-        self.message = message
-    }
-
-    public var description: String { path.isEmpty ? message : "\(path): \(message)" }
-}
-
-/// Renders a Codable coding path the way JSON paths are usually written: `a.b[2].c`.
-func jsonPath(_ keys: [any CodingKey]) -> String {
-    var out = ""
-    for key in keys {
-        if let index = key.intValue {
-            out += "[\(index)]"
-        } else {
-            if !out.isEmpty { out += "." }
-            out += key.stringValue
-        }
-    }
-    return out
-}
+/// A problem with config.json, located by the JSON path of the offending field (the JSON
+/// library's error type: the parser and decoder report the same way).
+public typealias SpecError = JSONError

@@ -1,3 +1,4 @@
+import JSON
 // Semantic checks on a decoded config: the first problem is reported with its JSON path.
 // These are the checks that need nothing from the host; the runtime checks the rest
 // (paths that must exist, kernel support) when it acts.

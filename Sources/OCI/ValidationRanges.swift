@@ -1,3 +1,4 @@
+import JSON
 // Range checks for numbers the kernel would otherwise misread: (uid_t)-1 means "unchanged" to
 // setresuid, a negative device major is no device at all, and cgroup knobs outside their range are
 // silently clamped or ignored by some kernels. Each is refused with the field and the allowed range.

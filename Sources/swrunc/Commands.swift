@@ -1,3 +1,5 @@
+import JSON
+import HostOS
 import Glibc
 import ArgumentParser
 import FoundationEssentials
@@ -362,32 +364,8 @@ struct Ps: ParsableCommand {
 
 /// Runs a host command and returns its exit status and stdout.
 func captureOutput(_ argv: [String]) -> (Int32, String) {
-    var fds: [Int32] = [-1, -1]
-    guard pipe(&fds) == 0 else { return (-1, "") }
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawn_file_actions_adddup2(&actions, fds[1], 1)
-    posix_spawn_file_actions_addclose(&actions, fds[0])
-    var cargs = argv.map { strdup($0) } + [nil]
-    defer { cargs.forEach { free($0) } }
-    var pid: pid_t = 0
-    guard posix_spawn(&pid, argv[0], &actions, nil, &cargs, environ) == 0 else {
-        close(fds[0]); close(fds[1])
-        return (-1, "cannot run \(argv[0])")
-    }
-    close(fds[1])
-    var out = [UInt8]()
-    var buf = [UInt8](repeating: 0, count: 65536)
-    while true {
-        let n = read(fds[0], &buf, buf.count)
-        if n <= 0 { break }
-        out += buf[0..<n]
-    }
-    close(fds[0])
-    var status: Int32 = 0
-    waitpid(pid, &status, 0)
-    return ((status >> 8) & 0xff, String(decoding: out, as: UTF8.self))
+    guard let result = try? Spawn.capture(argv) else { return (-1, "cannot run \(argv[0])") }
+    return (result.status.code, String(decoding: result.stdout, as: UTF8.self))
 }
 
 struct Update: ParsableCommand {

@@ -1,3 +1,4 @@
+import JSON
 import Glibc
 import ArgumentParser
 import OCI

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import OCI
+import JSON
 
 /// config.json as the strict parser reads it: what two readers could disagree on is refused, and
 /// every error names the field (or the line and column) in one short line.

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import Glibc
 @testable import Runtime
+import HostOS
 
 @Suite("mount options")
 struct MountOptionsTests {

@@ -1,3 +1,5 @@
+import JSON
+import HostOS
 import Glibc
 import OCI
 
@@ -46,10 +48,7 @@ enum ExecutableLookup {
     /// HOME from the container's /etc/passwd, "/" when the user has no entry.
     static func home(uid: UInt32) -> String {
         guard let text = try? FileIO.readString("/etc/passwd") else { return "/" }
-        for line in text.split(separator: "\n") {
-            let f = line.split(separator: ":", omittingEmptySubsequences: false)
-            if f.count >= 6, UInt32(f[2]) == uid, !f[5].isEmpty { return String(f[5]) }
-        }
-        return "/"
+        let home = Passwd.parseUsers(text).first { $0.uid == uid }?.home ?? ""
+        return home.isEmpty ? "/" : home
     }
 }

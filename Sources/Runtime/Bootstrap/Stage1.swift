@@ -1,3 +1,4 @@
+import HostOS
 import Glibc
 import CShim
 import OCI
@@ -17,14 +18,24 @@ enum Stage1 {
             try enterNamespaces(plan, channel: channel, created: created)
             let pidDone = created & CLONE_NEWPID != 0
             if (plan.namespaces.newPid && !pidDone) || plan.namespaces.newTime || plan.namespaces.joinsPid {
+                // The init waits for `go` until its pid is reported: on a busy machine it could
+                // otherwise say "ready" before the parent knows which process it is.
+                var go: [Int32] = [-1, -1]
+                try check("pipe") { cshim_pipe2(&go, O_CLOEXEC) }
                 let pid = cshim_fork()
                 if pid < 0 { throw .sys("fork container init") }
                 if pid == 0 {
+                    close(go[1])
                     // Bound to this process, which stays until the parent's commit (or dies with it).
                     Lifeline.bind()
+                    var byte: UInt8 = 0
+                    while read(go[0], &byte, 1) < 0 && errno == EINTR {}
+                    close(go[0])
                     ContainerInit.run(plan, channel: channel)
                 }
+                close(go[0])
                 try channel.send(.initPid(pid))
+                close(go[1])
                 // The init's lifeline ends here: wait to be killed by the parent after the
                 // commit, or with the parent before it.
                 while true { pause() }

@@ -1,3 +1,4 @@
+import HostOS
 import Glibc
 
 /// Where each cgroup controller lives on this host, read from /proc/self/mountinfo and

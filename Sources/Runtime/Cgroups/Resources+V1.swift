@@ -1,3 +1,4 @@
+import HostOS
 import OCI
 
 /// One knob to set: which hierarchy, which file, what value, and the spec field it comes from

@@ -1,3 +1,4 @@
+import HostOS
 /// runc's `events` stats document, read from a container's cgroup v1 files.
 public struct CgroupStats: Codable, Sendable {
     public struct CPUUsage: Codable, Sendable {

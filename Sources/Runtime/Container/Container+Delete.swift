@@ -1,3 +1,4 @@
+import HostOS
 import Glibc
 import CShim
 import OCI

@@ -1,3 +1,4 @@
+import HostOS
 import Glibc
 import CShim
 import FoundationEssentials
@@ -48,31 +49,14 @@ enum HookRunner {
         try check("pipe") { cshim_pipe2(&outPipe, O_CLOEXEC) }
         defer { close(outPipe[0]); if outPipe[1] >= 0 { close(outPipe[1]) } }
 
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_adddup2(&actions, inPipe[0], 0)
-        posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
-        posix_spawn_file_actions_adddup2(&actions, outPipe[1], 2)
-
-        let argv = (hook.args?.isEmpty ?? true) ? [hook.path] : hook.args!
-        var cargs = argv.map { strdup($0) } + [nil]
-        var cenv = (hook.env ?? []).map { strdup($0) } + [nil]
-        defer { cargs.forEach { free($0) }; cenv.forEach { free($0) } }
-        var attr = posix_spawnattr_t()
-        posix_spawnattr_init(&attr)
-        defer { posix_spawnattr_destroy(&attr) }
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        sigaddset(&defaults, SIGPIPE)
-        posix_spawnattr_setsigdefault(&attr, &defaults)
-        var empty = sigset_t()
-        sigemptyset(&empty)
-        posix_spawnattr_setsigmask(&attr, &empty)
-        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
-        var pid: pid_t = 0
-        let rc = posix_spawn(&pid, hook.path, &actions, &attr, &cargs, &cenv)
-        if rc != 0 { throw .sys("start", rc) }
+        let argv = (hook.args?.isEmpty ?? true) ? [hook.path] : hook.args ?? [hook.path]
+        let pid: pid_t
+        do {
+            pid = try Spawn.start(argv, program: hook.path,
+                                  Spawn.Options(stdin: inPipe[0], stdout: outPipe[1], stderr: outPipe[1], environment: hook.env ?? []))
+        } catch {
+            throw .sys("start", error.errno ?? EIO)
+        }
         close(inPipe[0]); inPipe[0] = -1
         close(outPipe[1]); outPipe[1] = -1
         // The state is a few hundred bytes; a hook that does not read stdin must not block us.
@@ -108,16 +92,11 @@ enum HookRunner {
             }
             if fds[0].revents != 0 { exited = true }
         }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
         let text = String(decoding: output, as: UTF8.self).trimmed()
-        if cshim_wifexited(status) != 0 {
-            let code = cshim_wexitstatus(status)
-            if code != 0 {
-                throw RuntimeError("exit status \(code)" + (text.isEmpty ? "" : ", output: \(text)"))
-            }
-        } else {
-            throw RuntimeError("killed by signal \(cshim_wtermsig(status))" + (text.isEmpty ? "" : ", output: \(text)"))
+        switch Spawn.wait(pid) {
+        case .exited(0): return
+        case .exited(let code): throw RuntimeError("exit status \(code)" + (text.isEmpty ? "" : ", output: \(text)"))
+        case .signaled(let sig): throw RuntimeError("killed by signal \(sig)" + (text.isEmpty ? "" : ", output: \(text)"))
         }
     }
 }

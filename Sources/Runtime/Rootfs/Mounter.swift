@@ -1,3 +1,5 @@
+import JSON
+import HostOS
 import Glibc
 import CShim
 import OCI
@@ -122,9 +124,9 @@ struct Mounter {
                     what: "mount tmpfs for \(Excerpt.of(dest, limit: 200))")
         let target = try root.open(dest)
         let src = procFD(target)
-        let status = spawnWait(["/bin/cp", "-a", src + "/.", staging + "/"])
+        let status = try? Spawn.run(["/bin/cp", "-a", src + "/.", staging + "/"])
         close(target)
-        if status != 0 { throw RuntimeError("tmpcopyup \(Excerpt.of(dest, limit: 200)): copy failed") }
+        if status != .exited(0) { throw RuntimeError("tmpcopyup \(Excerpt.of(dest, limit: 200)): copy failed") }
         let again = try root.open(dest)
         defer { close(again) }
         try doMount(staging, procFD(again), "", UInt(MS_MOVE), nil, what: "move tmpfs onto \(Excerpt.of(dest, limit: 200))")
@@ -191,16 +193,4 @@ func doMount(_ source: String, _ target: String, _ type: String, _ flags: UInt, 
         rc = Glibc.mount(source, target, type, flags, nil)
     }
     if rc != 0 { throw .sys(what()) }
-}
-
-/// Runs a helper binary to completion (used off the hot path only).
-func spawnWait(_ argv: [String]) -> Int32 {
-    var pid: pid_t = 0
-    var cargs = argv.map { strdup($0) }
-    cargs.append(nil)
-    defer { for p in cargs { free(p) } }
-    guard posix_spawn(&pid, argv[0], nil, nil, cargs, environ) == 0 else { return -1 }
-    var status: Int32 = 0
-    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-    return cshim_wifexited(status) != 0 ? cshim_wexitstatus(status) : 128 + cshim_wtermsig(status)
 }

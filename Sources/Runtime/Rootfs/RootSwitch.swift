@@ -1,3 +1,5 @@
+import JSON
+import HostOS
 import Glibc
 import CShim
 import OCI

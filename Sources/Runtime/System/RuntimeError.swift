@@ -1,32 +1,4 @@
-import Glibc
+import HostOS
 
-/// A runtime failure that says where: the stage or object and, for syscalls, the errno text —
-/// `mount proc on /proc: Operation not permitted`. The CLI prints `description` as one line.
-public struct RuntimeError: Error, CustomStringConvertible, Sendable {
-    public var message: String
-    public var errno: Int32?
-
-    public init(_ message: String, errno: Int32? = nil) {
-        self.message = message
-        self.errno = errno
-    }
-
-    /// A failed syscall: `what` plus the current errno's text.
-    public static func sys(_ what: String, _ code: Int32 = Glibc.errno) -> RuntimeError {
-        RuntimeError("\(what): \(String(cString: strerror(code)))", errno: code)
-    }
-
-    public var description: String { message }
-}
-
-/// Runs a syscall-shaped call (−1 on failure), retrying on EINTR and throwing with context.
-@discardableResult
-func check(_ what: @autoclosure () -> String, _ call: () -> Int32) throws(RuntimeError) -> Int32 {
-    while true {
-        let rc = call()
-        if rc != -1 { return rc }
-        let code = errno
-        if code == EINTR { continue }
-        throw .sys(what(), code)
-    }
-}
+/// The runtime's errors are the OS layer's: a message that says where, and the errno.
+public typealias RuntimeError = SystemError

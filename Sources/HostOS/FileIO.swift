@@ -3,17 +3,17 @@ import CShim
 
 /// Small file helpers on raw fds: the runtime's hot paths avoid Foundation's file APIs.
 public enum FileIO {
-    public static func read(_ path: String) throws(RuntimeError) -> [UInt8] {
+    public static func read(_ path: String) throws(SystemError) -> [UInt8] {
         let fd = try check("open \(path)") { cshim_open(path, O_RDONLY | O_CLOEXEC, 0) }
         defer { close(fd) }
         return try readAll(fd, what: path)
     }
 
-    public static func readString(_ path: String) throws(RuntimeError) -> String {
+    public static func readString(_ path: String) throws(SystemError) -> String {
         String(decoding: try read(path), as: UTF8.self)
     }
 
-    static func readAll(_ fd: Int32, what: String) throws(RuntimeError) -> [UInt8] {
+    public static func readAll(_ fd: Int32, what: String) throws(SystemError) -> [UInt8] {
         var out: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 65536)
         while true {
@@ -27,7 +27,7 @@ public enum FileIO {
         }
     }
 
-    static func writeAll(_ fd: Int32, _ bytes: some Collection<UInt8>, what: String) throws(RuntimeError) {
+    public static func writeAll(_ fd: Int32, _ bytes: some Collection<UInt8>, what: String) throws(SystemError) {
         let buffer = Array(bytes)
         var offset = 0
         while offset < buffer.count {
@@ -41,7 +41,7 @@ public enum FileIO {
     }
 
     /// Writes an existing file in place (cgroup and procfs knobs, uid_map): one write call.
-    public static func writeExisting(_ path: String, _ content: String) throws(RuntimeError) {
+    public static func writeExisting(_ path: String, _ content: String) throws(SystemError) {
         let fd = try check("open \(path)") { cshim_open(path, O_WRONLY | O_CLOEXEC, 0) }
         defer { close(fd) }
         let bytes = Array(content.utf8)
@@ -50,7 +50,7 @@ public enum FileIO {
     }
 
     /// Replaces `path` atomically: write a temporary file beside it, then rename over.
-    public static func writeAtomic(_ path: String, _ bytes: some Collection<UInt8>, mode: mode_t = 0o644) throws(RuntimeError) {
+    public static func writeAtomic(_ path: String, _ bytes: some Collection<UInt8>, mode: mode_t = 0o644) throws(SystemError) {
         let tmp = "\(path).tmp\(getpid())"
         let fd = try check("create \(tmp)") { cshim_open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, UInt32(mode)) }
         do {
@@ -72,7 +72,7 @@ public enum FileIO {
     }
 
     /// mkdir -p; existing directories are fine.
-    public static func mkdirAll(_ path: String, mode: mode_t = 0o755) throws(RuntimeError) {
+    public static func mkdirAll(_ path: String, mode: mode_t = 0o755) throws(SystemError) {
         // The common case is one missing leaf: try it before walking every component.
         if mkdir(path, mode) == 0 || errno == EEXIST && isDirectory(path) { return }
         if errno != ENOENT { throw .sys("mkdir \(path)") }

@@ -16,7 +16,7 @@ public struct JSONParser {
 
     private init(_ bytes: [UInt8]) { self.bytes = bytes }
 
-    public static func parse(_ bytes: [UInt8]) throws(SpecError) -> JSONValue {
+    public static func parse(_ bytes: [UInt8]) throws(JSONError) -> JSONValue {
         var parser = JSONParser(bytes)
         parser.skipWhitespace()
         let value = try parser.parseValue()
@@ -27,7 +27,7 @@ public struct JSONParser {
 
     // MARK: values
 
-    private mutating func parseValue() throws(SpecError) -> JSONValue {
+    private mutating func parseValue() throws(JSONError) -> JSONValue {
         guard pos < bytes.count else { throw syntax("unexpected end of input") }
         switch bytes[pos] {
         case UInt8(ascii: "{"): return try parseObject()
@@ -41,8 +41,8 @@ public struct JSONParser {
         }
     }
 
-    private mutating func parseObject() throws(SpecError) -> JSONValue {
-        if path.count >= Self.maxDepth { throw SpecError(renderPath(), "nested deeper than \(Self.maxDepth) levels") }
+    private mutating func parseObject() throws(JSONError) -> JSONValue {
+        if path.count >= Self.maxDepth { throw JSONError(renderPath(), "nested deeper than \(Self.maxDepth) levels") }
         pos += 1
         var object = JSONObject()
         skipWhitespace()
@@ -58,7 +58,7 @@ public struct JSONParser {
             let value = try parseValue()
             path.removeLast()
             if !object.insert(key, value) {
-                throw SpecError(renderPath(), "duplicate key \"\(Excerpt.of(key))\"")
+                throw JSONError(renderPath(), "duplicate key \"\(Excerpt.of(key))\"")
             }
             skipWhitespace()
             guard pos < bytes.count else { throw syntax("unexpected end of input in an object") }
@@ -68,8 +68,8 @@ public struct JSONParser {
         }
     }
 
-    private mutating func parseArray() throws(SpecError) -> JSONValue {
-        if path.count >= Self.maxDepth { throw SpecError(renderPath(), "nested deeper than \(Self.maxDepth) levels") }
+    private mutating func parseArray() throws(JSONError) -> JSONValue {
+        if path.count >= Self.maxDepth { throw JSONError(renderPath(), "nested deeper than \(Self.maxDepth) levels") }
         pos += 1
         var items: [JSONValue] = []
         skipWhitespace()
@@ -86,7 +86,7 @@ public struct JSONParser {
         }
     }
 
-    private mutating func literal(_ word: String) throws(SpecError) {
+    private mutating func literal(_ word: String) throws(JSONError) {
         let w = Array(word.utf8)
         let n = w.count
         guard pos + n <= bytes.count, (0..<n).allSatisfy({ bytes[pos + $0] == w[$0] }) else {
@@ -95,7 +95,7 @@ public struct JSONParser {
         pos += n
     }
 
-    private mutating func parseNumber() throws(SpecError) -> String {
+    private mutating func parseNumber() throws(JSONError) -> String {
         let start = pos
         if peek(UInt8(ascii: "-")) { pos += 1 }
         guard pos < bytes.count, isDigit(bytes[pos]) else { throw syntax("invalid number") }
@@ -121,7 +121,7 @@ public struct JSONParser {
 
     // MARK: strings
 
-    private mutating func parseString() throws(SpecError) -> String {
+    private mutating func parseString() throws(JSONError) -> String {
         pos += 1
         let start = pos
         // Fast path: plain ASCII without escapes is copied in one go.
@@ -158,7 +158,7 @@ public struct JSONParser {
         }
     }
 
-    private mutating func parseEscape(into out: inout [UInt8]) throws(SpecError) {
+    private mutating func parseEscape(into out: inout [UInt8]) throws(JSONError) {
         guard pos < bytes.count else { throw syntax("unterminated escape") }
         let c = bytes[pos]
         pos += 1
@@ -191,7 +191,7 @@ public struct JSONParser {
         }
     }
 
-    private mutating func hex4() throws(SpecError) -> UInt32 {
+    private mutating func hex4() throws(JSONError) -> UInt32 {
         guard pos + 4 <= bytes.count else { throw syntax("truncated \\u escape") }
         var v: UInt32 = 0
         for i in 0..<4 {
@@ -211,7 +211,7 @@ public struct JSONParser {
 
     /// Length of the well-formed UTF-8 sequence at `i` (Unicode 15, table 3-7: no overlong
     /// forms, no surrogates, nothing above U+10FFFF).
-    private func utf8SequenceLength(at i: Int) throws(SpecError) -> Int {
+    private func utf8SequenceLength(at i: Int) throws(JSONError) -> Int {
         let b0 = bytes[i]
         func cont(_ k: Int, _ range: ClosedRange<UInt8> = 0x80...0xBF) -> Bool {
             i + k < bytes.count && range.contains(bytes[i + k])
@@ -231,7 +231,7 @@ public struct JSONParser {
         if !ok {
             let where_ = renderPath()
             let (line, column) = location(of: i)
-            throw SpecError(where_, "invalid UTF-8 at line \(line), column \(column)")
+            throw JSONError(where_, "invalid UTF-8 at line \(line), column \(column)")
         }
         return n
     }
@@ -262,10 +262,10 @@ public struct JSONParser {
         return (line, column)
     }
 
-    private func syntax(_ message: String) -> SpecError {
+    private func syntax(_ message: String) -> JSONError {
         let (line, column) = location(of: pos)
         let inside = path.isEmpty ? "" : " (in \(renderPath()))"
-        return SpecError("", "invalid JSON at line \(line), column \(column)\(inside): \(message)")
+        return JSONError("", "invalid JSON at line \(line), column \(column)\(inside): \(message)")
     }
 
     private func renderPath() -> String {

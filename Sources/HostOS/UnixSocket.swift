@@ -1,15 +1,15 @@
 import Glibc
 
-enum UnixSocket {
+public enum UnixSocket {
     /// A connected AF_UNIX stream socket; `what` names the socket in errors ("console socket").
-    static func connect(_ path: String, what: String) throws(RuntimeError) -> Int32 {
+    public static func connect(_ path: String, what: String) throws(SystemError) -> Int32 {
         let fd = try check("socket") { socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0) }
         var addr = sockaddr_un()
         addr.sun_family = sa_family_t(AF_UNIX)
         let bytes = Array(path.utf8)
         guard bytes.count < MemoryLayout.size(ofValue: addr.sun_path) else {
             close(fd)
-            throw RuntimeError("\(what) path too long: \(path)")
+            throw SystemError("\(what) path too long: \(path)")
         }
         withUnsafeMutableBytes(of: &addr.sun_path) { raw in
             for (i, b) in bytes.enumerated() { raw[i] = b }

@@ -1,4 +1,4 @@
-/// Decodes `Decodable` types from a `JSONValue`. Every failure is a `SpecError` naming the JSON
+/// Decodes `Decodable` types from a `JSONValue`. Every failure is a `JSONError` naming the JSON
 /// path, what was expected and a short excerpt of what was there — `process.user.uid: expected a
 /// non-negative integer, got -1` — never a field-less "data was not valid JSON". Integers are read
 /// from their literal text, so nothing is rounded or wrapped; strings holding NUL are refused
@@ -11,27 +11,27 @@ public struct JSONValueDecoder {
 
     public init(basePath: String = "") { self.basePath = basePath }
 
-    public func decode<T: Decodable>(_ type: T.Type, from value: JSONValue) throws(SpecError) -> T {
+    public func decode<T: Decodable>(_ type: T.Type, from value: JSONValue) throws(JSONError) -> T {
         do {
             return try T(from: ValueDecoder(value: value, codingPath: [], options: self))
-        } catch let error as SpecError {
+        } catch let error as JSONError {
             throw rebase(error)
         } catch {
-            throw rebase(SpecError("", "invalid value: \(error)"))
+            throw rebase(JSONError("", "invalid value: \(error)"))
         }
     }
 
     /// Parses and decodes in one step.
-    public func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8]) throws(SpecError) -> T {
+    public func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8]) throws(JSONError) -> T {
         let value: JSONValue
         do { value = try JSONParser.parse(bytes) } catch { throw rebase(error) }
         return try decode(type, from: value)
     }
 
-    private func rebase(_ error: SpecError) -> SpecError {
+    private func rebase(_ error: JSONError) -> JSONError {
         guard !basePath.isEmpty else { return error }
-        if error.path.isEmpty { return SpecError(basePath, error.message) }
-        return SpecError(error.path.hasPrefix("[") ? basePath + error.path : basePath + "." + error.path, error.message)
+        if error.path.isEmpty { return JSONError(basePath, error.message) }
+        return JSONError(error.path.hasPrefix("[") ? basePath + error.path : basePath + "." + error.path, error.message)
     }
 }
 
@@ -65,40 +65,40 @@ private struct IndexKey: CodingKey {
     init?(intValue: Int) { self.intValue = intValue }
 }
 
-private func mismatch(_ expected: String, _ value: JSONValue, _ path: [any CodingKey]) -> SpecError {
-    if case .null = value { return SpecError(jsonPath(path), "expected \(expected), found null") }
-    return SpecError(jsonPath(path), "expected \(expected), got \(value.excerpt)")
+private func mismatch(_ expected: String, _ value: JSONValue, _ path: [any CodingKey]) -> JSONError {
+    if case .null = value { return JSONError(jsonPath(path), "expected \(expected), found null") }
+    return JSONError(jsonPath(path), "expected \(expected), got \(value.excerpt)")
 }
 
 /// The scalar conversions shared by keyed, unkeyed and single-value containers.
 private enum Scalars {
-    static func string(_ value: JSONValue, _ path: [any CodingKey], _ options: JSONValueDecoder) throws(SpecError) -> String {
+    static func string(_ value: JSONValue, _ path: [any CodingKey], _ options: JSONValueDecoder) throws(JSONError) -> String {
         guard case .string(let s) = value else { throw mismatch("a string", value, path) }
         if s.utf8.contains(0), !(path.first.map { options.nulAllowedUnder.contains($0.stringValue) } ?? false) {
-            throw SpecError(jsonPath(path), "contains a NUL character (\"\(Excerpt.of(s))\")")
+            throw JSONError(jsonPath(path), "contains a NUL character (\"\(Excerpt.of(s))\")")
         }
         return s
     }
 
-    static func bool(_ value: JSONValue, _ path: [any CodingKey]) throws(SpecError) -> Bool {
+    static func bool(_ value: JSONValue, _ path: [any CodingKey]) throws(JSONError) -> Bool {
         guard case .bool(let b) = value else { throw mismatch("a boolean", value, path) }
         return b
     }
 
-    static func integer<T: FixedWidthInteger>(_ value: JSONValue, _ path: [any CodingKey]) throws(SpecError) -> T {
+    static func integer<T: FixedWidthInteger>(_ value: JSONValue, _ path: [any CodingKey]) throws(JSONError) -> T {
         let kind = T.isSigned ? "an integer" : "a non-negative integer"
         guard case .number(let text) = value else { throw mismatch(kind, value, path) }
         if let v = T(text) { return v }
         if text.contains(where: { $0 == "." || $0 == "e" || $0 == "E" }) {
-            throw SpecError(jsonPath(path), "expected \(kind), got \(Excerpt.of(text))")
+            throw JSONError(jsonPath(path), "expected \(kind), got \(Excerpt.of(text))")
         }
         if !T.isSigned && text.hasPrefix("-") {
-            throw SpecError(jsonPath(path), "expected \(kind), got \(Excerpt.of(text))")
+            throw JSONError(jsonPath(path), "expected \(kind), got \(Excerpt.of(text))")
         }
-        throw SpecError(jsonPath(path), "out of range (\(T.min)…\(T.max)), got \(Excerpt.of(text))")
+        throw JSONError(jsonPath(path), "out of range (\(T.min)…\(T.max)), got \(Excerpt.of(text))")
     }
 
-    static func double(_ value: JSONValue, _ path: [any CodingKey]) throws(SpecError) -> Double {
+    static func double(_ value: JSONValue, _ path: [any CodingKey]) throws(JSONError) -> Double {
         guard case .number(let text) = value, let d = Double(text), d.isFinite else {
             throw mismatch("a number", value, path)
         }
@@ -115,9 +115,9 @@ private struct Keyed<Key: CodingKey>: KeyedDecodingContainerProtocol {
 
     func contains(_ key: Key) -> Bool { object[key.stringValue] != nil }
 
-    private func value(_ key: Key) throws(SpecError) -> JSONValue {
+    private func value(_ key: Key) throws(JSONError) -> JSONValue {
         guard let v = object[key.stringValue] else {
-            throw SpecError(jsonPath(codingPath + [key]), "required field is missing")
+            throw JSONError(jsonPath(codingPath + [key]), "required field is missing")
         }
         return v
     }
@@ -181,9 +181,9 @@ private struct Unkeyed: UnkeyedDecodingContainer {
     var count: Int? { items.count }
     var isAtEnd: Bool { currentIndex >= items.count }
 
-    private mutating func next() throws(SpecError) -> (JSONValue, [any CodingKey]) {
+    private mutating func next() throws(JSONError) -> (JSONValue, [any CodingKey]) {
         let path = codingPath + [IndexKey(currentIndex)]
-        guard currentIndex < items.count else { throw SpecError(jsonPath(path), "unexpected end of array") }
+        guard currentIndex < items.count else { throw JSONError(jsonPath(path), "unexpected end of array") }
         defer { currentIndex += 1 }
         return (items[currentIndex], path)
     }

@@ -38,7 +38,7 @@ public enum ThreadCheck {
     }
 }
 
-extension Substring {
+public extension Substring {
     func trimmingCharacters(in set: String) -> Substring {
         var s = self
         while let f = s.first, set.contains(f) { s = s.dropFirst() }
@@ -47,7 +47,7 @@ extension Substring {
     }
 }
 
-extension String {
+public extension String {
     func trimmed() -> String {
         String(Substring(self).trimmingCharacters(in: " \t\n\r"))
     }

@@ -1,8 +1,9 @@
 import Glibc
 
-enum Clock {
+/// Wall-clock stamps in the format runc and Docker write, and a monotonic clock for durations.
+public enum Clock {
     /// Current time in RFC 3339 with nanoseconds, UTC — the format runc uses for `created`.
-    static func rfc3339Now() -> String {
+    public static func rfc3339Now() -> String {
         var ts = timespec()
         clock_gettime(CLOCK_REALTIME, &ts)
         var t = ts.tv_sec
@@ -16,7 +17,7 @@ enum Clock {
         return "\(base).\(nanos)Z"
     }
 
-    static func monotonicNanos() -> UInt64 {
+    public static func monotonicNanos() -> UInt64 {
         var ts = timespec()
         clock_gettime(CLOCK_MONOTONIC, &ts)
         return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)

@@ -1,0 +1,32 @@
+import Glibc
+
+/// A failure that says where: the stage or object and, for syscalls, the errno text —
+/// `mount proc on /proc: Operation not permitted`. Printed as one line.
+public struct SystemError: Error, CustomStringConvertible, Sendable {
+    public var message: String
+    public var errno: Int32?
+
+    public init(_ message: String, errno: Int32? = nil) {
+        self.message = message
+        self.errno = errno
+    }
+
+    /// A failed syscall: `what` plus the current errno's text.
+    public static func sys(_ what: String, _ code: Int32 = Glibc.errno) -> SystemError {
+        SystemError("\(what): \(String(cString: strerror(code)))", errno: code)
+    }
+
+    public var description: String { message }
+}
+
+/// Runs a syscall-shaped call (−1 on failure), retrying on EINTR and throwing with context.
+@discardableResult
+public func check(_ what: @autoclosure () -> String, _ call: () -> Int32) throws(SystemError) -> Int32 {
+    while true {
+        let rc = call()
+        if rc != -1 { return rc }
+        let code = errno
+        if code == EINTR { continue }
+        throw .sys(what(), code)
+    }
+}
