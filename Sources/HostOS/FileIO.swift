@@ -49,6 +49,15 @@ public enum FileIO {
         if n < 0 { throw .sys("write \(path)") }
     }
 
+    /// Creates or truncates `path` with `mode`; `sync` fsyncs before returning (content that
+    /// must survive a crash before it is renamed into place).
+    public static func writeFile(_ bytes: [UInt8], to path: String, mode: mode_t = 0o644, sync: Bool = false) throws(SystemError) {
+        let fd = try check("create \(path)") { cshim_open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, UInt32(mode)) }
+        defer { close(fd) }
+        try writeAll(fd, bytes, what: path)
+        if sync, fsync(fd) != 0 { throw .sys("fsync \(path)") }
+    }
+
     /// Replaces `path` atomically: write a temporary file beside it, then rename over.
     public static func writeAtomic(_ path: String, _ bytes: some Collection<UInt8>, mode: mode_t = 0o644) throws(SystemError) {
         let tmp = "\(path).tmp\(getpid())"

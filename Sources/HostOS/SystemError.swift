@@ -2,13 +2,17 @@ import Glibc
 
 /// A failure that says where: the stage or object and, for syscalls, the errno text —
 /// `mount proc on /proc: Operation not permitted`. Printed as one line.
-public struct SystemError: Error, CustomStringConvertible, Sendable {
+public struct SystemError: Error, CustomStringConvertible, Sendable, Equatable {
     public var message: String
     public var errno: Int32?
+    /// What was being done, for callers that act on the kind of failure rather than its text:
+    /// `exec` (the container's program could not be run), `hook`, … ; nil when unclassified.
+    public var stage: String?
 
-    public init(_ message: String, errno: Int32? = nil) {
+    public init(_ message: String, errno: Int32? = nil, stage: String? = nil) {
         self.message = message
         self.errno = errno
+        self.stage = stage
     }
 
     /// A failed syscall: `what` plus the current errno's text.

@@ -50,6 +50,10 @@ public struct JSONObject: Sendable, Equatable {
         index[key].map { values[$0] }
     }
 
+    mutating func replace(_ key: String, _ value: JSONValue) {
+        if let i = index[key] { values[i] = value }
+    }
+
     /// Adds a member; false (and nothing added) if the key is already there.
     mutating func insert(_ key: String, _ value: JSONValue) -> Bool {
         if index[key] != nil { return false }
@@ -88,22 +92,30 @@ public enum Excerpt {
         var count = 0
         for scalar in text.unicodeScalars {
             if count >= limit { return out + "…" }
-            switch scalar {
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            default:
-                if scalar.value < 0x20 || scalar.value == 0x7f {
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
+            JSONValue.appendEscaped(scalar, to: &out)
             count += 1
         }
         return out
+    }
+}
+
+extension JSONValue {
+    /// One scalar as it appears inside a JSON string: quotes, backslashes and control
+    /// characters (DEL too, so an excerpt shows it) escaped.
+    static func appendEscaped(_ scalar: Unicode.Scalar, to out: inout String) {
+        switch scalar {
+        case "\n": out += "\\n"
+        case "\r": out += "\\r"
+        case "\t": out += "\\t"
+        case "\"": out += "\\\""
+        case "\\": out += "\\\\"
+        default:
+            if scalar.value < 0x20 || scalar.value == 0x7f {
+                let hex = String(scalar.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            } else {
+                out.unicodeScalars.append(scalar)
+            }
+        }
     }
 }

@@ -52,7 +52,7 @@ do {
     var command = try parseCommand(globals.showHelp && rest.isEmpty ? ["--help"] : rest)
     try command.run()
 } catch let error as RuntimeError {
-    fail(error.message)
+    fail(error.message, errno: error.errno, stage: error.stage)
 } catch let error as ExitCodeError {
     exit(error.code)
 } catch {
@@ -77,9 +77,9 @@ func parseCommand(_ rest: [String]) throws -> any ParsableCommand {
     return try SwruncCommand.parseAsRoot(rest)
 }
 
-func fail(_ message: String) -> Never {
+func fail(_ message: String, errno: Int32? = nil, stage: String? = nil) -> Never {
     let line = Excerpt.line(message)
-    logger.log("error", line)
+    logger.log("error", line, errno: errno, stage: stage)
     printError(line)
     exit(1)
 }

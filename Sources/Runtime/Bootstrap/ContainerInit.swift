@@ -44,9 +44,9 @@ enum ContainerInit {
         } catch {
             if !reported {
                 // After a .hookFailed this second report goes unread; the parent stopped at the first.
-                try? channel.send(.failed(error.message))
+                try? channel.send(.failed(error))
             } else {
-                try? channel.send(.failed(error.message))
+                try? channel.send(.failed(error))
                 let line = "swrunc init: \(error.message)\n"
                 _ = line.withCString { write(2, $0, strlen($0)) }
             }
@@ -145,7 +145,7 @@ enum ContainerInit {
         if !(hooks.prestart ?? []).isEmpty || !(hooks.createRuntime ?? []).isEmpty {
             try channel.send(.runCreateRuntimeHooks)
             let reply = try channel.receive(waitingFor: "createRuntime hooks", timeout: -1)
-            if case .failed(let m) = reply { throw RuntimeError(m) }
+            if case .failed(let e) = reply { throw e }
         }
         do {
             try HookRunner.run(hooks.createContainer ?? [], kind: "createContainer",

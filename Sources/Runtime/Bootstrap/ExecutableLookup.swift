@@ -21,14 +21,18 @@ enum ExecutableLookup {
             let candidate = (dir.isEmpty ? "." : String(dir)) + "/" + name
             if isExecutableFile(candidate) { return candidate }
         }
-        throw RuntimeError("exec: \"\(Excerpt.of(name))\": executable file not found in $PATH")
+        throw RuntimeError("exec: \"\(Excerpt.of(name))\": executable file not found in $PATH", errno: ENOENT, stage: "exec")
     }
 
     private static func checkExecutable(_ path: String, name: String) throws(RuntimeError) {
         var st = stat()
-        if stat(path, &st) != 0 { throw .sys("exec: \"\(Excerpt.of(name))\"") }
-        if (st.st_mode & S_IFMT) == S_IFDIR { throw RuntimeError("exec: \"\(Excerpt.of(name))\": is a directory") }
-        if !isExecutableFile(path) { throw RuntimeError("exec: \"\(Excerpt.of(name))\": permission denied") }
+        if stat(path, &st) != 0 {
+            var e = RuntimeError.sys("exec: \"\(Excerpt.of(name))\"")
+            e.stage = "exec"
+            throw e
+        }
+        if (st.st_mode & S_IFMT) == S_IFDIR { throw RuntimeError("exec: \"\(Excerpt.of(name))\": is a directory", errno: EISDIR, stage: "exec") }
+        if !isExecutableFile(path) { throw RuntimeError("exec: \"\(Excerpt.of(name))\": permission denied", errno: EACCES, stage: "exec") }
     }
 
     private static func isExecutableFile(_ path: String) -> Bool {

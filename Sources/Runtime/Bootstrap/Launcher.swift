@@ -68,7 +68,7 @@ final class Launcher {
                     try createRuntimeHooks?(initPid)
                 } catch {
                     hookFailed = true
-                    try? parentEnd.send(.failed(error.message))
+                    try? parentEnd.send(.failed(error))
                     throw error
                 }
                 try parentEnd.send(.createRuntimeHooksDone)
@@ -77,8 +77,8 @@ final class Launcher {
                 try SeccompListener.send(fd: fd, plan: plan, pid: initPid)
             case .ready:
                 return parentEnd
-            case .failed(let m):
-                throw RuntimeError(m)
+            case .failed(let e):
+                throw e
             case .hookFailed(let m):
                 hookFailed = true
                 throw RuntimeError(m)
@@ -102,7 +102,7 @@ final class Launcher {
         guard let channel else { return }
         try channel.send(.commit)
         let reply = try channel.receive(waitingFor: "the hand-off to the container init")
-        if case .failed(let message) = reply { throw RuntimeError(message) }
+        if case .failed(let e) = reply { throw e }
         guard reply == .committed else { throw RuntimeError("bootstrap: unexpected message \(reply)") }
         if stage1 != initPid {
             Glibc.kill(stage1, SIGKILL)

@@ -45,7 +45,7 @@ enum Stage1 {
             try channel.send(.initPid(0))
             ContainerInit.run(plan, channel: channel)
         } catch {
-            try? channel.send(.failed(error.message))
+            try? channel.send(.failed(error))
             _exit(1)
         }
     }
@@ -69,7 +69,7 @@ enum Stage1 {
             }
             try channel.send(.needIDMaps)
             let reply = try channel.receive(waitingFor: "uid/gid mappings")
-            if case .failed(let m) = reply { throw RuntimeError(m) }
+            if case .failed(let e) = reply { throw e }
         }
         if ns.userNamespace {
             // Become root of the user namespace so the rest of the setup has its full privileges.

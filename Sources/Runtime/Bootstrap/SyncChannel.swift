@@ -18,8 +18,8 @@ enum SyncMessage: Equatable {
     case createRuntimeHooksDone
     /// init → parent: fully set up, blocked before execve.
     case ready
-    /// any stage → parent: a fatal error, already formatted.
-    case failed(String)
+    /// any stage → parent: a fatal error, with its errno and stage.
+    case failed(RuntimeError)
     /// init → parent: a createContainer/startContainer hook failed (poststop hooks still run).
     case hookFailed(String)
     /// init → parent: the seccomp notify fd (travels with SCM_RIGHTS), for the listener agent.
@@ -50,7 +50,13 @@ enum SyncMessage: Equatable {
         var out = [tag]
         switch self {
         case .initPid(let pid): withUnsafeBytes(of: pid.littleEndian) { out.append(contentsOf: $0) }
-        case .failed(let message), .hookFailed(let message): out.append(contentsOf: message.utf8.prefix(60_000))
+        case .failed(let error):
+            withUnsafeBytes(of: (error.errno ?? -1).littleEndian) { out.append(contentsOf: $0) }
+            let stage = Array((error.stage ?? "").utf8.prefix(255))
+            out.append(UInt8(stage.count))
+            out.append(contentsOf: stage)
+            out.append(contentsOf: error.message.utf8.prefix(60_000))
+        case .hookFailed(let message): out.append(contentsOf: message.utf8.prefix(60_000))
         default: break
         }
         return out
@@ -71,7 +77,17 @@ enum SyncMessage: Equatable {
         case 5: return .runCreateRuntimeHooks
         case 6: return .createRuntimeHooksDone
         case 7: return .ready
-        case 8: return .failed(String(decoding: body, as: UTF8.self))
+        case 8:
+            guard body.count >= 5 else { return nil }
+            var code: Int32 = 0
+            withUnsafeMutableBytes(of: &code) { $0.copyBytes(from: body.prefix(4)) }
+            let stageLength = Int(body[body.startIndex + 4])
+            let rest = body.dropFirst(5)
+            guard rest.count >= stageLength else { return nil }
+            let stage = String(decoding: rest.prefix(stageLength), as: UTF8.self)
+            code = Int32(littleEndian: code)
+            return .failed(RuntimeError(String(decoding: rest.dropFirst(stageLength), as: UTF8.self),
+                                        errno: code < 0 ? nil : code, stage: stage.isEmpty ? nil : stage))
         case 9: return .hookFailed(String(decoding: body, as: UTF8.self))
         case 10: return .seccompNotify(-1)
         case 11: return .commit

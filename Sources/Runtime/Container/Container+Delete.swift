@@ -10,7 +10,7 @@ extension Container {
         try StateStore.validate(id: id)
         guard let lock = try ctx.store.lock(id) else {
             if force { return }
-            throw RuntimeError("container \(id) does not exist")
+            throw RuntimeError("container \(id) does not exist", errno: ENOENT, stage: "lookup")
         }
         defer { lock.release() }
         guard let record = try ctx.store.load(id) else {
@@ -26,7 +26,7 @@ extension Container {
             }
             ctx.store.remove(id)
             if force { return }
-            throw RuntimeError("container \(id) does not exist")
+            throw RuntimeError("container \(id) does not exist", errno: ENOENT, stage: "lookup")
         }
         let status = status(of: record, store: ctx.store)
         switch status {

@@ -62,7 +62,7 @@ extension Container {
     /// when setup after "ready" (startContainer hooks, the exec itself) went wrong.
     static func waitForExec(_ channel: SyncChannel) throws(RuntimeError) {
         while let message = try channel.receiveUnlessClosed(waitingFor: "the process to start", timeout: -1) {
-            if case .failed(let m) = message { throw RuntimeError(m) }
+            if case .failed(let e) = message { throw e }
             if case .hookFailed(let m) = message { throw RuntimeError(m) }
         }
     }

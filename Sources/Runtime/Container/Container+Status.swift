@@ -39,14 +39,14 @@ extension Container {
     static func load(_ id: String, ctx: RuntimeContext) throws(RuntimeError) -> ContainerRecord {
         try StateStore.validate(id: id)
         guard let record = try ctx.store.load(id) else {
-            throw RuntimeError("container \(id) does not exist")
+            throw RuntimeError("container \(id) does not exist", errno: ENOENT, stage: "lookup")
         }
         return record
     }
 
     /// Takes the container's lock and loads its record: every state-changing operation starts here.
     static func lockAndLoad(_ id: String, ctx: RuntimeContext) throws(RuntimeError) -> (ContainerLock, ContainerRecord) {
-        guard let lock = try ctx.store.lock(id) else { throw RuntimeError("container \(id) does not exist") }
+        guard let lock = try ctx.store.lock(id) else { throw RuntimeError("container \(id) does not exist", errno: ENOENT, stage: "lookup") }
         return (lock, try load(id, ctx: ctx))
     }
 

@@ -20,9 +20,17 @@ public final class Logger: @unchecked Sendable {
         self.debugEnabled = debug
     }
 
-    private struct Line: Encodable { var level: String; var msg: String; var time: String }
+    /// runc's fields, plus `errno` and `stage` for an error that has them (clients that act on
+    /// the kind of failure, such as swctr, read those instead of the text).
+    private struct Line: Encodable {
+        var level: String
+        var msg: String
+        var time: String
+        var errno: Int32?
+        var stage: String?
+    }
 
-    public func log(_ level: String, _ message: String) {
+    public func log(_ level: String, _ message: String, errno: Int32? = nil, stage: String? = nil) {
         if level == "debug" && !debugEnabled { return }
         guard fd >= 0 else {
             if level == "warning" || (level == "debug" && debugEnabled) {
@@ -35,7 +43,7 @@ public final class Logger: @unchecked Sendable {
         var out: String
         switch format {
         case .json:
-            let data = (try? JSONEncoder().encode(Line(level: level, msg: message, time: time))) ?? Data()
+            let data = (try? JSONEncoder().encode(Line(level: level, msg: message, time: time, errno: errno, stage: stage))) ?? Data()
             out = String(decoding: data, as: UTF8.self)
         case .text:
             out = "time=\"\(time)\" level=\(level) msg=\"\(message.replacingOccurrences(of: "\"", with: "'"))\""

@@ -45,7 +45,10 @@ struct HostBinaryTests {
             dir = NSTemporaryDirectory() + "swrunc-copy-\(UUID().uuidString.prefix(8))"
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
             binary = dir + "/" + (source as NSString).lastPathComponent
-            try FileManager.default.copyItem(atPath: source, toPath: binary)
+            // cp writes the copy in its own process: a write fd opened here could be inherited by a
+            // child another test forks at that moment, and exec would then fail with ETXTBSY.
+            let cp = Swrunc.exec(["/bin/cp", source, binary])
+            guard cp.status == 0 else { throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: binary]) }
             original = try Data(contentsOf: URL(fileURLWithPath: binary))
         }
 
