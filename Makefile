@@ -15,7 +15,7 @@ TEST_DEPS := runc crun hyperfine time golang-github-containers-common libjansson
 VALIDATOR := conformance/build/validator
 RUNTIME ?= $(BIN)
 
-.PHONY: all deps test-deps build swctr demo test bench clean integration conformance conformance-compare conformance-selftest fuzz
+.PHONY: all deps test-deps build swctr install demo test bench bench-swctr clean integration conformance conformance-compare conformance-selftest fuzz
 
 all: build
 
@@ -59,6 +59,13 @@ swctr: deps
 	$(call apt_install,$(SWCTR_DEPS))
 	cd swctr && $(SWIFT) build -c release --static-swift-stdlib
 
+# swrunc, swctr and the container monitor on PATH (swctr finds the other two next to itself).
+PREFIX ?= /usr/local
+SWCTR_BIN := $(CURDIR)/swctr/.build/release
+install: build swctr
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 $(BIN) $(SWCTR_BIN)/swctr $(SWCTR_BIN)/swctr-monitor $(DESTDIR)$(PREFIX)/bin/
+
 # containerd (ctr and the CRI plugin), dockerd and podman as throwaway daemons running through
 # swrunc, and swctr against a real registry.
 integration: test-deps build swctr
@@ -87,6 +94,10 @@ fuzz: build
 # swrunc, runc and crun side by side; writes bench/RESULTS.md.
 bench: test-deps build
 	bench/run.sh
+
+# swctr next to podman (conmon with runc and with crun); writes bench/RESULTS-swctr.md.
+bench-swctr: test-deps build swctr
+	bench/swctr.sh
 
 clean:
 	rm -rf .build conformance/build swctr/.build

@@ -1,13 +1,16 @@
 // swift-tools-version: 6.0
 import PackageDescription
 
-// swctr: the image manager above swrunc. A package of its own so that its network and database
+// swctr: the manager above swrunc. A package of its own so that its network and database
 // dependencies never touch the runtime's build (swrunc stays a small static executable).
+// Imports point down: swctr (CLI) → Containers → Images/Monitor/RuntimeClient/Logs → Database,
+// Registry → JSON/HostOS/OCI from the root package.
 let package = Package(
     name: "swctr",
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "swctr", targets: ["swctr"]),
+        .executable(name: "swctr-monitor", targets: ["MonitorMain"]),
     ],
     dependencies: [
         .package(name: "swrunc", path: ".."),
@@ -23,20 +26,61 @@ let package = Package(
                        providers: [.apt(["libssl-dev"])]),
         .target(name: "Registry", dependencies: [
             "CCrypto",
+            .product(name: "HostOS", package: "swrunc"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
         ]),
+        // The SQLite store: one queue, migrations, one record type per file, errors with codes.
+        .target(name: "Database", dependencies: [
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "HostOS", package: "swrunc"),
+        ]),
         .target(name: "Images", dependencies: [
-            "CArchive", "CCrypto", "Registry",
+            "CArchive", "CCrypto", "Registry", "Database",
             .product(name: "OCI", package: "swrunc"),
+            .product(name: "HostOS", package: "swrunc"),
+            .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
+        // A typed client for swrunc's command line, and a fake of it for tests.
+        .target(name: "RuntimeClient", dependencies: [
+            .product(name: "OCI", package: "swrunc"),
+            .product(name: "JSON", package: "swrunc"),
+            .product(name: "HostOS", package: "swrunc"),
+        ]),
+        // Docker's json-file log format: the monitor writes it, `logs` reads it. No Foundation.
+        .target(name: "Logs", dependencies: [
+            .product(name: "JSON", package: "swrunc"),
+            .product(name: "HostOS", package: "swrunc"),
+        ]),
+        // The per-container monitor: its configuration and state records, the supervisor loop.
+        // No Foundation and no database, so that a monitor costs little memory per container.
+        .target(name: "Monitor", dependencies: [
+            "Logs", "RuntimeClient",
+            .product(name: "JSON", package: "swrunc"),
+            .product(name: "HostOS", package: "swrunc"),
+        ]),
+        .executableTarget(name: "MonitorMain", dependencies: ["Monitor"]),
+        .target(name: "Containers", dependencies: [
+            "Images", "Database", "RuntimeClient", "Monitor", "Logs", "Registry",
+            .product(name: "OCI", package: "swrunc"),
+            .product(name: "JSON", package: "swrunc"),
+            .product(name: "HostOS", package: "swrunc"),
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .executableTarget(name: "swctr", dependencies: [
-            "Registry", "Images", "CArchive",
+            "Registry", "Images", "Containers", "Database", "Logs", "Monitor", "RuntimeClient", "CArchive",
             .product(name: "OCI", package: "swrunc"),
+            .product(name: "JSON", package: "swrunc"),
+            .product(name: "HostOS", package: "swrunc"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .testTarget(name: "SwctrTests", dependencies: ["Registry", "Images"]),
+        .testTarget(name: "SwctrTests", dependencies: ["Registry", "Images", .product(name: "HostOS", package: "swrunc")]),
+        .testTarget(name: "ContainersTests", dependencies: [
+            "Containers", "RuntimeClient", "Logs", "Monitor", "Images", "Database",
+            .product(name: "OCI", package: "swrunc"),
+            .product(name: "JSON", package: "swrunc"),
+            .product(name: "HostOS", package: "swrunc"),
+        ]),
     ],
     swiftLanguageModes: [.v6]
 )

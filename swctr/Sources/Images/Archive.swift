@@ -1,6 +1,8 @@
 import CArchive
+import Database
 import FoundationEssentials
 import Glibc
+import HostOS
 import Registry
 
 /// `save` and `load`: one tar that is both an OCI image layout (index.json, oci-layout,
@@ -12,7 +14,7 @@ public enum ImageArchive {
     public static func save(_ records: [ImageRecord], store: ImageStore, to path: String, directory: Bool = false) throws {
         var w: OpaquePointer?
         if directory {
-            try ImageStore.mkdirs(path + "/blobs/sha256")
+            try FileIO.mkdirAll(path + "/blobs/sha256")
         } else {
             guard let a = archive_write_new() else { throw StoreError("libarchive: out of memory") }
             w = a
@@ -29,9 +31,7 @@ public enum ImageArchive {
         func add(_ name: String, _ bytes: [UInt8]) throws {
             guard written.insert(name).inserted else { return }
             guard let w else {
-                guard FileIOLite.write(bytes, to: "\(path)/\(name)", sync: true) else {
-                    throw StoreError("write \(path)/\(name): \(String(cString: strerror(errno)))")
-                }
+                try FileIO.writeFile(bytes, to: "\(path)/\(name)", sync: true)
                 return
             }
             let e = archive_entry_new()
@@ -46,10 +46,10 @@ public enum ImageArchive {
             }
         }
         for r in records {
-            let manifestBytes = try FileIOLite.read(store.blobPath(r.digest))
+            let manifestBytes = try FileIO.read(store.blobPath(r.digest))
             let manifest = try JSONDecoder().decode(Manifest.self, from: Data(manifestBytes))
             for d in [manifest.config] + manifest.layers {
-                try add("blobs/sha256/\(Digest.hex(d.digest))", try FileIOLite.read(store.blobPath(d.digest)))
+                try add("blobs/sha256/\(Digest.hex(d.digest))", try FileIO.read(store.blobPath(d.digest)))
             }
             try add("blobs/sha256/\(Digest.hex(r.digest))", manifestBytes)
             let tag = r.name.split(separator: "/").last.map(String.init) ?? r.name
@@ -78,8 +78,8 @@ public enum ImageArchive {
             return try loadOCI(path, store: store, platform: platform)
         }
         let dir = store.temporary("load")
-        try ImageStore.mkdirs(dir)
-        defer { ImageStore.removeTree(dir) }
+        try FileIO.mkdirAll(dir)
+        defer { FileIO.removeTree(dir) }
         try extract(path, into: dir)
         if access(dir + "/index.json", F_OK) == 0 { return try loadOCI(dir, store: store, platform: platform) }
         if access(dir + "/manifest.json", F_OK) == 0 { return try loadDocker(dir, store: store) }
@@ -89,7 +89,7 @@ public enum ImageArchive {
     static func loadOCI(_ dir: String, store: ImageStore, platform: Platform) throws -> [String] {
         struct Entry: Decodable { var mediaType: String?; var digest: String; var annotations: [String: String]? }
         struct Layout: Decodable { var manifests: [Entry] }
-        let index = try JSONDecoder().decode(Layout.self, from: Data(FileIOLite.read(dir + "/index.json")))
+        let index = try JSONDecoder().decode(Layout.self, from: Data(FileIO.read(dir + "/index.json")))
         var names: [String] = []
         for (i, d) in index.manifests.enumerated() {
             let ann = d.annotations ?? [:]
@@ -114,16 +114,16 @@ public enum ImageArchive {
 
     static func loadDocker(_ dir: String, store: ImageStore) throws -> [String] {
         struct Entry: Decodable { var Config: String; var RepoTags: [String]?; var Layers: [String] }
-        let entries = try JSONDecoder().decode([Entry].self, from: Data(FileIOLite.read(dir + "/manifest.json")))
+        let entries = try JSONDecoder().decode([Entry].self, from: Data(FileIO.read(dir + "/manifest.json")))
         var names: [String] = []
         for e in entries {
-            let config = try FileIOLite.read(try safe(dir, e.Config))
+            let config = try FileIO.read(try safe(dir, e.Config))
             // docker-archive layers are named by path; the manifest we keep names them by digest.
             var layers: [Descriptor] = []
             var byDigest: [String: String] = [:]
             for l in e.Layers {
                 let p = try safe(dir, l)
-                let bytes = try FileIOLite.read(p)
+                let bytes = try FileIO.read(p)
                 let d = Digest.of(bytes)
                 byDigest[d] = p
                 layers.append(Descriptor(mediaType: "application/vnd.oci.image.layer.v1.tar", digest: d, size: Int64(bytes.count)))
@@ -139,7 +139,7 @@ public enum ImageArchive {
                 if let ref = try? ImageReference(parsing: tag) { name = ref.tag.map { "\(ref.name):\($0)" } ?? ref.name }
                 names.append(try importImage(name: name, manifestBytes: manifestBytes, manifest: manifest, store: store) { d in
                     guard let p = byDigest[d] else { throw StoreError("docker-archive: no file for \(d)") }
-                    return try FileIOLite.read(p)
+                    return try FileIO.read(p)
                 })
             }
         }
@@ -167,7 +167,7 @@ public enum ImageArchive {
     /// A blob of the layout, verified against its digest.
     static func blob(_ dir: String, _ digest: String) throws -> [UInt8] {
         guard Digest.isValid(digest) else { throw StoreError("invalid digest \(digest)") }
-        let bytes = try FileIOLite.read("\(dir)/blobs/sha256/\(Digest.hex(digest))")
+        let bytes = try FileIO.read("\(dir)/blobs/sha256/\(Digest.hex(digest))")
         guard Digest.of(bytes) == digest else { throw StoreError("blob \(digest): digest mismatch") }
         return bytes
     }

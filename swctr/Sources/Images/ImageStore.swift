@@ -1,38 +1,14 @@
 import FoundationEssentials
 import GRDB
+import Database
 import Glibc
+import HostOS
 import Registry
 
-public struct StoreError: Error, CustomStringConvertible {
-    public let description: String
-    public init(_ d: String) { description = d }
-}
+/// The store's errors carry swctr's codes (Database.SwctrError).
+public typealias StoreError = SwctrError
 
-/// One image as `swctr images` lists it.
-public struct ImageRecord: Codable, Sendable, FetchableRecord, PersistableRecord {
-    public static let databaseTableName = "image"
-    /// Full reference with tag, e.g. `127.0.0.1:5000/busybox:latest`.
-    public var name: String
-    /// The manifest digest (what a pull resolved).
-    public var digest: String
-    /// The image config JSON.
-    public var config: String
-    /// diffIDs, bottom layer first, as a JSON array.
-    public var layers: String
-    /// Compressed size of all layers.
-    public var size: Int64
-    public var created: Double
-
-    public init(name: String, digest: String, config: String, layers: String, size: Int64, created: Double) {
-        self.name = name
-        self.digest = digest
-        self.config = config
-        self.layers = layers
-        self.size = size
-        self.created = created
-    }
-
-    public var layerIDs: [String] { (try? JSONDecoder().decode([String].self, from: Data(layers.utf8))) ?? [] }
+extension ImageRecord {
     public var imageConfig: ImageConfig? { try? JSONDecoder().decode(ImageConfig.self, from: Data(config.utf8)) }
 }
 
@@ -46,7 +22,9 @@ public final class ImageStore: Sendable {
     public let root: String
     /// Opened by an unprivileged user: layers are unpacked in rootless form (see LayerUnpacker).
     public let rootless: Bool
-    let db: DatabaseQueue
+    /// The records (images here, containers in the Containers library), shared.
+    public let database: StoreDatabase
+    var db: DatabaseQueue { database.queue }
     /// `<root>/lock`: every process with the store open holds it shared; removing content that no
     /// record names (rmi's collection, the sweep of tmp/) takes it exclusive, so it never deletes
     /// what a concurrent pull or load has written but not recorded yet.
@@ -56,39 +34,17 @@ public final class ImageStore: Sendable {
         self.root = root
         rootless = geteuid() != 0
         for d in ["", "/blobs/sha256", "/layers", "/containers", "/tmp"] {
-            try Self.mkdirs(root + d)
+            try FileIO.mkdirAll(root + d)
         }
         lockFD = open(root + "/lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard lockFD >= 0 else { throw StoreError("open \(root)/lock: \(String(cString: strerror(errno)))") }
         // Leftovers of an interrupted pull are never referenced: swept when no one else has the
         // store open (anything in tmp/ may be another process's download in progress).
         if flock(lockFD, LOCK_EX | LOCK_NB) == 0 {
-            for name in Self.list(root + "/tmp") { Self.removeTree(root + "/tmp/" + name) }
+            for name in FileIO.listDirectory(root + "/tmp") { FileIO.removeTree(root + "/tmp/" + name) }
         }
         guard flock(lockFD, LOCK_SH) == 0 else { throw StoreError("lock \(root)/lock: \(String(cString: strerror(errno)))") }
-        var config = Configuration()
-        // Concurrent swctr processes share the database; a writer waits rather than failing.
-        config.busyMode = .timeout(30)
-        db = try DatabaseQueue(path: root + "/swctr.db", configuration: config)
-        var migrator = DatabaseMigrator()
-        migrator.registerMigration("v1") { db in
-            try db.create(table: "image") { t in
-                t.primaryKey("name", .text)
-                t.column("digest", .text).notNull()
-                t.column("config", .text).notNull()
-                t.column("layers", .text).notNull()
-                t.column("size", .integer).notNull()
-                t.column("created", .double).notNull()
-            }
-        }
-        // Two processes opening a new store at once would both find the table missing: the
-        // migration runs under a lock of its own (brief, unlike the store lock's shared holders).
-        let migrationLock = open(root + "/swctr.db.lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard migrationLock >= 0, flock(migrationLock, LOCK_EX) == 0 else {
-            throw StoreError("lock \(root)/swctr.db.lock: \(String(cString: strerror(errno)))")
-        }
-        defer { close(migrationLock) }
-        try migrator.migrate(db)
+        database = try StoreDatabase(path: root + "/swctr.db")
     }
 
     deinit { close(lockFD) }
@@ -118,7 +74,7 @@ public final class ImageStore: Sendable {
     public func commit(_ tmp: String, to final: String) throws {
         if rename(tmp, final) != 0 {
             let e = errno
-            Self.removeTree(tmp)
+            FileIO.removeTree(tmp)
             // Another pull committed the same content first: that copy is as good as ours.
             if e == EEXIST || e == ENOTEMPTY { return }
             throw StoreError("commit \(final): \(String(cString: strerror(e)))")
@@ -129,7 +85,7 @@ public final class ImageStore: Sendable {
         guard !hasBlob(digest) else { return }
         guard Digest.of(bytes) == digest else { throw StoreError("blob \(digest): digest mismatch") }
         let tmp = temporary("blob")
-        guard FileIOLite.write(bytes, to: tmp, sync: true) else { throw StoreError("write \(tmp): \(String(cString: strerror(errno)))") }
+        try FileIO.writeFile(bytes, to: tmp, sync: true)
         try commit(tmp, to: blobPath(digest))
     }
 
@@ -137,13 +93,13 @@ public final class ImageStore: Sendable {
     public func unpackLayer(blob digest: String, diffID: String) throws {
         guard !hasLayer(diffID) else { return }
         let tmp = temporary("layer")
-        try Self.mkdirs(tmp)
+        try FileIO.mkdirAll(tmp)
         do {
             let got = try LayerUnpacker.unpack(blobPath(digest), into: tmp, rootless: rootless)
             guard got == diffID else { throw StoreError("layer \(digest): diffID mismatch: content is \(got), config says \(diffID)") }
             try commit(tmp, to: layerPath(diffID))
         } catch {
-            Self.removeTree(tmp)
+            FileIO.removeTree(tmp)
             // No recorded image can use a blob whose layer is not unpacked, so a blob that fails
             // to unpack is dropped with it rather than left for rmi's collection to find.
             unlink(blobPath(digest))
@@ -186,19 +142,19 @@ public final class ImageStore: Sendable {
             blobs.insert(Digest.hex(r.digest))
             blobs.insert(Digest.hex(Digest.of(Array(r.config.utf8))))
             for l in r.layerIDs { layers.insert(Digest.hex(l)) }
-            if let m = try? FileIOLite.read(blobPath(r.digest)), let manifest = try? JSONDecoder().decode(Manifest.self, from: Data(m)) {
+            if let m = try? FileIO.read(blobPath(r.digest)), let manifest = try? JSONDecoder().decode(Manifest.self, from: Data(m)) {
                 for l in manifest.layers { blobs.insert(Digest.hex(l.digest)) }
             }
         }
-        for name in Self.list(root + "/blobs/sha256") where !blobs.contains(name) { unlink(root + "/blobs/sha256/" + name) }
-        for name in Self.list(root + "/layers") where !layers.contains(name) { Self.removeTree(root + "/layers/" + name) }
+        for name in FileIO.listDirectory(root + "/blobs/sha256") where !blobs.contains(name) { unlink(root + "/blobs/sha256/" + name) }
+        for name in FileIO.listDirectory(root + "/layers") where !layers.contains(name) { FileIO.removeTree(root + "/layers/" + name) }
     }
 
     /// Names of running containers' images (`containers/<id>/image`).
     public func imagesInUse() -> Set<String> {
         var out = Set<String>()
-        for id in Self.list(root + "/containers") {
-            if let b = try? FileIOLite.read("\(root)/containers/\(id)/image") { out.insert(String(decoding: b, as: UTF8.self)) }
+        for id in FileIO.listDirectory(root + "/containers") {
+            if let b = try? FileIO.read("\(root)/containers/\(id)/image") { out.insert(String(decoding: b, as: UTF8.self)) }
         }
         return out
     }

@@ -1,5 +1,6 @@
 import FoundationEssentials
 import Glibc
+import HostOS
 
 /// Docker's credentials file (`~/.docker/config.json`, or podman's auth.json, same shape):
 /// `{"auths": {"<registry>": {"auth": base64("user:password")}}}`. Other keys are kept as they
@@ -27,9 +28,9 @@ public struct AuthFile: Sendable {
     }
 
     public func store(_ c: Credentials?, for registry: String) throws {
-        var top: [String: JSONValue] = [:]
+        var top: [String: OpaqueJSON] = [:]
         if case .object(let o)? = try load() { top = o }
-        var auths: [String: JSONValue] = [:]
+        var auths: [String: OpaqueJSON] = [:]
         if case .object(let a)? = top["auths"] { auths = a }
         let k = Self.key(registry)[0]
         if let c {
@@ -38,37 +39,40 @@ public struct AuthFile: Sendable {
             throw RegistryError("not logged in to \(registry)")
         }
         top["auths"] = .object(auths)
-        let bytes = Array(try JSONEncoder().encode(JSONValue.object(top)))
+        let bytes = Array(try JSONEncoder().encode(OpaqueJSON.object(top)))
         let dir = String(path[..<(path.lastIndex(of: "/") ?? path.startIndex)])
         if !dir.isEmpty { mkdir(dir, 0o700) }
         let tmp = path + ".tmp"
-        guard FileIOLite.write(bytes, to: tmp, mode: 0o600, sync: true), rename(tmp, path) == 0 else {
+        do {
+            try FileIO.writeFile(bytes, to: tmp, mode: 0o600, sync: true)
+            try check("rename \(tmp)") { rename(tmp, path) }
+        } catch {
             unlink(tmp)
-            throw RegistryError("write \(path): \(String(cString: strerror(errno)))")
+            throw RegistryError("write \(path): \(error)")
         }
     }
 
-    func load() throws -> JSONValue? {
+    func load() throws -> OpaqueJSON? {
         guard access(path, F_OK) == 0 else { return nil }
         let bytes: [UInt8]
-        do { bytes = try FileIOLite.read(path) } catch { throw RegistryError(error.description) }
-        do { return try JSONDecoder().decode(JSONValue.self, from: Data(bytes)) } catch {
+        do { bytes = try FileIO.read(path) } catch { throw RegistryError(error.description) }
+        do { return try JSONDecoder().decode(OpaqueJSON.self, from: Data(bytes)) } catch {
             throw RegistryError("\(path): not valid JSON")
         }
     }
 }
 
 /// Any JSON value, so a file's other keys survive a rewrite.
-public indirect enum JSONValue: Codable, Sendable {
-    case object([String: JSONValue]), array([JSONValue]), string(String), number(Double), bool(Bool), null
+public indirect enum OpaqueJSON: Codable, Sendable {
+    case object([String: OpaqueJSON]), array([OpaqueJSON]), string(String), number(Double), bool(Bool), null
 
     public init(from decoder: Decoder) throws {
         let c = try decoder.singleValueContainer()
         if c.decodeNil() { self = .null } else if let b = try? c.decode(Bool.self) { self = .bool(b) }
         else if let n = try? c.decode(Double.self) { self = .number(n) }
         else if let s = try? c.decode(String.self) { self = .string(s) }
-        else if let a = try? c.decode([JSONValue].self) { self = .array(a) }
-        else { self = .object(try c.decode([String: JSONValue].self)) }
+        else if let a = try? c.decode([OpaqueJSON].self) { self = .array(a) }
+        else { self = .object(try c.decode([String: OpaqueJSON].self)) }
     }
 
     public func encode(to encoder: Encoder) throws {

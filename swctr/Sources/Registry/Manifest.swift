@@ -97,7 +97,24 @@ public struct ImageConfig: Codable, Sendable {
         public var Entrypoint: [String]?
         public var Cmd: [String]?
         public var WorkingDir: String?
+        public var Labels: [String: String]?
+        public var StopSignal: String?
+        public var Healthcheck: Healthcheck?
+        public var ExposedPorts: [String: Empty]?
+        public var Volumes: [String: Empty]?
+
+        public init() {}
     }
+    /// Docker's HEALTHCHECK in an image config (durations in nanoseconds).
+    public struct Healthcheck: Codable, Sendable {
+        public var Test: [String]?
+        public var Interval: Int64?
+        public var Timeout: Int64?
+        public var StartPeriod: Int64?
+        public var Retries: Int?
+    }
+    /// `{}`, the value of set-like maps (ExposedPorts, Volumes).
+    public struct Empty: Codable, Sendable, Equatable { public init() {} }
     public struct RootFS: Codable, Sendable {
         public var type: String
         public var diff_ids: [String]

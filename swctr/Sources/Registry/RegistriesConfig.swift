@@ -1,5 +1,6 @@
 import FoundationEssentials
 import Glibc
+import HostOS
 
 /// Which registries swctr may reach without verified TLS, in the spelling of Docker's
 /// daemon.json: `{"insecure-registries": ["myregistry:5000", "build-host", "10.0.0.0/8"]}`. An
@@ -21,8 +22,8 @@ public struct RegistriesConfig: Sendable {
             return
         }
         let bytes: [UInt8]
-        do { bytes = try FileIOLite.read(path) } catch { throw RegistryError(error.description) }
-        guard let value = try? JSONDecoder().decode(JSONValue.self, from: Data(bytes)), case .object(let top) = value else {
+        do { bytes = try FileIO.read(path) } catch { throw RegistryError(error.description) }
+        guard let value = try? JSONDecoder().decode(OpaqueJSON.self, from: Data(bytes)), case .object(let top) = value else {
             throw RegistryError("\(path): not a JSON object")
         }
         for (key, value) in top {

@@ -1,6 +1,8 @@
 import ArgumentParser
+import Database
 import FoundationEssentials
 import Glibc
+import HostOS
 import Images
 import Registry
 
@@ -54,27 +56,6 @@ struct Tag: AsyncParsableCommand {
     }
 }
 
-struct Inspect: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Show an image's record and config as JSON.")
-    @OptionGroup var global: Global
-    @Argument var image: String
-
-    func run() async throws {
-        let r = findImage(openStore(global), image)
-        struct Out: Encodable {
-            var Name, Digest, Id: String
-            var Size: Int64
-            var Layers: [String]
-            var Config: ImageConfig?
-        }
-        let out = Out(Name: r.name, Digest: r.digest, Id: Registry.Digest.of(Array(r.config.utf8)), Size: r.size,
-                      Layers: r.layerIDs, Config: r.imageConfig)
-        let e = JSONEncoder()
-        e.outputFormatting = [.prettyPrinted, .sortedKeys]
-        print(String(decoding: try e.encode([out]), as: UTF8.self))
-    }
-}
-
 struct History: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Show how an image's layers were made.")
     @OptionGroup var global: Global
@@ -99,8 +80,8 @@ struct System: AsyncParsableCommand {
             let store = openStore(global)
             let images = (try? store.images()) ?? []
             let rows = [("Images", images.count, ImageStore.diskUsage(store.root + "/blobs")),
-                        ("Layers", ImageStore.list(store.root + "/layers").count, ImageStore.diskUsage(store.root + "/layers")),
-                        ("Containers", ImageStore.list(store.root + "/containers").count, ImageStore.diskUsage(store.root + "/containers"))]
+                        ("Layers", FileIO.listDirectory(store.root + "/layers").count, ImageStore.diskUsage(store.root + "/layers")),
+                        ("Containers", FileIO.listDirectory(store.root + "/containers").count, ImageStore.diskUsage(store.root + "/containers"))]
             print("TYPE         TOTAL   SIZE")
             for (t, n, b) in rows { print("\(t.padding(13))\(String(n).padding(8))\(b)") }
         }
@@ -128,7 +109,7 @@ struct Save: AsyncParsableCommand {
         let directory = format == "oci-dir"
         var st = stat()
         let existed = stat(output, &st) == 0
-        if directory && existed && ((st.st_mode & S_IFMT) != S_IFDIR || !ImageStore.list(output).isEmpty) {
+        if directory && existed && ((st.st_mode & S_IFMT) != S_IFDIR || !FileIO.listDirectory(output).isEmpty) {
             fail("\(output): exists and is not an empty directory")
         }
         do { try ImageArchive.save(records, store: store, to: output, directory: directory) } catch {
@@ -136,9 +117,9 @@ struct Save: AsyncParsableCommand {
             if !directory {
                 unlink(output)
             } else if existed {
-                for name in ImageStore.list(output) { ImageStore.removeTree(output + "/" + name) }
+                for name in FileIO.listDirectory(output) { FileIO.removeTree(output + "/" + name) }
             } else {
-                ImageStore.removeTree(output)
+                FileIO.removeTree(output)
             }
             fail("\(error)")
         }

@@ -1,6 +1,8 @@
 import ArgumentParser
 import FoundationEssentials
 import Glibc
+import HostOS
+import Database
 import Images
 import OCI
 import Registry
@@ -8,39 +10,6 @@ import Registry
 // swctr: images and containers above swrunc, daemonless. Pulls talk to registries over HTTP(S)
 // (AsyncHTTPClient); the store is content-addressed with SQLite records (GRDB); containers are
 // overlay mounts of the image's layers run by swrunc through its CLI.
-
-struct Global: ParsableArguments {
-    @Option(name: .customLong("root"), help: "Directory of the image store (default: /var/lib/swctr; without root, ~/.local/share/swctr).")
-    var rootOption: String?
-
-    /// Where the store is: podman's defaults, system-wide for root and per user otherwise.
-    var root: String {
-        if let rootOption { return rootOption }
-        guard geteuid() != 0 else { return "/var/lib/swctr" }
-        if let xdg = getenv("XDG_DATA_HOME"), xdg.pointee != 0 { return String(cString: xdg) + "/swctr" }
-        let home = getenv("HOME").map { String(cString: $0) } ?? "/"
-        return home + "/.local/share/swctr"
-    }
-    @Option(help: "Credentials file (default: $REGISTRY_AUTH_FILE, else ~/.docker/config.json).")
-    var authfile: String?
-    @Option(name: .customLong("registries-conf"), help: "Registries config with insecure-registries (default: \(RegistriesConfig.defaultPath)).")
-    var registriesConf: String?
-
-    /// Whether to skip TLS verification for `registry`: `--tls-verify` when given, else the
-    /// registries config.
-    func insecure(_ registry: String, tlsVerify: Bool?) throws(RegistryError) -> Bool {
-        if let tlsVerify { return !tlsVerify }
-        let config = try RegistriesConfig(path: registriesConf ?? RegistriesConfig.defaultPath, required: registriesConf != nil)
-        return config.isInsecure(registry)
-    }
-
-    var authFile: AuthFile {
-        if let authfile { return AuthFile(path: authfile) }
-        if let env = getenv("REGISTRY_AUTH_FILE") { return AuthFile(path: String(cString: env)) }
-        let home = getenv("HOME").map { String(cString: $0) } ?? "/root"
-        return AuthFile(path: "\(home)/.docker/config.json")
-    }
-}
 
 struct Login: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Check credentials against a registry and save them.")
@@ -82,23 +51,6 @@ struct Logout: AsyncParsableCommand {
     }
 }
 
-@main
-struct Swctr: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "swctr", abstract: "Pull OCI images and run them with swrunc.",
-        subcommands: [Pull.self, Images.self, Run.self, Rmi.self, Tag.self, Inspect.self, History.self, System.self, Login.self, Logout.self, Save.self, Load.self])
-}
-
-/// Errors print as one line, "swctr: ...", like swrunc's.
-func fail(_ message: String) -> Never {
-    FileHandleLite.stderr("swctr: \(message)\n")
-    exit(1)
-}
-
-enum FileHandleLite {
-    static func stderr(_ s: String) { _ = s.withCString { write(2, $0, strlen($0)) } }
-}
-
 struct Pull: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Pull an image from a registry.")
     @OptionGroup var global: Global
@@ -110,25 +62,30 @@ struct Pull: AsyncParsableCommand {
     var image: String
 
     func run() async throws {
+        do { try await perform() } catch { fail(error) }
+    }
+
+    /// The pull, its failures as errors (run and create report them with their own status).
+    func perform() async throws(SwctrError) {
         let ref: ImageReference
         let want: Platform
         do {
             ref = try ImageReference(parsing: image)
             want = try Platform(option: platform)
-        } catch { fail(error.description) }
+        } catch { throw SwctrError(.invalidArgument, error.description) }
         let store: ImageStore
-        do { store = try ImageStore(root: global.root) } catch { fail("\(error)") }
+        do { store = try ImageStore(root: global.root) } catch { throw SwctrError(.failure, "\(error)") }
         let credentials: Credentials?
-        do { credentials = try global.authFile.credentials(for: ref.registry) } catch { fail("\(error)") }
+        do { credentials = try global.authFile.credentials(for: ref.registry) } catch { throw SwctrError(.failure, "\(error)") }
         let insecure: Bool
-        do { insecure = try global.insecure(ref.registry, tlsVerify: tlsVerify) } catch { fail(error.description) }
+        do { insecure = try global.insecure(ref.registry, tlsVerify: tlsVerify) } catch { throw SwctrError(.invalidArgument, error.description) }
         let client = RegistryClient(insecure: insecure, credentials: credentials)
         do {
             try await pull(ref, platform: want, store: store, client: client)
             await client.shutdown()
         } catch {
             await client.shutdown()
-            fail("\(error)")
+            throw (error as? SwctrError) ?? SwctrError(.failure, "\(error)")
         }
     }
 
@@ -155,7 +112,7 @@ struct Pull: AsyncParsableCommand {
                         }
                         try store.commit(tmp, to: store.blobPath(layer.digest))
                     } catch {
-                        ImageStore.removeTree(tmp)
+                        FileIO.removeTree(tmp)
                         throw error
                     }
                     progress.update(id, "Download complete")

@@ -1,4 +1,5 @@
 import Glibc
+import HostOS
 import Registry
 import Testing
 
@@ -7,7 +8,7 @@ struct RegistriesConfigTests {
     func config(_ json: String) throws -> RegistriesConfig {
         let path = "/tmp/swctr-registries-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).json"
         defer { unlink(path) }
-        #expect(FileIOLite.write(Array(json.utf8), to: path, mode: 0o600, sync: false))
+        try FileIO.writeFile(Array(json.utf8), to: path, mode: 0o600)
         return try RegistriesConfig(path: path, required: true)
     }
 

@@ -1,6 +1,7 @@
-import FoundationEssentials
 import Glibc
-import Images
+import HostOS
+import Database
+import JSON
 import OCI
 import Registry
 
@@ -9,9 +10,9 @@ import Registry
 /// whose `includes`/`excludes` name capabilities, architectures or a minimum kernel apply only
 /// when the container's capabilities, this machine's architecture and its kernel say so, as
 /// Docker decides them.
-enum SeccompProfile {
+public enum SeccompProfile {
     /// podman's default profile, installed by Debian's golang-github-containers-common.
-    static let defaultPath = "/usr/share/containers/seccomp.json"
+    public static let defaultPath = "/usr/share/containers/seccomp.json"
 
     struct Filter: Decodable {
         var caps: [String]?
@@ -64,14 +65,12 @@ enum SeccompProfile {
         return k.0 > want.0 || (k.0 == want.0 && k.1 >= want.1)
     }
 
-    static func load(_ path: String, capabilities: [String]) throws -> Seccomp {
+    public static func load(_ path: String, capabilities: [String]) throws -> Seccomp {
         let bytes: [UInt8]
-        do { bytes = try FileIOLite.read(path) } catch { throw StoreError("seccomp profile: \(error)") }
+        do { bytes = try FileIO.read(path) } catch { throw SwctrError(.invalidArgument, "seccomp profile: \(error)") }
         let profile: Profile
-        do { profile = try JSONDecoder().decode(Profile.self, from: Data(bytes)) } catch let error as DecodingError {
-            throw StoreError("seccomp profile \(path): \(SpecError(decodingError: error))")
-        } catch {
-            throw StoreError("seccomp profile \(path): \(error)")
+        do { profile = try JSONValueDecoder().decode(Profile.self, from: bytes) } catch {
+            throw SwctrError(.invalidArgument, "seccomp profile \(path): \(error)")
         }
         // Profiles name architectures as Go does, which is how image platforms name them too.
         return convert(profile, capabilities: Set(capabilities), arch: Platform.host.architecture, kernel: kernel)

@@ -1,0 +1,132 @@
+import Database
+import FoundationEssentials
+import Glibc
+import HostOS
+import JSON
+import Monitor
+
+/// `inspect`'s document in Docker's shape (the fields scripts read: Id, Created, Path, Args,
+/// State, Image, Name, RestartCount, HostConfig, Config, Mounts, NetworkSettings), and the row
+/// `ps --format` templates see (.ID, .Names, .Image, .Command, .Status, …).
+public enum InspectDocument {
+    public static func container(_ v: ContainerView, manager: ContainerManager) -> JSONValue {
+        let o = v.options
+        let dir = manager.directory(v.row.id)
+        let spec = (try? FileIO.read(dir + "/config.json")).flatMap { try? JSONParser.parse($0) }
+        var args: [String] = []
+        if case .object(let s)? = spec, case .object(let p)? = s["process"], case .array(let a)? = p["args"] {
+            args = a.compactMap { if case .string(let x) = $0 { return x } else { return nil } }
+        }
+        let health: JSONValue = v.state.health.map { h in
+            obj([("Status", .string(h.status.rawValue)), ("FailingStreak", num(h.failingStreak)),
+                 ("Log", .array(h.log.map { r in
+                    obj([("Start", .string(r.start)), ("End", .string(r.end)), ("ExitCode", num(Int(r.exitCode))),
+                         ("Output", .string(r.output))]) }))])
+        } ?? .null
+        var stateFields: [(String, JSONValue)] = [
+            ("Status", .string(v.stateName)), ("Running", .bool(v.status == .running || v.status == .paused)),
+            ("Paused", .bool(v.status == .paused)), ("Restarting", .bool(v.status == .restarting)),
+            ("OOMKilled", .bool(v.state.oomKilled)), ("Dead", .bool(v.status == .dead)),
+            ("Pid", num(v.isRunning ? Int(v.state.pid) : 0)), ("ExitCode", num(Int(v.state.exitCode))),
+            ("Error", .string(v.state.error)), ("StartedAt", .string(v.state.startedAt)),
+            ("FinishedAt", .string(v.state.finishedAt)),
+        ]
+        if health != .null { stateFields.append(("Health", health)) }
+        let hc: JSONValue = o.healthcheck.map { h in
+            obj([("Test", strings(h.test))] + [("Interval", h.interval), ("Timeout", h.timeout), ("StartPeriod", h.startPeriod)]
+                .compactMap { k, x in x.map { (k, num(Int($0))) } } + (h.retries.map { [("Retries", num($0))] } ?? []))
+        } ?? .null
+        var config: [(String, JSONValue)] = [
+            ("Hostname", .string(o.hostname ?? String(v.row.id.prefix(12)))), ("Domainname", .string("")),
+            ("User", .string(o.user ?? "")), ("AttachStdin", .bool(o.openStdin)), ("AttachStdout", .bool(o.attachStdout)),
+            ("AttachStderr", .bool(o.attachStderr)), ("Tty", .bool(o.tty)), ("OpenStdin", .bool(o.openStdin)),
+            ("StdinOnce", .bool(false)), ("Env", strings(envOf(spec))), ("Cmd", o.cmd.map(strings) ?? .null),
+            ("Image", .string(v.row.image)), ("Volumes", .null), ("WorkingDir", .string(o.workingDir ?? "")),
+            ("Entrypoint", o.entrypoint.map(strings) ?? .null), ("OnBuild", .null),
+            ("Labels", .object(labels(o.labels))),
+        ]
+        if hc != .null { config.insert(("Healthcheck", hc), at: 11) }
+        if let s = o.stopSignal { config.append(("StopSignal", .string(s))) }
+        if let t = o.stopTimeout { config.append(("StopTimeout", num(t))) }
+        var logConfig = JSONObject()
+        if o.log.maxSize > 0 { logConfig.set("max-size", .string(String(o.log.maxSize))) }
+        if o.log.maxFiles > 1 { logConfig.set("max-file", .string(String(o.log.maxFiles))) }
+        let hostConfig = obj([
+            ("Binds", .null), ("ContainerIDFile", .string("")),
+            ("LogConfig", obj([("Type", .string("json-file")), ("Config", .object(logConfig))])),
+            ("NetworkMode", .string(o.network)), ("PortBindings", .object(JSONObject())),
+            ("RestartPolicy", obj([("Name", .string(o.restart.name.rawValue)), ("MaximumRetryCount", num(o.restart.maxRetries))])),
+            ("AutoRemove", .bool(o.autoRemove)), ("CapAdd", o.capAdd.isEmpty ? .null : strings(o.capAdd)),
+            ("CapDrop", o.capDrop.isEmpty ? .null : strings(o.capDrop)), ("Privileged", .bool(o.privileged)),
+            ("ReadonlyRootfs", .bool(o.readOnly)), ("SecurityOpt", o.securityOpt.isEmpty ? .null : strings(o.securityOpt)),
+            ("Memory", num(Int(o.memory ?? 0))), ("MemorySwap", num(Int(o.memorySwap ?? (o.memory.map { $0 * 2 } ?? 0)))),
+            ("NanoCpus", num(Int(o.nanoCPUs ?? 0))), ("CpuShares", num(Int(o.cpuShares ?? 0))),
+            ("PidsLimit", o.pidsLimit.map { num(Int($0)) } ?? .null),
+            ("Ulimits", .array(o.ulimits.map { u in obj([("Name", .string(u.name)), ("Hard", num(Int(clamping: u.hard))), ("Soft", num(Int(clamping: u.soft)))]) })),
+            ("Init", .bool(o.initProcess)), ("CgroupParent", .string(o.cgroupParent)),
+        ])
+        return obj([
+            ("Id", .string(v.row.id)), ("Created", .string(rfc3339(v.row.created))),
+            ("Path", .string(args.first ?? "")), ("Args", strings(Array(args.dropFirst()))),
+            ("State", obj(stateFields)), ("Image", .string(v.row.imageID)),
+            ("LogPath", .string(manager.logPath(v.row.id))), ("Name", .string("/" + v.row.name)),
+            ("RestartCount", num(v.state.restartCount)), ("Driver", .string("overlay")), ("Platform", .string("linux")),
+            ("HostConfig", hostConfig),
+            ("GraphDriver", obj([("Name", .string("overlay")), ("Data", obj([
+                ("UpperDir", .string(dir + "/upper")), ("WorkDir", .string(dir + "/work")), ("MergedDir", .string(dir + "/rootfs")),
+            ]))])),
+            ("Mounts", .array([])), ("Config", obj(config)),
+            ("NetworkSettings", obj([("Ports", .object(JSONObject())), ("IPAddress", .string("")), ("Gateway", .string("")),
+                                     ("MacAddress", .string("")), ("Networks", obj([(o.network, obj([]))]))])),
+        ])
+    }
+
+    /// What a `ps --format` template sees for one container.
+    public static func psRow(_ v: ContainerView, now: Double, truncate: Bool) -> JSONValue {
+        let command = (v.options.entrypoint ?? []) + (v.options.cmd ?? [])
+        var cmd = "\"" + command.joined(separator: " ") + "\""
+        if truncate && cmd.count > 22 { cmd = String(cmd.prefix(19)) + "…\"" }
+        return obj([
+            ("ID", .string(truncate ? String(v.row.id.prefix(12)) : v.row.id)), ("Names", .string(v.row.name)),
+            ("Image", .string(v.row.image)), ("Command", .string(cmd)),
+            ("CreatedAt", .string(rfc3339(v.row.created))),
+            ("RunningFor", .string(ContainerView.humanDuration(now - v.row.created) + " ago")),
+            ("Ports", .string("")), ("Status", .string(v.statusText(now: now))), ("State", .string(v.stateName)),
+            ("Size", .string("")), ("Labels", .string(v.options.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ","))),
+            ("Mounts", .string("")), ("Networks", .string(v.options.network)),
+        ])
+    }
+
+    static func envOf(_ spec: JSONValue?) -> [String] {
+        guard case .object(let s)? = spec, case .object(let p)? = s["process"], case .array(let a)? = p["env"] else { return [] }
+        return a.compactMap { if case .string(let x) = $0 { return x } else { return nil } }
+    }
+
+    public static func obj(_ pairs: [(String, JSONValue)]) -> JSONValue {
+        var o = JSONObject()
+        for (k, v) in pairs { o.set(k, v) }
+        return .object(o)
+    }
+
+    static func num(_ n: Int) -> JSONValue { .number(String(n)) }
+    static func strings(_ s: [String]) -> JSONValue { .array(s.map { .string($0) }) }
+
+    static func labels(_ l: [String: String]) -> JSONObject {
+        var o = JSONObject()
+        for (k, v) in l.sorted(by: { $0.key < $1.key }) { o.set(k, .string(v)) }
+        return o
+    }
+
+    /// Seconds since the epoch as RFC 3339 with nanoseconds (Docker's Created).
+    public static func rfc3339(_ seconds: Double) -> String {
+        var t = time_t(seconds)
+        var parts = tm()
+        gmtime_r(&t, &parts)
+        var buf = [CChar](repeating: 0, count: 64)
+        strftime(&buf, buf.count, "%Y-%m-%dT%H:%M:%S", &parts)
+        let base = buf.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+        var nanos = String(Int((seconds - Double(Int(seconds))) * 1e9))
+        while nanos.count < 9 { nanos = "0" + nanos }
+        return "\(base).\(nanos)Z"
+    }
+}

@@ -1,0 +1,57 @@
+import ArgumentParser
+import Containers
+import Database
+import RuntimeClient
+
+/// `container …`: Docker's management spelling of the container verbs, plus prune and the
+/// monitor's exit command.
+struct ContainerGroup: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "container", abstract: "Manage containers.",
+        subcommands: [Ps.self, Prune.self, Cleanup.self, Run.self, Create.self, Start.self, Stop.self, Kill.self,
+                      Restart.self, Pause.self, Unpause.self, Rm.self, Rename.self, Wait.self, Logs.self, Exec.self,
+                      Top.self, Inspect.self],
+        aliases: [])
+
+    struct Prune: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Remove every stopped container.")
+        @OptionGroup var global: Global
+        @Flag(name: [.customShort("f"), .customLong("force")], help: "Do not ask (swctr never asks).") var force = false
+
+        func run() async throws {
+            let removed: [String]
+            do { removed = try global.manager().prune() } catch { fail(error) }
+            print("Deleted Containers:")
+            for id in removed { print(id) }
+        }
+    }
+
+    /// Run by a container's monitor when the container is gone for good: unmounts its rootfs,
+    /// and removes it when it was started with --rm.
+    struct Cleanup: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Tidy up after a container's monitor (internal).",
+                                                        shouldDisplay: false)
+        @OptionGroup var global: Global
+        @Argument var container: String
+
+        func run() async throws {
+            do { try global.manager().cleanup(container) } catch { fail(error) }
+        }
+    }
+}
+
+struct Version: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Show swctr's version and its runtime's.")
+    @OptionGroup var global: Global
+
+    func run() async throws {
+        print("swctr version 0.3.0")
+        let runtime = global.runtime ?? SwruncCLI.locate("swrunc", nextTo: Global.executable)
+        guard let runtime else {
+            print("runtime: swrunc not found (run `make install`, or pass --runtime PATH)")
+            return
+        }
+        let version = SwruncCLI(binary: runtime, root: "/run/swrunc", scratch: "/tmp").version() ?? "unknown"
+        print("runtime: \(runtime) (\(version.split(separator: "\n").first.map(String.init) ?? version))")
+    }
+}

@@ -1,0 +1,50 @@
+import ArgumentParser
+import HostOS
+
+@main
+struct Swctr: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "swctr", abstract: "Docker's workflow without a daemon: images from registries, containers run by swrunc.",
+        subcommands: [
+            // containers
+            Run.self, Create.self, Start.self, Stop.self, Kill.self, Restart.self, Pause.self, Unpause.self,
+            Rm.self, Rename.self, Wait.self, Ps.self, Logs.self, Exec.self, Top.self, Inspect.self, ContainerGroup.self,
+            // images
+            Pull.self, Images.self, Rmi.self, Tag.self, History.self, Save.self, Load.self, Login.self, Logout.self,
+            System.self, Version.self, Info.self,
+        ])
+
+    /// Groups whose verb is two words (`container prune`): global options go behind both.
+    static let groups: Set<String> = ["container", "system"]
+
+    static func main() async {
+        let args = reorder(Array(CommandLine.arguments.dropFirst()))
+        // A foreground run passes the signals it gets to the container: from the start they are
+        // caught (and queued on a pipe), so none of them kills swctr before it is attached.
+        let verb = args.first == "container" ? args.dropFirst().first : args.first
+        if verb == "run" || verb == "start" { AttachSession.signalPipe = try? SignalPipe.install(AttachSession.forwardedSignals) }
+        await main(args)
+    }
+
+    /// `swctr --root R run …` as `swctr run --root R …`: the global options the user (or the
+    /// monitor's exit command) put before the verb move behind it, where every command reads them.
+    static func reorder(_ args: [String]) -> [String] {
+        var globals: [String] = []
+        var i = 0
+        while i < args.count, args[i].hasPrefix("--") {
+            let name = String(args[i].prefix { $0 != "=" })
+            guard Global.valueOptions.contains(name) else { break }
+            if args[i].contains("=") {
+                globals.append(args[i])
+                i += 1
+            } else {
+                globals += args[i..<min(i + 2, args.count)]
+                i += 2
+            }
+        }
+        guard !globals.isEmpty, i < args.count else { return args }
+        var verb = [args[i]]
+        if groups.contains(args[i]), i + 1 < args.count, !args[i + 1].hasPrefix("-") { verb.append(args[i + 1]) }
+        return verb + globals + Array(args[(i + verb.count)...])
+    }
+}
