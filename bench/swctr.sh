@@ -1,0 +1,94 @@
+#!/bin/bash
+# make bench-swctr: swctr next to podman (conmon + runc, conmon + crun) on one busybox image, in one
+# run. Writes bench/RESULTS-swctr.md. Numbers are for people, never assertions.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+SW=${SWRUNC:-$here/../.build/release/swrunc}
+SWCTR=${SWCTR:-$here/../swctr/.build/release/swctr}
+RUNS=${RUNS:-20}
+work=$(mktemp -d /tmp/swctr-bench.XXXXXX)
+chmod 755 "$work"
+cg=swctr-bench-$$
+P=(podman --root "$work/podman" --runroot "$work/podman-run" --storage-driver overlay --cgroup-manager cgroupfs)
+S=("$SWCTR" --root "$work/swctr" --runtime "$SW")
+
+cleanup() {
+    ids=$("${S[@]}" ps -aq 2>/dev/null || true)
+    [ -n "$ids" ] && "${S[@]}" rm -f $ids >/dev/null 2>&1 || true
+    CONTAINERS_CONF="$work/containers.conf" "${P[@]}" rm -af >/dev/null 2>&1 || true
+    grep " $work" /proc/self/mountinfo | awk '{print $5}' | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
+    for d in /sys/fs/cgroup/*/"$cg" /sys/fs/cgroup/*/swctr-bench-podman-$$; do [ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null; done
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+cat > "$work/containers.conf" <<CONF
+[containers]
+default_ulimits = ["nofile=4096:4096", "nproc=4096:4096"]
+cgroupns = "host"
+[engine]
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+events_logfile_path = "$work/events.log"
+static_dir = "$work/libpod"
+tmp_dir = "$work/tmp"
+volume_path = "$work/volumes"
+CONF
+export CONTAINERS_CONF="$work/containers.conf"
+
+python3 -c "import sys; sys.path.insert(0, '$here/../integration'); from harness import build_image_archive; build_image_archive('$work/busybox.tar')"
+"${S[@]}" load -i "$work/busybox.tar" >/dev/null
+"${P[@]}" load -i "$work/busybox.tar" >/dev/null
+IMG=docker.io/library/busybox:latest
+printf '#!/bin/sh\nexec %s/wrap.sh crun "$@"\n' "$here" > "$work/crun-wrapped" && chmod +x "$work/crun-wrapped"
+PCG=(--cgroup-parent /swctr-bench-podman-$$)
+
+# The crun in Debian refuses this hybrid layout unless cgroup2 is unmounted in its namespace:
+# bench/wrap.sh does that, as for the runtime benchmark.
+hyperfine -N --warmup 3 --runs "$RUNS" --export-json "$work/run.json" \
+    -n "swctr run --rm" "${S[*]} run --rm --cgroup-parent /$cg $IMG true" \
+    -n "podman run --rm (runc)" "${P[*]} --runtime runc run --rm ${PCG[*]} $IMG true" \
+    -n "podman run --rm (crun)" "${P[*]} --runtime $work/crun-wrapped run --rm ${PCG[*]} $IMG true" >&2 || true
+
+hyperfine --warmup 2 --runs "$RUNS" --export-json "$work/detached.json" \
+    -n "swctr run -d + rm -f" "id=\$(${S[*]} run -d --cgroup-parent /$cg $IMG sleep 100) && ${S[*]} rm -f \$id >/dev/null" \
+    -n "podman run -d + rm -f (runc)" "id=\$(${P[*]} --runtime runc run -d ${PCG[*]} $IMG sleep 100) && ${P[*]} rm -f -t 0 \$id >/dev/null" >&2 || true
+
+for i in $(seq 1 100); do "${S[@]}" create --cgroup-parent /$cg $IMG true >/dev/null; done
+for i in $(seq 1 100); do "${P[@]}" create "${PCG[@]}" $IMG true >/dev/null; done
+hyperfine -N --warmup 3 --runs "$RUNS" --export-json "$work/ps.json" \
+    -n "swctr ps -a (100 containers)" "${S[*]} ps -a" \
+    -n "podman ps -a (100 containers)" "${P[*]} ps -a" >&2 || true
+ids=$("${S[@]}" ps -aq); "${S[@]}" rm -f $ids >/dev/null
+"${P[@]}" rm -af >/dev/null
+
+# Memory per running container: the monitor's proportional set size next to conmon's.
+sid=$("${S[@]}" run -d --cgroup-parent /$cg $IMG sleep 100)
+pid=$("${P[@]}" --runtime runc run -d "${PCG[@]}" $IMG sleep 100)
+sleep 1
+mon=$(python3 -c "import json; print(json.load(open('$work/swctr/containers/$sid/state.json'))['monitorPid'])")
+conmon=$("${P[@]}" inspect -f '{{.State.ConmonPid}}' "$pid")
+pss() { awk '/^Pss:/ {print $2}' /proc/$1/smaps_rollup; }
+rss() { awk '/^VmRSS:/ {print $2}' /proc/$1/status; }
+
+python3 - "$work" "$(pss $mon)" "$(rss $mon)" "$(pss $conmon)" "$(rss $conmon)" > "$here/RESULTS-swctr.md" <<'PY'
+import json, sys
+work, mpss, mrss, cpss, crss = sys.argv[1], *map(int, sys.argv[2:])
+print("# swctr next to podman (one run)\n")
+print("Made by `bench/swctr.sh` on this machine: hyperfine means, the ratio against the first peer.\n")
+for f, title in (("run.json", "run --rm IMAGE true"), ("detached.json", "run -d, then rm -f"), ("ps.json", "ps -a, 100 containers")):
+    try:
+        res = json.load(open(f"{work}/{f}"))["results"]
+    except (OSError, ValueError):
+        continue
+    print(f"## {title}\n\n| command | mean | ± | ratio to podman (runc) |\n|---|---|---|---|")
+    base = next((r["mean"] for r in res if "podman" in r["command"] and "runc" in r["command"]), None) \
+        or next((r["mean"] for r in res if "podman" in r["command"]), None)
+    for r in res:
+        ratio = f"{r['mean'] / base:.2f}x" if base else ""
+        print(f"| {r['command']} | {r['mean'] * 1000:.1f} ms | {r['stddev'] * 1000:.1f} | {ratio} |")
+    print()
+print("## Memory per running container\n\n| monitor | Pss | RSS |\n|---|---|---|")
+print(f"| swctr-monitor | {mpss} KiB | {mrss} KiB |\n| conmon (podman) | {cpss} KiB | {crss} KiB |")
+PY
+cat "$here/RESULTS-swctr.md"
