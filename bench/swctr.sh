@@ -62,18 +62,27 @@ hyperfine -N --warmup 3 --runs "$RUNS" --export-json "$work/ps.json" \
 ids=$("${S[@]}" ps -aq); "${S[@]}" rm -f $ids >/dev/null
 "${P[@]}" rm -af >/dev/null
 
-# Memory per running container: the monitor's proportional set size next to conmon's.
-sid=$("${S[@]}" run -d --cgroup-parent /$cg $IMG sleep 100)
-pid=$("${P[@]}" --runtime runc run -d "${PCG[@]}" $IMG sleep 100)
+# Memory per running container, with ten of each running (a binary's pages are shared among its
+# instances, so one alone overstates it): the mean proportional set size and private dirty pages
+# of swctr's monitor next to conmon's.
+mons=(); conmons=()
+for i in $(seq 1 10); do
+    sid=$("${S[@]}" run -d --cgroup-parent /$cg $IMG sleep 100)
+    mons+=("$(python3 -c "import json; print(json.load(open('$work/swctr/containers/$sid/state.json'))['monitorPid'])")")
+    pid=$("${P[@]}" --runtime runc run -d "${PCG[@]}" $IMG sleep 100)
+    conmons+=("$("${P[@]}" inspect -f '{{.State.ConmonPid}}' "$pid")")
+done
 sleep 1
-mon=$(python3 -c "import json; print(json.load(open('$work/swctr/containers/$sid/state.json'))['monitorPid'])")
-conmon=$("${P[@]}" inspect -f '{{.State.ConmonPid}}' "$pid")
-pss() { awk '/^Pss:/ {print $2}' /proc/$1/smaps_rollup; }
-rss() { awk '/^VmRSS:/ {print $2}' /proc/$1/status; }
+mean() {  # field pid...
+    local field=$1; shift
+    for p in "$@"; do awk -v f="$field:" '$1 == f {print $2}' /proc/$p/smaps_rollup; done | awk '{s += $1} END {printf "%d", s / NR}'
+}
+mpss=$(mean Pss "${mons[@]}"); mdirty=$(mean Private_Dirty "${mons[@]}")
+cpss=$(mean Pss "${conmons[@]}"); cdirty=$(mean Private_Dirty "${conmons[@]}")
 
-python3 - "$work" "$(pss $mon)" "$(rss $mon)" "$(pss $conmon)" "$(rss $conmon)" > "$here/RESULTS-swctr.md" <<'PY'
+python3 - "$work" "$mpss" "$mdirty" "$cpss" "$cdirty" > "$here/RESULTS-swctr.md" <<'PY'
 import json, sys
-work, mpss, mrss, cpss, crss = sys.argv[1], *map(int, sys.argv[2:])
+work, mpss, mdirty, cpss, cdirty = sys.argv[1], *map(int, sys.argv[2:])
 print("# swctr next to podman (one run)\n")
 print("Made by `bench/swctr.sh` on this machine: hyperfine means, the ratio against the first peer.\n")
 for f, title in (("run.json", "run --rm IMAGE true"), ("detached.json", "run -d, then rm -f"), ("ps.json", "ps -a, 100 containers")):
@@ -88,7 +97,7 @@ for f, title in (("run.json", "run --rm IMAGE true"), ("detached.json", "run -d,
         ratio = f"{r['mean'] / base:.2f}x" if base else ""
         print(f"| {r['command']} | {r['mean'] * 1000:.1f} ms | {r['stddev'] * 1000:.1f} | {ratio} |")
     print()
-print("## Memory per running container\n\n| monitor | Pss | RSS |\n|---|---|---|")
-print(f"| swctr-monitor | {mpss} KiB | {mrss} KiB |\n| conmon (podman) | {cpss} KiB | {crss} KiB |")
+print("## Memory per running container (mean of ten running)\n\n| monitor | Pss | Private_Dirty |\n|---|---|---|")
+print(f"| swctr-monitor | {mpss} KiB | {mdirty} KiB |\n| conmon (podman) | {cpss} KiB | {cdirty} KiB |")
 PY
 cat "$here/RESULTS-swctr.md"

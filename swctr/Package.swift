@@ -43,7 +43,6 @@ let package = Package(
         ]),
         // A typed client for swrunc's command line, and a fake of it for tests.
         .target(name: "RuntimeClient", dependencies: [
-            .product(name: "OCI", package: "swrunc"),
             .product(name: "JSON", package: "swrunc"),
             .product(name: "HostOS", package: "swrunc"),
         ]),
@@ -59,7 +58,10 @@ let package = Package(
             .product(name: "JSON", package: "swrunc"),
             .product(name: "HostOS", package: "swrunc"),
         ]),
-        .executableTarget(name: "MonitorMain", dependencies: ["Monitor"]),
+        // A static, non-PIE executable like swrunc: one per running container, so the pages
+        // the dynamic loader's relocations would dirty matter.
+        .executableTarget(name: "MonitorMain", dependencies: ["Monitor"],
+                          linkerSettings: [.unsafeFlags(["-static-executable", "-Xlinker", "--strip-all"])]),
         .target(name: "Containers", dependencies: [
             "Images", "Database", "RuntimeClient", "Monitor", "Logs", "Registry",
             .product(name: "OCI", package: "swrunc"),
