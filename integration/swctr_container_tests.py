@@ -68,6 +68,7 @@ class SwctrContainers:
         self.health()
         self.crash()
         self.concurrent()
+        self.attach()
         self.removal()
 
     def foreground(self):
@@ -307,6 +308,40 @@ class SwctrContainers:
         t.check(r.returncode == 0 and written == r.stdout.strip() and r2.returncode == 125 and "cid" in r2.stderr,
                 "swctr run --cidfile: the id is written; an existing file is refused", f"{r.stderr} {r2.stderr}")
         self.sw("rm", "-f", name, written, timeout=120)
+
+    def attach(self):
+        """attach: output from now on, stdin to a container created with -i, the detach keys
+        leave it running; a stopped container cannot be attached."""
+        t, img = self.tap, self.image
+        name = unique("talk")
+        r = self.srun("-d", "-i", "--name", name, img, "sh", "-c", 'while read l; do echo "got $l"; done')
+        ok = r.returncode == 0
+        for keys, typed, detach in (([], b"hello\n", b"\x10\x11"), (["--detach-keys", "ctrl-x,y"], b"\x18zq\n", b"\x18y")):
+            p = subprocess.Popen([self.bin, "--root", self.root, "--runtime", self.rec.path, "attach", *keys, name],
+                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            try:
+                time.sleep(0.3)
+                p.stdin.write(typed)
+                p.stdin.flush()
+                line = p.stdout.readline()
+                p.stdin.write(detach)
+                p.stdin.flush()
+                out, err = p.communicate(timeout=20)
+                ok = ok and line == b"got " + typed and p.returncode == 0 and self.status(name) == "running"
+                diag = f"{line!r} exit {p.returncode} {err!r} {self.status(name)}"
+            finally:
+                if p.poll() is None:
+                    p.kill()
+                    p.wait()
+            if not ok:
+                break
+        t.check(ok, "swctr attach: stdin and output; the detach keys (ctrl-p ctrl-q, or --detach-keys; a partial "
+                "sequence passes through) leave the container running", diag)
+        self.sw("stop", "-t", "1", name)
+        r = self.sw("attach", name)
+        t.check(r.returncode == 1 and "cannot attach to a stopped container" in r.stderr,
+                "swctr attach to a stopped container is Docker's error", f"exit {r.returncode}: {r.stderr}")
+        self.sw("rm", "-f", name)
 
     def removal(self):
         t = self.tap

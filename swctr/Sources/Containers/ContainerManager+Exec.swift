@@ -72,6 +72,19 @@ extension ContainerManager {
         }
     }
 
+    /// `attach`: a connection to a running container's monitor (its output from now on, its
+    /// stdin when it was created with -i).
+    public func attach(_ ref: String) throws(SwctrError) -> StartedMonitor {
+        let row = try find(ref)
+        let v = view(row)
+        guard v.isRunning else { throw SwctrError(.conflict, "You cannot attach to a stopped container, start it first") }
+        guard v.status != .paused else { throw SwctrError(.conflict, "You cannot attach to a paused container, unpause it first") }
+        guard let connection = MonitorClient.attach(directory(row.id)) else {
+            throw SwctrError(.failure, "cannot attach to \(ref): its monitor is gone (stop and start it again)")
+        }
+        return StartedMonitor(pid: v.state.monitorPid, attachFD: connection.fd, pending: connection.pending)
+    }
+
     /// `top`: the container's processes as `ps -f` shows them.
     public func top(_ ref: String, psArgs: [String] = ["-f"]) throws(SwctrError) -> String {
         let row = try find(ref)

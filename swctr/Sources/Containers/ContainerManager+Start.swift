@@ -92,15 +92,12 @@ extension ContainerManager {
         var attachFD: Int32 = -1
         var pending: [UInt8] = []
         if attach {
-            guard let fd = try? UnixSocket.connect(AttachFrame.socketPath(in: dir), what: "monitor socket") else {
+            guard let connection = MonitorClient.attach(dir) else {
                 throw SwctrError(.failure, "cannot attach to the container's monitor")
             }
-            _ = Array("attach\n".utf8).withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-            var ack = LineReader(fd: fd)
-            guard ack.next() == "ok" else { close(fd); throw SwctrError(.failure, "the container's monitor refused the attach") }
-            attachFD = fd
+            attachFD = connection.fd
             // Frames may already follow the acknowledgement in the same read.
-            pending = ack.rest
+            pending = connection.pending
         }
         guard let result = reader.next() else {
             throw SwctrError(.failure, "the container monitor exited before it started the container")

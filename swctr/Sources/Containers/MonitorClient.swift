@@ -24,4 +24,17 @@ public enum MonitorClient {
         guard let nl = reply.firstIndex(of: 0x0a) else { return nil }
         return String(decoding: reply[..<nl], as: UTF8.self)
     }
+
+    /// An attached connection to the monitor of the container in `directory`: the fd, and frame
+    /// bytes that came with the acknowledgement. Nil when no monitor answers or it refuses.
+    public static func attach(_ directory: String) -> (fd: Int32, pending: [UInt8])? {
+        guard let fd = try? UnixSocket.connect(AttachFrame.socketPath(in: directory), what: "monitor socket") else { return nil }
+        _ = Array("attach\n".utf8).withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        var ack = LineReader(fd: fd)
+        guard ack.next() == "ok" else {
+            close(fd)
+            return nil
+        }
+        return (fd, ack.rest)
+    }
 }

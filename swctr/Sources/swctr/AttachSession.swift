@@ -6,22 +6,31 @@ import Monitor
 /// The foreground side of `run` (and `start -a`): frames from the monitor go to our stdout and
 /// stderr, our stdin (with -i) goes to the container, signals we get are passed on (without a
 /// terminal, as Docker's --sig-proxy does), the terminal is raw and its size followed with -t.
-/// Returns the container's exit code, or nil when the monitor went away without one.
+/// The detach keys (ctrl-p ctrl-q by default) typed on stdin leave the container running.
 struct AttachSession {
+    enum Outcome: Equatable {
+        case exited(Int32)
+        case detached
+        /// The monitor went away without an exit code.
+        case lost
+    }
+
     let fd: Int32
     var pending: [UInt8]
     let directory: String
     let interactive: Bool
     let tty: Bool
     let proxySignals: Bool
+    var detachKeys: [UInt8] = DetachKeys.default
 
     static let forwardedSignals: [Int32] = [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH]
 
     /// The read end of the signal pipe `main` installed for run and start.
     nonisolated(unsafe) static var signalPipe: Int32?
 
-    func run() -> Int32? {
+    func run() -> Outcome {
         let signals = Self.signalPipe
+        var keys = DetachKeys.Matcher(sequence: detachKeys)
         let terminal = tty && isatty(0) == 1 ? RawTerminal(fd: 0) : nil
         defer { terminal?.restore() }
         if tty { sendWindowSize() }
@@ -33,7 +42,7 @@ struct AttachSession {
                 switch kind {
                 case .stdout: _ = try? FileIO.writeAll(1, payload, what: "stdout")
                 case .stderr: _ = try? FileIO.writeAll(2, payload, what: "stderr")
-                case .exit: return Int32(String(decoding: payload, as: UTF8.self)) ?? 255
+                case .exit: return .exited(Int32(String(decoding: payload, as: UTF8.self)) ?? 255)
                 default: break
                 }
             }
@@ -42,7 +51,7 @@ struct AttachSession {
                        pollfd(fd: stdinOpen ? 0 : -1, events: Int16(POLLIN), revents: 0)]
             if poll(&fds, 3, -1) < 0 {
                 if errno == EINTR { continue }
-                return nil
+                return .lost
             }
             if fds[1].revents != 0, let signals {
                 while let sig = SignalPipe.read(signals) {
@@ -56,7 +65,9 @@ struct AttachSession {
             if fds[2].revents != 0 {
                 let n = read(0, &chunk, chunk.count)
                 if n > 0 {
-                    send(.stdin, chunk[0..<n])
+                    let (forward, detach) = keys.feed(chunk[0..<n])
+                    if !forward.isEmpty { send(.stdin, forward) }
+                    if detach { return .detached }
                 } else if n == 0 || (errno != EINTR && errno != EAGAIN) {
                     stdinOpen = false
                     send(.closeStdin, [])
@@ -66,7 +77,7 @@ struct AttachSession {
                 let n = read(fd, &chunk, chunk.count)
                 if n <= 0 {
                     if n < 0 && errno == EINTR { continue }
-                    return nil
+                    return .lost
                 }
                 buffer.append(contentsOf: chunk[0..<n])
             }

@@ -9,7 +9,7 @@ struct ContainerGroup: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "container", abstract: "Manage containers.",
         subcommands: [Ps.self, Prune.self, Cleanup.self, Run.self, Create.self, Start.self, Stop.self, Kill.self,
-                      Restart.self, Pause.self, Unpause.self, Rm.self, Rename.self, Wait.self, Logs.self, Exec.self,
+                      Restart.self, Pause.self, Unpause.self, Rm.self, Rename.self, Wait.self, Attach.self, Logs.self, Exec.self,
                       Top.self, Inspect.self],
         aliases: [])
 

@@ -24,12 +24,12 @@ struct Start: AsyncParsableCommand {
             row = try manager.find(containers[0])
             started = try manager.start(row.id, attach: true)
         } catch { fail(error) }
-        guard let started else { fail("container \(containers[0]) is already running (attach is not supported yet)") }
+        guard let started else { fail("container \(containers[0]) is already running (swctr attach \(containers[0]))") }
         manager.store.release()
         let options = manager.config(of: row)
-        let code = AttachSession(fd: started.attachFD, pending: started.pending, directory: manager.directory(row.id),
-                                 interactive: interactive && options.openStdin, tty: options.tty, proxySignals: true).run()
-        throw ExitCode(code ?? 1)
+        let outcome = AttachSession(fd: started.attachFD, pending: started.pending, directory: manager.directory(row.id),
+                                    interactive: interactive && options.openStdin, tty: options.tty, proxySignals: true).run()
+        throw ExitCode(outcome.status)
     }
 }
 
@@ -135,5 +135,45 @@ struct Wait: AsyncParsableCommand {
             }
         }
         throw ExitCode(status)
+    }
+}
+
+/// `attach`: this terminal to a running container's output (and stdin, when it was created with
+/// -i) until it exits or the detach keys are typed.
+struct Attach: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Attach to a running container.")
+    @OptionGroup var global: Global
+    @Option(name: .customLong("detach-keys"), help: "Keys that detach (default ctrl-p,ctrl-q).") var detachKeys: String?
+    @Flag(name: .customLong("no-stdin"), help: "Do not attach stdin.") var noStdin = false
+    @Option(name: .customLong("sig-proxy"), help: "Pass received signals to the container (default true).") var sigProxy = true
+    @Argument var container: String
+
+    func run() async throws {
+        let manager = global.manager()
+        let keys = detachKeys.map { DetachKeys.parse($0) } ?? DetachKeys.default
+        guard let keys else { fail("invalid detach keys: \(detachKeys ?? "")") }
+        let row: ContainerRow
+        let connection: StartedMonitor
+        do {
+            row = try manager.find(container)
+            connection = try manager.attach(row.id)
+        } catch { fail(error) }
+        manager.store.release()
+        let options = manager.config(of: row)
+        var session = AttachSession(fd: connection.attachFD, pending: connection.pending, directory: manager.directory(row.id),
+                                    interactive: options.openStdin && !noStdin, tty: options.tty, proxySignals: sigProxy)
+        session.detachKeys = keys
+        throw ExitCode(session.run().status)
+    }
+}
+
+extension AttachSession.Outcome {
+    /// The CLI's status: the container's, 0 after a detach, 1 when the monitor was lost.
+    var status: Int32 {
+        switch self {
+        case .exited(let code): code
+        case .detached: 0
+        case .lost: 1
+        }
     }
 }

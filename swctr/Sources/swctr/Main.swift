@@ -8,7 +8,7 @@ struct Swctr: AsyncParsableCommand {
         subcommands: [
             // containers
             Run.self, Create.self, Start.self, Stop.self, Kill.self, Restart.self, Pause.self, Unpause.self,
-            Rm.self, Rename.self, Wait.self, Ps.self, Logs.self, Exec.self, Top.self, Inspect.self, ContainerGroup.self,
+            Rm.self, Rename.self, Wait.self, Attach.self, Ps.self, Logs.self, Exec.self, Top.self, Inspect.self, ContainerGroup.self,
             // images
             Pull.self, Images.self, Rmi.self, Tag.self, History.self, Save.self, Load.self, Login.self, Logout.self,
             System.self, Version.self, Info.self,
@@ -22,7 +22,7 @@ struct Swctr: AsyncParsableCommand {
         // A foreground run passes the signals it gets to the container: from the start they are
         // caught (and queued on a pipe), so none of them kills swctr before it is attached.
         let verb = args.first == "container" ? args.dropFirst().first : args.first
-        if verb == "run" || verb == "start" { AttachSession.signalPipe = try? SignalPipe.install(AttachSession.forwardedSignals) }
+        if verb == "run" || verb == "start" || verb == "attach" { AttachSession.signalPipe = try? SignalPipe.install(AttachSession.forwardedSignals) }
         await main(args)
     }
 

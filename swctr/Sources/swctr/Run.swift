@@ -29,6 +29,8 @@ struct Run: AsyncParsableCommand {
     var detach = false
     @Option(name: .customLong("sig-proxy"), help: "Pass received signals to the container (default true; not with -t).")
     var sigProxy = true
+    @Option(name: .customLong("detach-keys"), help: "Keys that detach from the container (default ctrl-p,ctrl-q).")
+    var detachKeys: String?
     @OptionGroup var target: ImageAndCommand
 
     func run() async throws {
@@ -51,16 +53,24 @@ struct Run: AsyncParsableCommand {
         } catch { failStart(error) }
         // A foreground run may last: rmi and pulls must not wait for it.
         manager.store.release()
-        let session = AttachSession(fd: started.attachFD, pending: started.pending, directory: manager.directory(row.id),
+        var session = AttachSession(fd: started.attachFD, pending: started.pending, directory: manager.directory(row.id),
                                     interactive: options.interactive, tty: options.tty, proxySignals: sigProxy)
-        let code = session.run()
+        if let detachKeys {
+            guard let keys = DetachKeys.parse(detachKeys) else { fail(SwctrError(.invalidArgument, "invalid detach keys: \(detachKeys)"), runLike: true) }
+            session.detachKeys = keys
+        }
+        let outcome = session.run()
         close(started.attachFD)
-        // With --rm the monitor removes the container before it exits: once we return it is gone.
-        if options.rm { manager.waitForExit(pid: started.pid, timeoutMs: 60_000) }
-        guard let code else {
+        switch outcome {
+        case .exited(let code):
+            // With --rm the monitor removes the container before it exits: once we return it is gone.
+            if options.rm { manager.waitForExit(pid: started.pid, timeoutMs: 60_000) }
+            throw ExitCode(code)
+        case .detached:
+            return
+        case .lost:
             fail(SwctrError(.failure, "lost the connection to the container's monitor (swctr logs \(row.name) has its output)"), runLike: true)
         }
-        throw ExitCode(code)
     }
 }
 

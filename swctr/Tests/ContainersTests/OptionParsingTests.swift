@@ -69,3 +69,29 @@ struct OptionParsingTests {
         #expect(Names.isValid(Names.generate()))
     }
 }
+
+@Suite("detach keys: Docker's spelling, and bytes held back only while they may start the sequence")
+struct DetachKeysTests {
+    @Test func parsing() {
+        #expect(DetachKeys.parse("ctrl-p,ctrl-q") == [0x10, 0x11])
+        #expect(DetachKeys.parse("ctrl-a,x") == [0x01, 0x78])
+        #expect(DetachKeys.parse("ctrl-@,ctrl-_") == [0x00, 0x1f])
+        #expect(DetachKeys.parse("ctrl-") == nil)
+        #expect(DetachKeys.parse("alt-x") == nil)
+        #expect(DetachKeys.parse("") == nil)
+    }
+
+    @Test func matching() {
+        var m = DetachKeys.Matcher(sequence: [0x10, 0x11])
+        #expect(m.feed(Array("ab".utf8)) == (Array("ab".utf8), false))
+        // ctrl-p alone waits; a following byte that is not ctrl-q releases both.
+        #expect(m.feed([0x10]) == ([], false))
+        #expect(m.feed(Array("c".utf8)) == ([0x10, 0x63], false))
+        // ctrl-p ctrl-p ctrl-q: the first ctrl-p goes through, then the sequence detaches.
+        #expect(m.feed([0x10, 0x10]) == ([0x10], false))
+        #expect(m.feed([0x11, 0x41]) == ([], true))
+        var split = DetachKeys.Matcher(sequence: [0x10, 0x11])
+        #expect(split.feed(Array("x".utf8) + [0x10]) == (Array("x".utf8), false))
+        #expect(split.feed([0x11]) == ([], true))
+    }
+}
