@@ -20,7 +20,7 @@ public func jsonPath(_ keys: [any CodingKey]) -> String {
             out += "[\(index)]"
         } else {
             if !out.isEmpty { out += "." }
-            out += key.stringValue
+            out += Excerpt.of(key.stringValue)  // map keys come from the input
         }
     }
     return out

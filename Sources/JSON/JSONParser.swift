@@ -273,7 +273,7 @@ public struct JSONParser {
         for c in path {
             switch c {
             case .index(let i): out += "[\(i)]"
-            case .key(let k): out += (out.isEmpty ? "" : ".") + k
+            case .key(let k): out += (out.isEmpty ? "" : ".") + Excerpt.of(k)  // a key may hold a newline
             }
         }
         return out

@@ -117,6 +117,17 @@ struct StrictJSONTests {
         #expect(load(#"{"ociVersion":"1.2.0","x":"# + deep)?.contains("nested deeper than") == true)
     }
 
+    @Test func aKeyWithAControlCharacterStaysOnOneLine() {
+        // Found by the random test below: an escaped newline in a key ("ociVersi\n") reached the
+        // error's "(in …)" path as a real one.
+        let inputs: [[UInt8]] = [Array(#"{"ociVersi\n":"#.utf8) + [0xb4], Array(#"{"x\ty":{"z":[1,"#.utf8) + [0xb4],
+                                 Array(#"{"ociVersion":"1.2.0","annotations":{"a\nb":1}}"#.utf8)]
+        for bytes in inputs {
+            let e = load(bytes: bytes)
+            #expect(e != nil && e?.contains("\n") == false && e?.contains("\t") == false, "\(e ?? "nil")")
+        }
+    }
+
     @Test func randomBytesNeverCrashTheParser() {
         var rng = SystemRandomNumberGenerator()
         let seeds = [Array(base.utf8) + Array("}".utf8)]
