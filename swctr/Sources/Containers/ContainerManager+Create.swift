@@ -43,8 +43,7 @@ extension ContainerManager {
         do { configJSON = String(decoding: try JSONValueEncoder().encode(options), as: UTF8.self) } catch {
             throw SwctrError(.failure, "encode the container's options: \(error)")
         }
-        let imageID = "sha256:" + Digest.hex(Digest.of(Array(record.config.utf8)))
-        var row = ContainerRow(id: id, name: request.name ?? Names.generate(), image: request.image, imageID: imageID,
+        var row = ContainerRow(id: id, name: request.name ?? Names.generate(), image: request.image, imageID: record.id,
                                created: Date().timeIntervalSince1970, config: configJSON)
         // A generated name that happens to be taken is drawn again; a given one is a conflict.
         var attempts = 0

@@ -41,7 +41,14 @@ extension ContainerManager {
             let deadline = Clock.monotonicNanos() + UInt64(timeout) * 1_000_000_000
             while state.initAlive && Clock.monotonicNanos() < deadline { usleep(50_000) }
             if state.initAlive { try? runtime.kill(row.id, signal: SIGKILL, all: true) }
-            while state.initAlive { usleep(20_000) }
+            let killed = Clock.monotonicNanos() + 10_000_000_000
+            while state.initAlive {
+                // Stuck in the kernel (uninterruptible sleep): say so rather than wait forever.
+                guard Clock.monotonicNanos() < killed else {
+                    throw SwctrError(.failure, "container \(row.id): its init (pid \(state.pid)) did not die after SIGKILL")
+                }
+                usleep(20_000)
+            }
             state.exitCode = 137
         }
         try? runtime.delete(row.id, force: true)
@@ -98,7 +105,8 @@ extension ContainerManager {
             let v = view(row)
             if v.status == .exited || v.status == .dead { return v.state.exitCode }
             usleep(100_000)
-            guard (try? database.containers().contains { $0.id == row.id }) == true else { return v.state.exitCode }
+            // Removed meanwhile (rm -f, or --rm after it stopped): its directory is gone.
+            guard FileIO.exists(directory(row.id)) else { return v.state.exitCode }
         }
     }
 

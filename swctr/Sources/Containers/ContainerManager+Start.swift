@@ -30,7 +30,7 @@ extension ContainerManager {
             let dir = directory(row.id)
             // What a dead monitor or a reboot left: the runtime's record of an old run.
             try? runtime.delete(row.id, force: true)
-            guard let record = try? store.image(row.image) ?? store.images().first(where: { imageID($0) == row.imageID }) else {
+            guard let record = try? store.image(row.image) ?? store.images().first(where: { $0.id == row.imageID }) else {
                 throw SwctrError(.notFound, "No such image: \(row.image)")
             }
             try Snapshot.mount(dir, layers: record.layerIDs, store: store)
@@ -43,8 +43,6 @@ extension ContainerManager {
             return try launchMonitor(dir, attach: attach)
         }
     }
-
-    func imageID(_ r: ImageRecord) -> String { "sha256:" + Digest.hex(Digest.of(Array(r.config.utf8))) }
 
     func monitorConfig(_ row: ContainerRow, _ options: ContainerConfig) -> MonitorConfig {
         let dir = directory(row.id)

@@ -10,6 +10,8 @@ public typealias StoreError = SwctrError
 
 extension ImageRecord {
     public var imageConfig: ImageConfig? { try? JSONDecoder().decode(ImageConfig.self, from: Data(config.utf8)) }
+    /// Docker's image ID: the digest of the config (`sha256:…`).
+    public var id: String { Digest.of(Array(config.utf8)) }
 }
 
 /// The content store under `--root` (default /var/lib/swctr):
@@ -125,7 +127,7 @@ public final class ImageStore: Sendable {
         // An image ID as `images` shows it (Docker's: the config's digest), or a manifest digest.
         let hex = ref.hasPrefix("sha256:") ? String(ref.dropFirst(7)) : ref
         guard hex.count >= 12, hex.allSatisfy(\.isHexDigit) else { return nil }
-        return all.first { Digest.hex(Digest.of(Array($0.config.utf8))).hasPrefix(hex) }
+        return all.first { Digest.hex($0.id).hasPrefix(hex) }
             ?? all.first { Digest.hex($0.digest).hasPrefix(hex) }
     }
 
@@ -140,7 +142,7 @@ public final class ImageStore: Sendable {
         var blobs = Set<String>(), layers = Set<String>()
         for r in records {
             blobs.insert(Digest.hex(r.digest))
-            blobs.insert(Digest.hex(Digest.of(Array(r.config.utf8))))
+            blobs.insert(Digest.hex(r.id))
             for l in r.layerIDs { layers.insert(Digest.hex(l)) }
             if let m = try? FileIO.read(blobPath(r.digest)), let manifest = try? JSONDecoder().decode(Manifest.self, from: Data(m)) {
                 for l in manifest.layers { blobs.insert(Digest.hex(l.digest)) }

@@ -37,13 +37,17 @@ public struct LogReader {
         (1..<maxFiles).reversed().map { "\(path).\($0)" }.filter { FileIO.exists($0) } + [path]
     }
 
+    /// The entries of json-file lines that the query selects.
+    static func parse(_ bytes: ArraySlice<UInt8>, _ query: Query, into out: inout [LogEntry]) {
+        for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") {
+            if let e = LogEntry(line: line), query.accepts(e) { out.append(e) }
+        }
+    }
+
     public func entries(_ query: Query = Query()) -> [LogEntry] {
         var out: [LogEntry] = []
         for file in files {
-            guard let bytes = try? FileIO.read(file) else { continue }
-            for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") {
-                if let e = LogEntry(line: line), query.accepts(e) { out.append(e) }
-            }
+            if let bytes = try? FileIO.read(file) { Self.parse(bytes[...], query, into: &out) }
         }
         if let tail = query.tail, tail >= 0, out.count > tail { out = Array(out.suffix(tail)) }
         return out
@@ -58,10 +62,7 @@ public struct LogReader {
         var st = stat()
         var history: [LogEntry] = []
         for file in files.dropLast() {
-            guard let bytes = try? FileIO.read(file) else { continue }
-            for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") {
-                if let e = LogEntry(line: line), query.accepts(e) { history.append(e) }
-            }
+            if let bytes = try? FileIO.read(file) { Self.parse(bytes[...], query, into: &history) }
         }
         var current: [UInt8] = []
         if fd >= 0, fstat(fd, &st) == 0 {
@@ -75,9 +76,7 @@ public struct LogReader {
         }
         // A last line without its newline yet is finished by the follow below.
         let complete = current.lastIndex(of: 0x0a).map { current.index(after: $0) } ?? 0
-        for line in String(decoding: current[..<complete], as: UTF8.self).split(separator: "\n") {
-            if let e = LogEntry(line: line), query.accepts(e) { history.append(e) }
-        }
+        Self.parse(current[..<complete], query, into: &history)
         if let tail = query.tail, tail >= 0, history.count > tail { history = Array(history.suffix(tail)) }
         for e in history { emit(e) }
         var partial = Array(current[complete...])

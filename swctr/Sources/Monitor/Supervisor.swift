@@ -136,7 +136,6 @@ public final class Supervisor {
             if consoleListener >= 0 { close(consoleListener); unlink(config.directory + "/console.sock") }
         }
         if config.tty {
-            // swrunc connects to the console socket during create: accept on a thread of events.
             let creator = try Spawn.start(createArgv(pidFile: pidFile, console: config.directory + "/console.sock"),
                                           Spawn.Options(stdin: devnull, stdout: devnull, stderr: devnull))
             // swrunc connects to the console socket during create; it may also fail before that.

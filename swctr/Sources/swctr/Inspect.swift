@@ -50,7 +50,7 @@ struct Inspect: AsyncParsableCommand {
             var Layers: [String]
             var Config: ImageConfig?
         }
-        let out = Out(Name: r.name, Digest: r.digest, Id: Registry.Digest.of(Array(r.config.utf8)), Size: r.size,
+        let out = Out(Name: r.name, Digest: r.digest, Id: r.id, Size: r.size,
                       Layers: r.layerIDs, Config: r.imageConfig)
         return (try? JSONValueEncoder().encodeValue(out)) ?? .null
     }

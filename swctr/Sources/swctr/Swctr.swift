@@ -158,7 +158,7 @@ struct Images: AsyncParsableCommand {
         do { records = try ImageStore(root: global.root).images() } catch { fail("\(error)") }
         func id(_ r: ImageRecord) -> String {
             // Docker's image ID: the config's digest.
-            String(Digest.hex(Digest.of(Array(r.config.utf8))).prefix(12))
+            String(Digest.hex(r.id).prefix(12))
         }
         if quiet {
             for r in records { print(id(r)) }

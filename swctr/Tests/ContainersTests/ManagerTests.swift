@@ -28,7 +28,7 @@ struct ManagerTests {
         /// A container row and its directory, as create leaves them (without the mount).
         @discardableResult
         func add(_ id: String, name: String, state: ContainerState? = nil, options: ContainerConfig = ContainerConfig()) throws -> ContainerRow {
-            let config = String(decoding: try JSONValueEncoderBridge.encode(options), as: UTF8.self)
+            let config = String(decoding: try JSONValueEncoder().encode(options), as: UTF8.self)
             let row = ContainerRow(id: id, name: name, image: "busybox", imageID: "sha256:00", created: 1, config: config)
             try manager.database.insert(row)
             try FileIO.mkdirAll(manager.directory(id) + "/rootfs")
@@ -147,12 +147,5 @@ struct ManagerTests {
         #expect(h.status == .healthy && h.failingStreak == 0)
         for _ in 0..<10 { h.record(pass, retries: 2, inStartPeriod: false) }
         #expect(h.log.count == Health.kept)
-    }
-}
-
-/// The manager keeps options as JSON the way its own encoder writes them.
-enum JSONValueEncoderBridge {
-    static func encode(_ options: ContainerConfig) throws -> [UInt8] {
-        try JSON.JSONValueEncoder().encode(options)
     }
 }
