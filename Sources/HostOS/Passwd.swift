@@ -42,10 +42,11 @@ public enum Passwd {
 public enum RootedPath {
     public static let resolveInRoot: UInt64 = 0x10
     public static let resolveNoMagicLinks: UInt64 = 0x02
+    /// O_PATH (Glibc's module does not export it): an fd that names a place, for the *at calls.
+    public static let O_PATH: Int32 = 0o10000000
 
     /// Opens `path` (absolute or relative, as seen from inside `root`); -1 with errno on failure.
     public static func open(_ path: String, in root: String, flags: Int32 = O_RDONLY) -> Int32 {
-        let O_PATH: Int32 = 0o10000000
         let dir = Glibc.open(root, O_PATH | O_DIRECTORY | O_CLOEXEC)
         guard dir >= 0 else { return -1 }
         defer { close(dir) }

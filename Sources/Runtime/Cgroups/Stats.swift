@@ -40,7 +40,18 @@ public struct CgroupStats: Codable, Sendable {
     public var cpu = CPU()
     public var memory = Memory()
     public var pids = Pids()
-    public var blkio: [String: [String]] = [:]
+    /// One line of a v1 blkio file (`8:0 Read 4096`), as runc reports it.
+    public struct BlkioEntry: Codable, Sendable {
+        public var major: UInt64 = 0
+        public var minor: UInt64 = 0
+        public var op: String = ""
+        public var value: UInt64 = 0
+    }
+    public struct Blkio: Codable, Sendable {
+        public var ioServiceBytesRecursive: [BlkioEntry] = []
+        public var ioServicedRecursive: [BlkioEntry] = []
+    }
+    public var blkio = Blkio()
     public var hugetlb: [String: MemoryEntry] = [:]
 }
 
@@ -73,6 +84,17 @@ extension FSCgroupManager {
         return out
     }
 
+    /// `MAJ:MIN Op value` lines; the "Total" lines without a device are left out, as runc does.
+    private func blkioEntries(_ file: String) -> [CgroupStats.BlkioEntry] {
+        guard let dir = paths["blkio"], let text = try? FileIO.readString("\(dir)/\(file)") else { return [] }
+        return text.split(separator: "\n").compactMap { line in
+            let f = line.split(separator: " ")
+            guard f.count == 3, let colon = f[0].firstIndex(of: ":"), let major = UInt64(f[0][..<colon]),
+                  let minor = UInt64(f[0][f[0].index(after: colon)...]), let value = UInt64(f[2]) else { return nil }
+            return .init(major: major, minor: minor, op: String(f[1]), value: value)
+        }
+    }
+
     public func stats() -> CgroupStats {
         var s = CgroupStats()
         s.cpu.usage.total = number("cpuacct", "cpuacct.usage")
@@ -96,6 +118,8 @@ extension FSCgroupManager {
         s.memory.kernelTCP = entry("memory.kmem.tcp")
         s.memory.raw = keyed("memory", "memory.stat")
         s.memory.cache = s.memory.raw["cache"] ?? 0
+        s.blkio.ioServiceBytesRecursive = blkioEntries("blkio.throttle.io_service_bytes_recursive")
+        s.blkio.ioServicedRecursive = blkioEntries("blkio.throttle.io_serviced_recursive")
         s.pids.current = number("pids", "pids.current")
         s.pids.limit = number("pids", "pids.max")
         return s
