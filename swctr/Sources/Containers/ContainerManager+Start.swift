@@ -30,9 +30,7 @@ extension ContainerManager {
             let dir = directory(row.id)
             // What a dead monitor or a reboot left: the runtime's record of an old run.
             try? runtime.delete(row.id, force: true)
-            guard let record = try? store.image(row.image) ?? store.images().first(where: { $0.id == row.imageID }) else {
-                throw SwctrError(.notFound, "No such image: \(row.image)")
-            }
+            let record = try imageRecord(of: row)
             try Snapshot.mount(dir, layers: record.layerIDs, store: store)
             let options = config(of: row)
             let monitor = monitorConfig(row, options)

@@ -57,6 +57,15 @@ public final class ContainerManager: Sendable {
         throw SwctrError(.notFound, "No such container: \(ref)")
     }
 
+    /// The image a container was made from: by its ID first (the tag may have moved since).
+    public func imageRecord(of row: ContainerRow) throws(SwctrError) -> ImageRecord {
+        let all = (try? store.images()) ?? []
+        guard let record = all.first(where: { $0.id == row.imageID }) ?? all.first(where: { $0.name == row.image }) else {
+            throw SwctrError(.notFound, "No such image: \(row.image)")
+        }
+        return record
+    }
+
     public func config(of row: ContainerRow) -> ContainerConfig {
         (try? JSONValueDecoder().decode(ContainerConfig.self, from: Array(row.config.utf8))) ?? ContainerConfig()
     }

@@ -82,7 +82,8 @@ public enum InspectDocument {
     }
 
     /// What a `ps --format` template sees for one container.
-    public static func psRow(_ v: ContainerView, now: Double, truncate: Bool) -> JSONValue {
+    /// `size`: the container's own bytes and its image's, when `ps -s` measured them.
+    public static func psRow(_ v: ContainerView, now: Double, truncate: Bool, size: ContainerSize? = nil) -> JSONValue {
         let command = (v.options.entrypoint ?? []) + (v.options.cmd ?? [])
         var cmd = "\"" + command.joined(separator: " ") + "\""
         if truncate && cmd.count > 22 { cmd = String(cmd.prefix(19)) + "…\"" }
@@ -92,7 +93,7 @@ public enum InspectDocument {
             ("CreatedAt", .string(rfc3339(v.row.created))),
             ("RunningFor", .string(ContainerView.humanDuration(now - v.row.created) + " ago")),
             ("Ports", .string("")), ("Status", .string(v.statusText(now: now))), ("State", .string(v.stateName)),
-            ("Size", .string("")), ("Labels", .string(v.options.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ","))),
+            ("Size", .string(size.map { "\(StatsLine.decimalSize($0.own)) (virtual \(StatsLine.decimalSize($0.own + $0.image)))" } ?? "")), ("Labels", .string(v.options.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ","))),
             ("Mounts", .string("")), ("Networks", .string(v.options.network)),
         ])
     }

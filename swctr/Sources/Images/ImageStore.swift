@@ -109,8 +109,20 @@ public final class ImageStore: Sendable {
         }
     }
 
+    /// Records an image under its name. An image the name is taken from stays, untagged and
+    /// named by its ID, as Docker keeps it: containers made from it still need its layers.
     public func save(_ record: ImageRecord) throws {
-        try db.write { db in try record.save(db) }
+        try db.write { db in
+            if let old = try ImageRecord.fetchOne(db, key: record.name), old.id != record.id, !record.name.hasPrefix("sha256:") {
+                let others = try ImageRecord.fetchAll(db).filter { $0.name != old.name && $0.id == old.id }
+                if others.isEmpty {
+                    var untagged = old
+                    untagged.name = old.id
+                    try untagged.save(db)
+                }
+            }
+            try record.save(db)
+        }
     }
 
     public func images() throws -> [ImageRecord] {

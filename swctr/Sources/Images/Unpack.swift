@@ -183,7 +183,7 @@ public enum LayerUnpacker {
         }
     }
 
-    static func message(_ a: OpaquePointer) -> String {
+    public static func message(_ a: OpaquePointer) -> String {
         archive_error_string(a).map { String(cString: $0) } ?? "unknown libarchive error"
     }
 }

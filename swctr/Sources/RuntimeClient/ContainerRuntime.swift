@@ -21,6 +21,8 @@ public protocol ContainerRuntime: Sendable {
               stdio: RuntimeStdio) throws(RuntimeCallError) -> Int32
     /// `ps --format json ID`: host pids of every process in the container.
     func processes(_ id: String) throws(RuntimeCallError) -> [Int32]
+    /// `events --stats ID`: the container's cgroup counters once.
+    func stats(_ id: String) throws(RuntimeCallError) -> RuntimeStats
     /// The runtime's `--version` first line, e.g. "swrunc version 0.1.0".
     func version() -> String?
 }

@@ -107,6 +107,15 @@ public final class FakeRuntime: ContainerRuntime, @unchecked Sendable {
         return [try existing(id).pid]
     }
 
+    /// Stats handed out by `stats` (zeros unless a test sets them).
+    public var cannedStats = RuntimeStats()
+
+    public func stats(_ id: String) throws(RuntimeCallError) -> RuntimeStats {
+        try record("stats", id)
+        _ = try existing(id)
+        return lock.with { cannedStats }
+    }
+
     public func version() -> String? { "fake-runtime version 0" }
 
     /// The container's process exits by itself (as if its program ended).

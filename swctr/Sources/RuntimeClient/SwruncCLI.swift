@@ -9,11 +9,14 @@ public struct SwruncCLI: ContainerRuntime {
     public let root: String
     /// Where the per-command log files go (removed after each command).
     public let scratch: String
+    /// `--log-level debug`: each command line goes to stderr before it runs.
+    public var trace = false
 
-    public init(binary: String, root: String, scratch: String) {
+    public init(binary: String, root: String, scratch: String, trace: Bool = false) {
         self.binary = binary
         self.root = root
         self.scratch = scratch
+        self.trace = trace
     }
 
     /// A program (`swrunc`, `swctr-monitor`) next to `executable` (swctr's own path), then on
@@ -38,6 +41,7 @@ public struct SwruncCLI: ContainerRuntime {
         let log = "\(scratch)/swrunc-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).log"
         defer { unlink(log) }
         let argv = [binary, "--root", root, "--log", log, "--log-format", "json"] + args
+        if trace { _ = try? FileIO.writeAll(2, Array("DEBU running \(argv.joined(separator: " "))\n".utf8), what: "stderr") }
         var out: TemporaryFile?
         if captureStdout {
             do { out = try TemporaryFile() } catch { throw RuntimeCallError(.failed, error.message, errno: error.errno) }
@@ -135,6 +139,11 @@ public struct SwruncCLI: ContainerRuntime {
         let (_, out) = try call(["ps", "--format", "json", id], stdio: Self.quiet, captureStdout: true)
         guard let value = try? JSONParser.parse(out), case .array(let items) = value else { return [] }
         return items.compactMap { if case .number(let n) = $0 { return Int32(n) } else { return nil } }
+    }
+
+    public func stats(_ id: String) throws(RuntimeCallError) -> RuntimeStats {
+        let (_, out) = try call(["events", "--stats", id], stdio: Self.quiet, captureStdout: true)
+        return try RuntimeStats(document: out)
     }
 
     public func version() -> String? {
