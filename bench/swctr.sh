@@ -1,5 +1,5 @@
 #!/bin/bash
-# make bench-swctr: swctr next to podman (conmon + runc, conmon + crun) on one busybox image, in one
+# make bench-swctr: swctr next to podman (conmon + runc, conmon + crun) and dockerd on one busybox image, in one
 # run. Writes bench/RESULTS-swctr.md. Numbers are for people, never assertions.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -13,11 +13,18 @@ P=(podman --root "$work/podman" --runroot "$work/podman-run" --storage-driver ov
 S=("$SWCTR" --root "$work/swctr" --runtime "$SW")
 
 cleanup() {
+    if [ -n "${dockerd_pid:-}" ]; then
+        D=(docker -H "unix://$work/docker.sock")
+        dids=$("${D[@]}" ps -aq 2>/dev/null || true)
+        [ -n "$dids" ] && "${D[@]}" rm -f $dids >/dev/null 2>&1 || true
+        kill "$dockerd_pid" 2>/dev/null || true
+        for _ in $(seq 1 100); do kill -0 "$dockerd_pid" 2>/dev/null || break; sleep 0.2; done
+    fi
     ids=$("${S[@]}" ps -aq 2>/dev/null || true)
     [ -n "$ids" ] && "${S[@]}" rm -f $ids >/dev/null 2>&1 || true
     CONTAINERS_CONF="$work/containers.conf" "${P[@]}" rm -af >/dev/null 2>&1 || true
     grep " $work" /proc/self/mountinfo | awk '{print $5}' | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
-    for d in /sys/fs/cgroup/*/"$cg" /sys/fs/cgroup/*/swctr-bench-podman-$$; do [ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null; done
+    for d in /sys/fs/cgroup/*/"$cg" /sys/fs/cgroup/*/swctr-bench-podman-$$ /sys/fs/cgroup/*/swctr-bench-docker-$$; do [ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null; done
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -40,6 +47,15 @@ python3 -c "import sys; sys.path.insert(0, '$here/../integration'); from harness
 "${S[@]}" load -i "$work/busybox.tar" >/dev/null
 "${P[@]}" load -i "$work/busybox.tar" >/dev/null
 IMG=docker.io/library/busybox:latest
+# dockerd (Debian's, with its runc) as a throwaway daemon: no bridge, no firewall rules.
+dockerd --data-root "$work/docker" --exec-root "$work/docker-exec" --pidfile "$work/docker.pid" \
+    -H "unix://$work/docker.sock" --bridge none --iptables=false --ip-masq=false --ip6tables=false \
+    --exec-opt native.cgroupdriver=cgroupfs --cgroup-parent "/swctr-bench-docker-$$" --storage-driver overlay2 \
+    --default-ulimit nofile=4096:4096 --default-ulimit nproc=4096:4096 > "$work/dockerd.log" 2>&1 &
+dockerd_pid=$!
+D=(docker -H "unix://$work/docker.sock")
+for _ in $(seq 1 150); do "${D[@]}" version >/dev/null 2>&1 && break; sleep 0.2; done
+"${D[@]}" load -i "$work/busybox.tar" >/dev/null
 printf '#!/bin/sh\nexec %s/wrap.sh crun "$@"\n' "$here" > "$work/crun-wrapped" && chmod +x "$work/crun-wrapped"
 PCG=(--cgroup-parent /swctr-bench-podman-$$)
 
@@ -48,11 +64,13 @@ PCG=(--cgroup-parent /swctr-bench-podman-$$)
 hyperfine -N --warmup 3 --runs "$RUNS" --export-json "$work/run.json" \
     -n "swctr run --rm" "${S[*]} run --rm --cgroup-parent /$cg $IMG true" \
     -n "podman run --rm (runc)" "${P[*]} --runtime runc run --rm ${PCG[*]} $IMG true" \
-    -n "podman run --rm (crun)" "${P[*]} --runtime $work/crun-wrapped run --rm ${PCG[*]} $IMG true" >&2 || true
+    -n "podman run --rm (crun)" "${P[*]} --runtime $work/crun-wrapped run --rm ${PCG[*]} $IMG true" \
+    -n "docker run --rm (dockerd, runc)" "${D[*]} run --rm --network none $IMG true" >&2 || true
 
 hyperfine --warmup 2 --runs "$RUNS" --export-json "$work/detached.json" \
     -n "swctr run -d + rm -f" "id=\$(${S[*]} run -d --cgroup-parent /$cg $IMG sleep 100) && ${S[*]} rm -f \$id >/dev/null" \
-    -n "podman run -d + rm -f (runc)" "id=\$(${P[*]} --runtime runc run -d ${PCG[*]} $IMG sleep 100) && ${P[*]} rm -f -t 0 \$id >/dev/null" >&2 || true
+    -n "podman run -d + rm -f (runc)" "id=\$(${P[*]} --runtime runc run -d ${PCG[*]} $IMG sleep 100) && ${P[*]} rm -f -t 0 \$id >/dev/null" \
+    -n "docker run -d + rm -f (dockerd, runc)" "id=\$(${D[*]} run -d --network none $IMG sleep 100) && ${D[*]} rm -f \$id >/dev/null" >&2 || true
 
 for i in $(seq 1 100); do "${S[@]}" create --cgroup-parent /$cg $IMG true >/dev/null; done
 for i in $(seq 1 100); do "${P[@]}" create "${PCG[@]}" $IMG true >/dev/null; done

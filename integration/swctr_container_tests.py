@@ -9,11 +9,12 @@ import subprocess
 import time
 
 from harness import Recorder, run, unique, remove_cgroup_tree, rmtree, mkdtemp, wait_for
+from swctr_files_tests import SwctrContainerFiles
 
 SWCTR_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "swctr")
 
 
-class SwctrContainers:
+class SwctrContainers(SwctrContainerFiles):
     def __init__(self, tap, cleanup, swrunc, archive, image):
         self.tap = tap
         self.archive = archive
@@ -70,6 +71,13 @@ class SwctrContainers:
         self.concurrent()
         self.attach()
         self.removal()
+        self.files()
+        self.stats_and_sizes()
+        self.prune()
+        self.streams_and_debug()
+        self.oom()
+        self.reboot()
+        self.start_races()
 
     def foreground(self):
         t, img = self.tap, self.image
@@ -224,7 +232,10 @@ class SwctrContainers:
         cid = r.stdout.strip()
         t.check(wait_for(lambda: self.sw("inspect", cid).returncode == 1, timeout=15),
                 "swctr run -d --rm: the container removes itself when it exits", self.sw("ps", "-a").stdout)
-        r = self.sw("container", "prune")
+        r = self.sw("container", "prune", input=b"n\n")
+        t.check(r.returncode == 0 and len(self.sw("ps", "-aq").stdout.split()) > 0, "swctr container prune: answering no keeps them",
+                r.stdout + r.stderr)
+        r = self.sw("container", "prune", "-f")
         t.check(r.returncode == 0 and not self.sw("ps", "-aq").stdout.split(), "swctr container prune: stopped containers go",
                 r.stdout + r.stderr)
 

@@ -18,9 +18,21 @@ struct Global: ParsableArguments {
     var registriesConf: String?
     @Option(help: "The OCI runtime (default: swrunc next to swctr, then on PATH).")
     var runtime: String?
+    @Option(name: .customLong("log-level"), help: "debug, info (default), warn, error or fatal; debug shows each runtime command.")
+    var logLevel: String?
 
     /// The options above that take a value, for moving them behind the verb.
-    static let valueOptions: Set<String> = ["--root", "--authfile", "--registries-conf", "--runtime"]
+    static let valueOptions: Set<String> = ["--root", "--authfile", "--registries-conf", "--runtime", "--log-level"]
+
+    static let logLevels = ["trace", "debug", "info", "warn", "warning", "error", "fatal", "panic"]
+
+    mutating func validate() throws {
+        if let logLevel, !Self.logLevels.contains(logLevel.lowercased()) {
+            throw ValidationError("invalid --log-level \"\(logLevel)\": want debug, info, warn, error or fatal")
+        }
+    }
+
+    var debug: Bool { ["trace", "debug"].contains(logLevel?.lowercased() ?? "") }
 
     /// Where the store is: podman's defaults, system-wide for root and per user otherwise.
     var root: String {
@@ -76,7 +88,7 @@ struct Global: ParsableArguments {
         do { store = try ImageStore(root: root) } catch { fail("\(error)") }
         let runtimeRoot = store.root + "/swrunc"
         do { try FileIO.mkdirAll(runtimeRoot) } catch { fail("\(error)") }
-        return ContainerManager(store: store, runtime: SwruncCLI(binary: swrunc, root: runtimeRoot, scratch: store.root + "/tmp"),
+        return ContainerManager(store: store, runtime: SwruncCLI(binary: swrunc, root: runtimeRoot, scratch: store.root + "/tmp", trace: debug),
                                 runtimeBinary: swrunc, runtimeRoot: runtimeRoot, monitorBinary: monitor,
                                 swctrBinary: me ?? "swctr")
     }

@@ -1,6 +1,10 @@
 import ArgumentParser
 import HostOS
 
+// swctr: images and containers above swrunc, daemonless. Pulls talk to registries over HTTP(S)
+// (AsyncHTTPClient); the store is content-addressed with SQLite records (GRDB); containers are
+// overlay mounts of the image's layers run by swrunc through its CLI.
+
 @main
 struct Swctr: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -8,14 +12,15 @@ struct Swctr: AsyncParsableCommand {
         subcommands: [
             // containers
             Run.self, Create.self, Start.self, Stop.self, Kill.self, Restart.self, Pause.self, Unpause.self,
-            Rm.self, Rename.self, Wait.self, Attach.self, Ps.self, Logs.self, Exec.self, Top.self, Inspect.self, ContainerGroup.self,
+            Rm.self, Rename.self, Wait.self, Attach.self, Ps.self, Logs.self, Exec.self, Top.self, Stats.self, Inspect.self, Cp.self, Diff.self, Export.self, Commit.self,
+            ContainerGroup.self,
             // images
             Pull.self, Images.self, Rmi.self, Tag.self, History.self, Save.self, Load.self, Login.self, Logout.self,
-            System.self, Version.self, Info.self,
+            ImageGroup.self, System.self, Version.self, Info.self,
         ])
 
     /// Groups whose verb is two words (`container prune`): global options go behind both.
-    static let groups: Set<String> = ["container", "system"]
+    static let groups: Set<String> = ["container", "system", "image"]
 
     static func main() async {
         let args = reorder(Array(CommandLine.arguments.dropFirst()))

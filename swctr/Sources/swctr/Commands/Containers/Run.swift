@@ -35,7 +35,9 @@ struct Run: AsyncParsableCommand {
 
     func run() async throws {
         let manager = global.manager()
+        if detach && !options.attach.isEmpty { fail(SwctrError(.invalidArgument, "Conflicting options: -a and -d"), runLike: true) }
         let row = await createContainer(manager, global: global, options: options, target: target)
+        let config = manager.config(of: row)
         // Docker's --rm: a container that could not start goes too.
         func failStart(_ error: SwctrError) -> Never {
             if options.rm { try? manager.remove(row.id, force: true) }
@@ -54,7 +56,10 @@ struct Run: AsyncParsableCommand {
         // A foreground run may last: rmi and pulls must not wait for it.
         manager.store.release()
         var session = AttachSession(fd: started.attachFD, pending: started.pending, directory: manager.directory(row.id),
-                                    interactive: options.interactive, tty: options.tty, proxySignals: sigProxy)
+                                    interactive: options.interactive && (options.attach.isEmpty || options.attach.contains { $0.lowercased() == "stdin" }),
+                                    tty: options.tty, proxySignals: sigProxy)
+        session.showStdout = config.attachStdout
+        session.showStderr = config.attachStderr
         if let detachKeys {
             guard let keys = DetachKeys.parse(detachKeys) else { fail(SwctrError(.invalidArgument, "invalid detach keys: \(detachKeys)"), runLike: true) }
             session.detachKeys = keys

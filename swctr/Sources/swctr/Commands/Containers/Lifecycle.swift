@@ -27,9 +27,11 @@ struct Start: AsyncParsableCommand {
         guard let started else { fail("container \(containers[0]) is already running (swctr attach \(containers[0]))") }
         manager.store.release()
         let options = manager.config(of: row)
-        let outcome = AttachSession(fd: started.attachFD, pending: started.pending, directory: manager.directory(row.id),
-                                    interactive: interactive && options.openStdin, tty: options.tty, proxySignals: true).run()
-        throw ExitCode(outcome.status)
+        var session = AttachSession(fd: started.attachFD, pending: started.pending, directory: manager.directory(row.id),
+                                    interactive: interactive && options.openStdin, tty: options.tty, proxySignals: true)
+        session.showStdout = options.attachStdout
+        session.showStderr = options.attachStderr
+        throw ExitCode(session.run().status)
     }
 }
 

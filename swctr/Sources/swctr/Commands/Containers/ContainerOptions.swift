@@ -29,6 +29,8 @@ struct ContainerOptions: ParsableArguments {
     @Flag(name: .customLong("no-healthcheck"), help: "Disable the image's HEALTHCHECK.") var noHealthcheck = false
     @Flag(name: [.customShort("t"), .customLong("tty")], help: "Give the container a terminal.") var tty = false
     @Flag(name: [.customShort("i"), .customLong("interactive")], help: "Keep stdin open.") var interactive = false
+    @Option(name: [.customShort("a"), .customLong("attach")], help: "Attach to STDIN, STDOUT or STDERR (default: stdout and stderr).")
+    var attach: [String] = []
     @Flag(help: "Remove the container when it exits.") var rm = false
     @Option(help: "no, always, on-failure[:N], unless-stopped.") var restart: String?
     @Option(name: [.customShort("m"), .customLong("memory")], help: "Memory limit (e.g. 64m).") var memory: String?
@@ -53,6 +55,17 @@ struct ContainerOptions: ParsableArguments {
     /// The flags as a container configuration; `command` replaces the image's Cmd.
     func config(command: [String]) throws(SwctrError) -> ContainerConfig {
         var c = ContainerConfig()
+        if !attach.isEmpty {
+            let streams = try attach.map { a throws(SwctrError) -> String in
+                let s = a.lowercased()
+                guard ["stdin", "stdout", "stderr"].contains(s) else {
+                    throw SwctrError(.invalidArgument, "invalid argument \"\(a)\" for \"-a, --attach\" flag: valid streams are STDIN, STDOUT and STDERR")
+                }
+                return s
+            }
+            c.attachStdout = streams.contains("stdout")
+            c.attachStderr = streams.contains("stderr")
+        }
         c.hostname = hostname
         c.user = user
         var environment: [String] = []

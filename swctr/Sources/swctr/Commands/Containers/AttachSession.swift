@@ -22,6 +22,9 @@ struct AttachSession {
     let tty: Bool
     let proxySignals: Bool
     var detachKeys: [UInt8] = DetachKeys.default
+    /// Which of the container's streams are shown (`run -a`); the others are left to its log.
+    var showStdout = true
+    var showStderr = true
 
     static let forwardedSignals: [Int32] = [SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH]
 
@@ -40,8 +43,8 @@ struct AttachSession {
         while true {
             for (kind, payload) in AttachFrame.decode(&buffer) {
                 switch kind {
-                case .stdout: _ = try? FileIO.writeAll(1, payload, what: "stdout")
-                case .stderr: _ = try? FileIO.writeAll(2, payload, what: "stderr")
+                case .stdout: if showStdout { _ = try? FileIO.writeAll(1, payload, what: "stdout") }
+                case .stderr: if showStderr { _ = try? FileIO.writeAll(2, payload, what: "stderr") }
                 case .exit: return .exited(Int32(String(decoding: payload, as: UTF8.self)) ?? 255)
                 default: break
                 }

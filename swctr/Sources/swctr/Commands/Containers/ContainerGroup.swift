@@ -10,15 +10,16 @@ struct ContainerGroup: AsyncParsableCommand {
         commandName: "container", abstract: "Manage containers.",
         subcommands: [Ps.self, Prune.self, Cleanup.self, Run.self, Create.self, Start.self, Stop.self, Kill.self,
                       Restart.self, Pause.self, Unpause.self, Rm.self, Rename.self, Wait.self, Attach.self, Logs.self, Exec.self,
-                      Top.self, Inspect.self],
+                      Top.self, Stats.self, Inspect.self, Cp.self, Diff.self, Export.self, Commit.self],
         aliases: [])
 
     struct Prune: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Remove every stopped container.")
         @OptionGroup var global: Global
-        @Flag(name: [.customShort("f"), .customLong("force")], help: "Do not ask (swctr never asks).") var force = false
+        @Flag(name: [.customShort("f"), .customLong("force")], help: "Do not ask.") var force = false
 
         func run() async throws {
+            guard confirmPrune("  - all stopped containers", force: force) else { return }
             let removed: [String]
             do { removed = try global.manager().prune() } catch { fail(error) }
             print("Deleted Containers:")
