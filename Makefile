@@ -57,7 +57,7 @@ test: test-deps build swctr $(VALIDATOR)
 # swctr, the image manager: its own package (network and database dependencies stay out of swrunc).
 swctr: deps
 	$(call apt_install,$(SWCTR_DEPS))
-	cd swctr && $(SWIFT) build -c release --static-swift-stdlib
+	cd swctr && $(SWIFT) build -c release --static-swift-stdlib -Xlinker --strip-all
 
 # swrunc, swctr and the container monitor on PATH (swctr finds the other two next to itself).
 PREFIX ?= /usr/local

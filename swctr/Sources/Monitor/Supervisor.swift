@@ -67,7 +67,11 @@ public final class Supervisor {
                 record(failure: error, first: first)
                 break
             }
-            if first { report("ok\n"); first = false }
+            if first {
+                report("ok\n")
+                first = false
+                TextPages.release()
+            }
             let started = Clock.monotonicNanos()
             waitForExit()
             let code = exitStatus ?? 255
