@@ -10,11 +10,12 @@ import time
 
 from harness import Recorder, run, unique, remove_cgroup_tree, rmtree, mkdtemp, wait_for
 from swctr_files_tests import SwctrContainerFiles
+from swctr_volume_tests import SwctrVolumes
 
 SWCTR_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "swctr")
 
 
-class SwctrContainers(SwctrContainerFiles):
+class SwctrContainers(SwctrContainerFiles, SwctrVolumes):
     def __init__(self, tap, cleanup, swrunc, archive, image):
         self.tap = tap
         self.archive = archive
@@ -75,6 +76,7 @@ class SwctrContainers(SwctrContainerFiles):
         self.stats_and_sizes()
         self.prune()
         self.streams_and_debug()
+        self.volumes()
         self.oom()
         self.reboot()
         self.start_races()

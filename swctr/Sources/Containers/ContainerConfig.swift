@@ -40,6 +40,8 @@ public struct ContainerConfig: Codable, Sendable, Equatable {
     public var log = LogConfig()
     public var initProcess = false
     public var cgroupParent = "/swctr"
+    /// Volumes, binds and tmpfs mounts, volumes named (nil in rows older than volumes).
+    public var mounts: [MountSpec]?
 
     public init() {}
 }

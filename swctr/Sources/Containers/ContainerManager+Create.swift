@@ -14,6 +14,8 @@ public struct CreateRequest: Sendable {
     public var options: ContainerConfig
     /// `--no-healthcheck`: the image's HEALTHCHECK is not used.
     public var noHealthcheck = false
+    /// `--volumes-from CONTAINER[:ro|rw]`.
+    public var volumesFrom: [String] = []
 
     public init(image: String, name: String? = nil, options: ContainerConfig) {
         self.image = image
@@ -39,8 +41,10 @@ extension ContainerManager {
             throw SwctrError(.invalidArgument, "Invalid container name (\(name)), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed")
         }
         let id = Names.newID()
+        let createdVolumes = try resolveMounts(&options, image: imageConfig, volumesFrom: request.volumesFrom)
         let configJSON: String
         do { configJSON = String(decoding: try JSONValueEncoder().encode(options), as: UTF8.self) } catch {
+            for v in createdVolumes { try? removeVolume(v, force: true) }
             throw SwctrError(.failure, "encode the container's options: \(error)")
         }
         var row = ContainerRow(id: id, name: request.name ?? Names.generate(), image: request.image, imageID: record.id,
@@ -55,8 +59,10 @@ extension ContainerManager {
                 attempts += 1
                 row.name = Names.generate() + (attempts > 10 ? "\(attempts)" : "")
             } catch let e as SwctrError {
+                for v in createdVolumes { try? removeVolume(v, force: true) }
                 throw e
             } catch {
+                for v in createdVolumes { try? removeVolume(v, force: true) }
                 throw SwctrError(.failure, "\(error)")
             }
         }
@@ -67,6 +73,7 @@ extension ContainerManager {
             try? FileIO.writeFile(Array(record.name.utf8), to: dir + "/image")
             try Snapshot.mount(dir, layers: record.layerIDs, store: store)
             defer { Snapshot.unmount(dir) }
+            try copyUp(options, rootfs: rootfs(id))
             let spec = try buildSpec(id: id, options: options, image: imageConfig)
             do {
                 try FileIO.writeAtomic(dir + "/config.json", try JSONValueEncoder().encode(spec), mode: 0o600)
@@ -75,6 +82,7 @@ extension ContainerManager {
             Snapshot.unmount(dir)
             FileIO.removeTree(dir)
             try? database.deleteContainer(id)
+            for v in createdVolumes { try? removeVolume(v, force: true) }
             throw (error as? SwctrError) ?? SwctrError(.failure, "\(error)")
         }
         return row
@@ -111,7 +119,9 @@ extension ContainerManager {
                 .first { FileIO.exists($0) }
         }
         builder.seccomp = try seccompProfile(options, capabilities: try builder.capabilities())
-        return try builder.build()
+        var spec = try builder.build()
+        spec.mounts = (spec.mounts ?? []) + (try ociMounts(options))
+        return spec
     }
 
     /// `--security-opt seccomp=unconfined|PROFILE`; by default podman's profile (Docker's rules).

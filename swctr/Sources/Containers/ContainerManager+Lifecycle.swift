@@ -132,7 +132,8 @@ extension ContainerManager {
 
     /// `rm [-f]`: a running container only with force (killed first); its files, mounts and
     /// row go, whatever state they were left in.
-    public func remove(_ ref: String, force: Bool) throws(SwctrError) {
+    /// With `volumes` (rm -v), its anonymous volumes go too.
+    public func remove(_ ref: String, force: Bool, volumes: Bool = false) throws(SwctrError) {
         let row = try find(ref)
         let v = view(row)
         if v.isRunning {
@@ -149,6 +150,7 @@ extension ContainerManager {
             FileIO.removeTree(dir)
             do { try database.deleteContainer(row.id) } catch { throw SwctrError(.failure, "\(error)") }
         }
+        if volumes { removeAnonymousVolumes(config(of: row)) }
     }
 
     /// The monitor's exit command: the container is gone for good, so its rootfs is unmounted,
@@ -158,7 +160,7 @@ extension ContainerManager {
         let v = view(row)
         if v.isRunning { return }
         if v.options.autoRemove {
-            try remove(row.id, force: false)
+            try remove(row.id, force: false, volumes: true)
             return
         }
         try locked(row.id) { () throws(SwctrError) in Snapshot.unmount(directory(row.id)) }

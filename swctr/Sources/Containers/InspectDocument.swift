@@ -75,7 +75,13 @@ public enum InspectDocument {
             ("GraphDriver", obj([("Name", .string("overlay")), ("Data", obj([
                 ("UpperDir", .string(dir + "/upper")), ("WorkDir", .string(dir + "/work")), ("MergedDir", .string(dir + "/rootfs")),
             ]))])),
-            ("Mounts", .array([])), ("Config", obj(config)),
+            ("Mounts", .array((o.mounts ?? []).map { m in
+                obj([("Type", .string(m.type.rawValue)), ("Name", .string(m.type == .volume ? m.source : "")),
+                     ("Source", .string(m.type == .volume ? manager.volumeData(m.source) : m.source)),
+                     ("Destination", .string(m.target)), ("Driver", .string(m.type == .volume ? "local" : "")),
+                     ("Mode", .string(m.readOnly ? "ro" : "")), ("RW", .bool(!m.readOnly)),
+                     ("Propagation", .string(m.propagation ?? (m.type == .bind ? "rprivate" : "")))])
+            })), ("Config", obj(config)),
             ("NetworkSettings", obj([("Ports", .object(JSONObject())), ("IPAddress", .string("")), ("Gateway", .string("")),
                                      ("MacAddress", .string("")), ("Networks", obj([(o.network, obj([]))]))])),
         ])
@@ -94,7 +100,8 @@ public enum InspectDocument {
             ("RunningFor", .string(ContainerView.humanDuration(now - v.row.created) + " ago")),
             ("Ports", .string("")), ("Status", .string(v.statusText(now: now))), ("State", .string(v.stateName)),
             ("Size", .string(size.map { "\(StatsLine.decimalSize($0.own)) (virtual \(StatsLine.decimalSize($0.own + $0.image)))" } ?? "")), ("Labels", .string(v.options.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ","))),
-            ("Mounts", .string("")), ("Networks", .string(v.options.network)),
+            ("Mounts", .string((v.options.mounts ?? []).map { $0.type == .volume ? $0.source : $0.target }.joined(separator: ","))),
+            ("Networks", .string(v.options.network)),
         ])
     }
 

@@ -1,7 +1,7 @@
 import GRDB
 import Glibc
 
-/// `<root>/swctr.db`: every record swctr keeps (images, containers) in one SQLite database,
+/// `<root>/swctr.db`: every record swctr keeps (images, containers, volumes) in one SQLite database,
 /// changed only through migrations. Concurrent swctr processes share it: a writer waits for
 /// another rather than failing, and a first open by several processes at once migrates once.
 public final class StoreDatabase: Sendable {
@@ -41,6 +41,16 @@ public final class StoreDatabase: Sendable {
                 t.column("imageID", .text).notNull()
                 t.column("created", .double).notNull()
                 t.column("config", .text).notNull()
+            }
+        }
+        migrator.registerMigration("v3 volumes") { db in
+            try db.create(table: "volume") { t in
+                t.primaryKey("name", .text)
+                t.column("driver", .text).notNull()
+                t.column("labels", .text).notNull()
+                t.column("options", .text).notNull()
+                t.column("created", .double).notNull()
+                t.column("anonymous", .boolean).notNull()
             }
         }
         return migrator

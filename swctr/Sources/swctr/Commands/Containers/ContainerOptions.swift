@@ -51,6 +51,12 @@ struct ContainerOptions: ParsableArguments {
     @Option(name: .customLong("cgroup-parent"), help: "Parent cgroup of the container.") var cgroupParent: String = "/swctr"
     @Option(help: "missing (default), always or never: when to pull the image.") var pull: String = "missing"
     @Option(help: "Write the container's id to this file (it must not exist).") var cidfile: String?
+    @Option(name: [.customShort("v"), .customLong("volume")], help: "NAME:/path[:ro], /host/path:/path[:ro], or /path (anonymous).")
+    var volume: [String] = []
+    @Option(help: "type=volume|bind|tmpfs,source=,target=,readonly,volume-nocopy,bind-propagation=,tmpfs-size=,tmpfs-mode=.")
+    var mount: [String] = []
+    @Option(help: "A tmpfs at /path[:options].") var tmpfs: [String] = []
+    @Option(name: .customLong("volumes-from"), help: "The volumes of another container (CONTAINER[:ro|rw]).") var volumesFrom: [String] = []
 
     /// The flags as a container configuration; `command` replaces the image's Cmd.
     func config(command: [String]) throws(SwctrError) -> ContainerConfig {
@@ -66,6 +72,10 @@ struct ContainerOptions: ParsableArguments {
             c.attachStdout = streams.contains("stdout")
             c.attachStderr = streams.contains("stderr")
         }
+        var mounts = try volume.map { v throws(SwctrError) in try MountSpec.volumeFlag(v) }
+        mounts += try mount.map { m throws(SwctrError) in try MountSpec.mountFlag(m) }
+        mounts += try tmpfs.map { m throws(SwctrError) in try MountSpec.tmpfsFlag(m) }
+        if !mounts.isEmpty { c.mounts = mounts }
         c.hostname = hostname
         c.user = user
         var environment: [String] = []

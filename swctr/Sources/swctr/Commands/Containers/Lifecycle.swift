@@ -101,12 +101,12 @@ struct Rm: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Remove containers.")
     @OptionGroup var global: Global
     @Flag(name: [.customShort("f"), .customLong("force")], help: "Kill a running container first.") var force = false
-    @Flag(name: [.customShort("v"), .customLong("volumes")], help: "Accepted for Docker's sake (no volumes yet).") var volumes = false
+    @Flag(name: [.customShort("v"), .customLong("volumes")], help: "Remove its anonymous volumes too.") var volumes = false
     @Argument var containers: [String]
 
     func run() async throws {
         let manager = global.manager()
-        throw ExitCode(forEach(containers) { ref throws(SwctrError) in try manager.remove(ref, force: force) })
+        throw ExitCode(forEach(containers) { ref throws(SwctrError) in try manager.remove(ref, force: force, volumes: volumes) })
     }
 }
 

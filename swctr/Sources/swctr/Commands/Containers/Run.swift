@@ -40,7 +40,7 @@ struct Run: AsyncParsableCommand {
         let config = manager.config(of: row)
         // Docker's --rm: a container that could not start goes too.
         func failStart(_ error: SwctrError) -> Never {
-            if options.rm { try? manager.remove(row.id, force: true) }
+            if options.rm { try? manager.remove(row.id, force: true, volumes: true) }
             fail(error, runLike: true)
         }
         if detach {
@@ -105,11 +105,12 @@ func createContainer(_ manager: ContainerManager, global: Global, options: Conta
     }
     var request = CreateRequest(image: image, name: options.name, options: config)
     request.noHealthcheck = options.noHealthcheck
+    request.volumesFrom = options.volumesFrom
     let row: ContainerRow
     do { row = try manager.create(request) } catch { fail(error, runLike: true) }
     if let cidfile = options.cidfile {
         do { try FileIO.writeFile(Array(row.id.utf8), to: cidfile, mode: 0o644) } catch {
-            try? manager.remove(row.id, force: true)
+            try? manager.remove(row.id, force: true, volumes: true)
             fail(SwctrError(.invalidArgument, "write the container id file \(cidfile): \(error)"), runLike: true)
         }
     }

@@ -16,7 +16,8 @@ struct System: AsyncParsableCommand {
             let images = (try? store.images()) ?? []
             let rows = [("Images", images.count, ImageStore.diskUsage(store.root + "/blobs")),
                         ("Layers", FileIO.listDirectory(store.root + "/layers").count, ImageStore.diskUsage(store.root + "/layers")),
-                        ("Containers", FileIO.listDirectory(store.root + "/containers").count, ImageStore.diskUsage(store.root + "/containers"))]
+                        ("Containers", FileIO.listDirectory(store.root + "/containers").count, ImageStore.diskUsage(store.root + "/containers")),
+                        ("Local Volumes", FileIO.listDirectory(store.root + "/volumes").count, ImageStore.diskUsage(store.root + "/volumes"))]
             print("TYPE         TOTAL   SIZE")
             for (t, n, b) in rows { print("\(t.padding(13))\(String(n).padding(8))\(b)") }
         }

@@ -14,6 +14,17 @@ func confirmPrune(_ warning: String, force: Bool) -> Bool {
     return answer == "y" || answer == "yes"
 }
 
+/// Docker's report of pruned images: the name untagged, then the image deleted.
+func printDeleted(_ images: [ImageRecord]) {
+    guard !images.isEmpty else { return }
+    print("Deleted Images:")
+    for r in images {
+        if !r.name.hasPrefix("sha256:") { print("untagged: \(r.name)") }
+        print("deleted: \(r.id)")
+    }
+    print()
+}
+
 /// `system prune [-a] [-f]`: stopped containers, then untagged (with -a: unused) images.
 struct SystemPrune: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "prune", abstract: "Remove stopped containers and unused images.")
@@ -37,14 +48,7 @@ struct SystemPrune: AsyncParsableCommand {
             for id in containers { print(id) }
             print()
         }
-        if !images.isEmpty {
-            print("Deleted Images:")
-            for r in images {
-                if !r.name.hasPrefix("sha256:") { print("untagged: \(r.name)") }
-                print("deleted: \(r.id)")
-            }
-            print()
-        }
+        printDeleted(images)
         let after = ImageStore.diskUsage(manager.store.root)
         print("Total reclaimed space: \(StatsLine.decimalSize(UInt64(max(0, before - after))))")
     }
@@ -62,13 +66,7 @@ struct ImagePrune: AsyncParsableCommand {
         let manager = global.manager(needsRuntime: false)
         let images: [ImageRecord]
         do { images = try manager.pruneImages(all: all) } catch { fail(error) }
-        if !images.isEmpty {
-            print("Deleted Images:")
-            for r in images {
-                if !r.name.hasPrefix("sha256:") { print("untagged: \(r.name)") }
-                print("deleted: \(r.id)")
-            }
-        }
+        printDeleted(images)
     }
 }
 
