@@ -11,11 +11,12 @@ import time
 from harness import Recorder, run, unique, remove_cgroup_tree, rmtree, mkdtemp, wait_for
 from swctr_files_tests import SwctrContainerFiles
 from swctr_volume_tests import SwctrVolumes
+from swctr_network_tests import SwctrNetworks
 
 SWCTR_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "swctr")
 
 
-class SwctrContainers(SwctrContainerFiles, SwctrVolumes):
+class SwctrContainers(SwctrContainerFiles, SwctrVolumes, SwctrNetworks):
     def __init__(self, tap, cleanup, swrunc, archive, image):
         self.tap = tap
         self.archive = archive
@@ -26,6 +27,7 @@ class SwctrContainers(SwctrContainerFiles, SwctrVolumes):
         self.cgroup = unique("swctr-ctr-it")
         cleanup.add("swctr container cgroups", lambda: remove_cgroup_tree(self.cgroup))
         cleanup.add("swctr containers", self.remove_all)
+        self.cleanup_hooks = cleanup
         self.rec = Recorder(self.tmp, swrunc, "swctr-containers")
         self.image = "busybox:latest"
 
@@ -77,6 +79,7 @@ class SwctrContainers(SwctrContainerFiles, SwctrVolumes):
         self.prune()
         self.streams_and_debug()
         self.volumes()
+        self.networks()
         self.oom()
         self.reboot()
         self.start_races()

@@ -62,15 +62,21 @@ let package = Package(
         // the dynamic loader's relocations would dirty matter.
         .executableTarget(name: "MonitorMain", dependencies: ["Monitor"],
                           linkerSettings: [.unsafeFlags(["-static-executable", "-Xlinker", "--strip-all"])]),
+        // Networks through the CNI plugins: subnets, conflists, plugin invocation, -p specs.
+        .target(name: "Networks", dependencies: [
+            "Database",
+            .product(name: "JSON", package: "swrunc"),
+            .product(name: "HostOS", package: "swrunc"),
+        ]),
         .target(name: "Containers", dependencies: [
-            "Images", "Database", "RuntimeClient", "Monitor", "Logs", "Registry",
+            "Images", "Database", "RuntimeClient", "Monitor", "Logs", "Registry", "Networks",
             .product(name: "OCI", package: "swrunc"),
             .product(name: "JSON", package: "swrunc"),
             .product(name: "HostOS", package: "swrunc"),
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .executableTarget(name: "swctr", dependencies: [
-            "Registry", "Images", "Containers", "Database", "Logs", "Monitor", "RuntimeClient", "CArchive",
+            "Registry", "Images", "Containers", "Database", "Logs", "Monitor", "RuntimeClient", "CArchive", "Networks",
             .product(name: "OCI", package: "swrunc"),
             .product(name: "JSON", package: "swrunc"),
             .product(name: "HostOS", package: "swrunc"),
@@ -78,7 +84,7 @@ let package = Package(
         ]),
         .testTarget(name: "SwctrTests", dependencies: ["Registry", "Images", .product(name: "HostOS", package: "swrunc")]),
         .testTarget(name: "ContainersTests", dependencies: [
-            "Containers", "RuntimeClient", "Logs", "Monitor", "Images", "Database",
+            "Containers", "RuntimeClient", "Logs", "Monitor", "Images", "Database", "Networks",
             .product(name: "OCI", package: "swrunc"),
             .product(name: "JSON", package: "swrunc"),
             .product(name: "HostOS", package: "swrunc"),

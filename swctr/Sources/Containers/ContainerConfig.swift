@@ -1,4 +1,5 @@
 import Monitor
+import Networks
 
 /// Everything `create`/`run` was asked for, in Docker's terms: what `inspect` shows as Config and
 /// HostConfig, and what the spec builder turns into an OCI config. Kept as JSON in the container's
@@ -35,8 +36,13 @@ public struct ContainerConfig: Codable, Sendable, Equatable {
     public var privileged = false
     public var readOnly = false
     public var securityOpt: [String] = []
-    /// host or none (bridge networks come with the networks issue).
+    /// host, none, or a network's name (bridge: Docker's default network).
     public var network = "none"
+    /// `-p` mappings (host port 0: chosen at start) and `--network-alias` names.
+    public var ports: [PortMapping]?
+    public var networkAliases: [String]?
+    /// `-P`: the image's EXPOSE ports get free host ports (resolved at create).
+    public var publishAll: Bool?
     public var log = LogConfig()
     public var initProcess = false
     public var cgroupParent = "/swctr"

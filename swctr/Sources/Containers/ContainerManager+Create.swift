@@ -4,6 +4,7 @@ import Glibc
 import HostOS
 import Images
 import JSON
+import Networks
 import OCI
 import Registry
 
@@ -40,6 +41,17 @@ extension ContainerManager {
         if let name = request.name, !Names.isValid(name) {
             throw SwctrError(.invalidArgument, "Invalid container name (\(name)), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed")
         }
+        if Self.isNamedNetwork(options.network) { _ = try network(options.network) }
+        if options.publishAll == true {
+            for key in (imageConfig?.ExposedPorts ?? [:]).keys.sorted() {
+                let parts = key.split(separator: "/")
+                guard let port = parts.first.flatMap({ Int($0) }) else { continue }
+                let proto = parts.count > 1 ? String(parts[1]) : "tcp"
+                if !(options.ports ?? []).contains(where: { $0.containerPort == port && $0.proto == proto }) {
+                    options.ports = (options.ports ?? []) + [PortMapping(hostPort: 0, containerPort: port, proto: proto)]
+                }
+            }
+        }
         let id = Names.newID()
         let createdVolumes = try resolveMounts(&options, image: imageConfig, volumesFrom: request.volumesFrom)
         let configJSON: String
@@ -74,6 +86,9 @@ extension ContainerManager {
             try Snapshot.mount(dir, layers: record.layerIDs, store: store)
             defer { Snapshot.unmount(dir) }
             try copyUp(options, rootfs: rootfs(id))
+            if Self.isNamedNetwork(options.network) {
+                writeNameFiles(row, options, network: try? network(options.network), address: nil)
+            }
             let spec = try buildSpec(id: id, options: options, image: imageConfig)
             do {
                 try FileIO.writeAtomic(dir + "/config.json", try JSONValueEncoder().encode(spec), mode: 0o600)
@@ -117,6 +132,10 @@ extension ContainerManager {
         if options.initProcess {
             builder.initBinary = ["/usr/bin/catatonit", "/usr/libexec/podman/catatonit", "/usr/bin/tini-static", "/usr/bin/tini"]
                 .first { FileIO.exists($0) }
+        }
+        if Self.isNamedNetwork(options.network) {
+            builder.networkNamespace = netnsPath(id)
+            builder.nameFiles = directory(id)
         }
         builder.seccomp = try seccompProfile(options, capabilities: try builder.capabilities())
         var spec = try builder.build()

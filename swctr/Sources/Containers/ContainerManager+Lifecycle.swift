@@ -57,6 +57,7 @@ extension ContainerManager {
         state.pid = 0
         state.finishedAt = Clock.rfc3339Now()
         try? state.save(in: dir)
+        detachNetwork(row)
         Snapshot.unmount(dir)
     }
 
@@ -145,6 +146,7 @@ extension ContainerManager {
         }
         try locked(row.id) { () throws(SwctrError) in
             try? runtime.delete(row.id, force: true)
+            detachNetwork(row)
             let dir = directory(row.id)
             Snapshot.unmount(dir)
             FileIO.removeTree(dir)
@@ -163,7 +165,10 @@ extension ContainerManager {
             try remove(row.id, force: false, volumes: true)
             return
         }
-        try locked(row.id) { () throws(SwctrError) in Snapshot.unmount(directory(row.id)) }
+        try locked(row.id) { () throws(SwctrError) in
+            detachNetwork(row)
+            Snapshot.unmount(directory(row.id))
+        }
     }
 
     /// `container prune`: every stopped or created container; returns the ids removed.

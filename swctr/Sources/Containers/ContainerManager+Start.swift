@@ -33,12 +33,20 @@ extension ContainerManager {
             let record = try imageRecord(of: row)
             try Snapshot.mount(dir, layers: record.layerIDs, store: store)
             let options = config(of: row)
+            do throws(SwctrError) { try attachNetwork(row, options) } catch {
+                Snapshot.unmount(dir)
+                throw error
+            }
             let monitor = monitorConfig(row, options)
             do { try monitor.save() } catch {
+                detachNetwork(row)
                 Snapshot.unmount(dir)
                 throw SwctrError(.failure, "write \(MonitorConfig.path(in: dir)): \(error)")
             }
-            return try launchMonitor(dir, attach: attach)
+            do throws(SwctrError) { return try launchMonitor(dir, attach: attach) } catch {
+                detachNetwork(row)
+                throw error
+            }
         }
     }
 

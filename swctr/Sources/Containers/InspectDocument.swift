@@ -82,8 +82,7 @@ public enum InspectDocument {
                      ("Mode", .string(m.readOnly ? "ro" : "")), ("RW", .bool(!m.readOnly)),
                      ("Propagation", .string(m.propagation ?? (m.type == .bind ? "rprivate" : "")))])
             })), ("Config", obj(config)),
-            ("NetworkSettings", obj([("Ports", .object(JSONObject())), ("IPAddress", .string("")), ("Gateway", .string("")),
-                                     ("MacAddress", .string("")), ("Networks", obj([(o.network, obj([]))]))])),
+            ("NetworkSettings", networkSettings(v, manager: manager)),
         ])
     }
 
@@ -98,11 +97,29 @@ public enum InspectDocument {
             ("Image", .string(v.row.image)), ("Command", .string(cmd)),
             ("CreatedAt", .string(rfc3339(v.row.created))),
             ("RunningFor", .string(ContainerView.humanDuration(now - v.row.created) + " ago")),
-            ("Ports", .string("")), ("Status", .string(v.statusText(now: now))), ("State", .string(v.stateName)),
+            ("Ports", .string(ContainerManager.portsColumn(v.options))), ("Status", .string(v.statusText(now: now))), ("State", .string(v.stateName)),
             ("Size", .string(size.map { "\(StatsLine.decimalSize($0.own)) (virtual \(StatsLine.decimalSize($0.own + $0.image)))" } ?? "")), ("Labels", .string(v.options.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ","))),
             ("Mounts", .string((v.options.mounts ?? []).map { $0.type == .volume ? $0.source : $0.target }.joined(separator: ","))),
             ("Networks", .string(v.options.network)),
         ])
+    }
+
+    /// Docker's NetworkSettings: the address the CNI result gave, and the published ports.
+    static func networkSettings(_ v: ContainerView, manager: ContainerManager) -> JSONValue {
+        let a = v.isRunning ? manager.networkAddress(v.row.id) : nil
+        var ports = JSONObject()
+        for p in v.options.ports ?? [] {
+            let key = "\(p.containerPort)/\(p.proto)"
+            var bindings: [JSONValue] = []
+            if case .array(let existing)? = ports[key] { bindings = existing }
+            bindings.append(obj([("HostIp", .string(p.hostIP.isEmpty ? "0.0.0.0" : p.hostIP)), ("HostPort", .string(String(p.hostPort)))]))
+            ports.set(key, .array(bindings))
+        }
+        let endpoint = obj([("IPAddress", .string(a?.ip ?? "")), ("IPPrefixLen", num(Int(a?.prefix ?? "") ?? 0)),
+                            ("Gateway", .string(a?.gateway ?? "")), ("MacAddress", .string(a?.mac ?? "")),
+                            ("Aliases", strings(v.options.networkAliases ?? []))])
+        return obj([("Ports", .object(ports)), ("IPAddress", .string(a?.ip ?? "")), ("Gateway", .string(a?.gateway ?? "")),
+                    ("MacAddress", .string(a?.mac ?? "")), ("Networks", obj([(v.options.network, endpoint)]))])
     }
 
     static func envOf(_ spec: JSONValue?) -> [String] {

@@ -18,6 +18,10 @@ public struct SpecBuilder {
     public var seccomp: Seccomp?
     /// Host path of the init (`--init`: catatonit or tini), bound at /dev/init.
     public var initBinary: String?
+    /// A named network: the namespace the CNI plugins set up, and the directory holding the
+    /// container's hosts, hostname and resolv.conf (bound over the image's).
+    public var networkNamespace: String?
+    public var nameFiles: String?
 
     public init(id: String, rootfs: String, image: ImageConfig.Config?, options: ContainerConfig) {
         self.id = id
@@ -145,7 +149,12 @@ public struct SpecBuilder {
         case "none":
             break
         default:
-            throw SwctrError(.invalidArgument, "network \(options.network) not found")
+            guard let networkNamespace, let nameFiles else { throw SwctrError(.invalidArgument, "network \(options.network) not found") }
+            linux.namespaces = (linux.namespaces ?? []).map { $0.type == "network" ? Namespace(type: "network", path: networkNamespace) : $0 }
+            for file in ["hosts", "hostname", "resolv.conf"] {
+                spec.mounts?.append(Mount(destination: "/etc/" + file, type: "bind", source: nameFiles + "/" + file,
+                                          options: ["rbind", options.readOnly ? "ro" : "rw", "rprivate"]))
+            }
         }
         spec.linux = linux
         return spec

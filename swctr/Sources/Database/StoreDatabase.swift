@@ -1,7 +1,7 @@
 import GRDB
 import Glibc
 
-/// `<root>/swctr.db`: every record swctr keeps (images, containers, volumes) in one SQLite database,
+/// `<root>/swctr.db`: every record swctr keeps (images, containers, volumes, networks) in one SQLite database,
 /// changed only through migrations. Concurrent swctr processes share it: a writer waits for
 /// another rather than failing, and a first open by several processes at once migrates once.
 public final class StoreDatabase: Sendable {
@@ -51,6 +51,20 @@ public final class StoreDatabase: Sendable {
                 t.column("options", .text).notNull()
                 t.column("created", .double).notNull()
                 t.column("anonymous", .boolean).notNull()
+            }
+        }
+        migrator.registerMigration("v4 networks") { db in
+            try db.create(table: "network") { t in
+                t.primaryKey("name", .text)
+                t.column("id", .text).notNull().unique()
+                t.column("driver", .text).notNull()
+                t.column("bridge", .text).notNull().unique()
+                t.column("subnet", .text).notNull()
+                t.column("gateway", .text).notNull()
+                t.column("isInternal", .boolean).notNull()
+                t.column("dns", .boolean).notNull()
+                t.column("labels", .text).notNull()
+                t.column("created", .double).notNull()
             }
         }
         return migrator

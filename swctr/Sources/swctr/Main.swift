@@ -16,11 +16,11 @@ struct Swctr: AsyncParsableCommand {
             ContainerGroup.self,
             // images
             Pull.self, Images.self, Rmi.self, Tag.self, History.self, Save.self, Load.self, Login.self, Logout.self,
-            ImageGroup.self, Volume.self, System.self, Version.self, Info.self,
+            Port.self, ImageGroup.self, Volume.self, Network.self, System.self, Version.self, Info.self,
         ])
 
     /// Groups whose verb is two words (`container prune`): global options go behind both.
-    static let groups: Set<String> = ["container", "system", "image", "volume"]
+    static let groups: Set<String> = ["container", "system", "image", "volume", "network"]
 
     static func main() async {
         let args = reorder(Array(CommandLine.arguments.dropFirst()))

@@ -42,3 +42,25 @@ func printColumns(_ lines: [[String]]) {
         print(l.enumerated().map { i, s in i == l.count - 1 ? s : s + String(repeating: " ", count: widths[i] - s.count + 3) }.joined())
     }
 }
+
+/// `inspect` of several objects: a JSON array (or the template per object); each one that is
+/// missing is an error line, and the status is then 1.
+func printInspected(_ refs: [String], format: String?, _ document: (String) throws(SwctrError) -> JSONValue) -> Int32 {
+    var docs: [JSONValue] = []
+    var status: Int32 = 0
+    for ref in refs {
+        do { docs.append(try document(ref)) } catch {
+            writeStderr("swctr: \(error.message)\n")
+            status = 1
+        }
+    }
+    if let format {
+        do {
+            let t = try GoTemplate(format)
+            for d in docs { print(try t.render(d)) }
+        } catch { fail(error) }
+    } else {
+        print(JSONValue.array(docs).serialized(indent: 4))
+    }
+    return status
+}

@@ -2,6 +2,7 @@ import ArgumentParser
 import Containers
 import Database
 import Monitor
+import Networks
 
 /// The flags `create` and `run` share, in Docker's spelling, turned into a ContainerConfig.
 /// Values are checked here, before anything is created, so a bad flag leaves nothing behind.
@@ -45,7 +46,13 @@ struct ContainerOptions: ParsableArguments {
     @Flag(name: .customLong("read-only"), help: "Mount the root filesystem read-only.") var readOnly = false
     @Option(name: .customLong("security-opt"), help: "seccomp=unconfined, seccomp=PROFILE.json, no-new-privileges.")
     var securityOpt: [String] = []
-    @Option(help: "host or none (default none: a network namespace with only loopback).") var network: String = "none"
+    @Option(help: "bridge (Docker's default network), a network's name, host, or none (default: a namespace with only loopback).")
+    var network: String = "none"
+    @Option(name: [.customShort("p"), .customLong("publish")], help: "[IP:][HOSTPORT:]CTRPORT[/tcp|/udp], ranges too.")
+    var publish: [String] = []
+    @Flag(name: [.customShort("P"), .customLong("publish-all")], help: "Publish the image's EXPOSE ports on free host ports.")
+    var publishAll = false
+    @Option(name: .customLong("network-alias"), help: "Another name for the container on its network.") var networkAlias: [String] = []
     @Option(name: .customLong("log-opt"), help: "json-file options: max-size=10m, max-file=3.") var logOpt: [String] = []
     @Flag(help: "Run an init (catatonit or tini) as PID 1 that forwards signals and reaps zombies.") var `init` = false
     @Option(name: .customLong("cgroup-parent"), help: "Parent cgroup of the container.") var cgroupParent: String = "/swctr"
@@ -132,10 +139,25 @@ struct ContainerOptions: ParsableArguments {
         c.privileged = privileged
         c.readOnly = readOnly
         c.securityOpt = securityOpt
-        guard network == "host" || network == "none" else {
-            throw SwctrError(.invalidArgument, "--network: want host or none, got \(network) (bridge networks are not supported yet)")
+        if network.hasPrefix("container:") {
+            throw SwctrError(.invalidArgument, "--network container:ID is not supported yet")
         }
         c.network = network
+        var ports: [PortMapping] = []
+        for p in publish { ports += try PortMapping.parse(p) }
+        if !ports.isEmpty {
+            guard ContainerManager.isNamedNetwork(network) else {
+                throw SwctrError(.invalidArgument, "-p needs a bridge network: --network \(network) has no ports to publish")
+            }
+            c.ports = ports
+        }
+        if !networkAlias.isEmpty { c.networkAliases = networkAlias }
+        if publishAll {
+            guard ContainerManager.isNamedNetwork(network) else {
+                throw SwctrError(.invalidArgument, "-P needs a bridge network: --network \(network) has no ports to publish")
+            }
+            c.publishAll = true
+        }
         for opt in logOpt {
             let kv = opt.split(separator: "=", maxSplits: 1).map(String.init)
             switch (kv.first ?? "", kv.count) {

@@ -101,23 +101,7 @@ struct VolumeInspect: AsyncParsableCommand {
 
     func run() async throws {
         let manager = global.manager(needsRuntime: false)
-        var docs: [JSONValue] = []
-        var failed = false
-        for name in names {
-            do { docs.append(manager.volumeDocument(try manager.volume(name))) } catch {
-                writeStderr("swctr: \(error.message)\n")
-                failed = true
-            }
-        }
-        if let format {
-            do {
-                let t = try GoTemplate(format)
-                for d in docs { print(try t.render(d)) }
-            } catch { fail(error) }
-        } else {
-            print(JSONValue.array(docs).serialized(indent: 4))
-        }
-        if failed { throw ExitCode(1) }
+        throw ExitCode(printInspected(names, format: format) { name throws(SwctrError) in manager.volumeDocument(try manager.volume(name)) })
     }
 }
 

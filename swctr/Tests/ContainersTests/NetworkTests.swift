@@ -1,0 +1,51 @@
+import Containers
+import Database
+import JSON
+import Networks
+import Testing
+
+@Suite("subnets, -p specs, conflists and CNI results")
+struct NetworkTests {
+    @Test func subnets() throws {
+        let s = try Subnet(parsing: "10.89.3.0/24")
+        #expect(s.description == "10.89.3.0/24" && Subnet.text(s.firstHost) == "10.89.3.1" && Subnet.text(s.lastHost) == "10.89.3.254")
+        let wide = try Subnet(parsing: "10.89.0.0/16"), next = try Subnet(parsing: "10.89.4.0/24")
+        #expect(s.overlaps(wide) && !s.overlaps(next))
+        #expect(s.contains(Subnet.address("10.89.3.77") ?? 0) && !s.contains(Subnet.address("10.89.4.1") ?? 0))
+        for bad in ["10.89.3.1/24", "10.89.3.0", "10.89.300.0/24", "10.0.0.0/31", "a.b.c.d/8", "10.0.0.0/x"] {
+            #expect(throws: SwctrError.self, "\(bad)") { try Subnet(parsing: bad) }
+        }
+        let docker = try Subnet(parsing: "172.17.0.0/16")
+        let free = try Subnet.free(avoiding: [docker])
+        #expect(free.description != "172.17.0.0/16" && !Subnet.hostRoutes().contains { $0.overlaps(free) })
+    }
+
+    @Test func portSpecs() throws {
+        #expect(try PortMapping.parse("8080:80") == [PortMapping(hostPort: 8080, containerPort: 80)])
+        #expect(try PortMapping.parse("127.0.0.1:53:53/udp") == [PortMapping(hostIP: "127.0.0.1", hostPort: 53, containerPort: 53, proto: "udp")])
+        #expect(try PortMapping.parse("80") == [PortMapping(hostPort: 0, containerPort: 80)])
+        #expect(try PortMapping.parse("127.0.0.1::80") == [PortMapping(hostIP: "127.0.0.1", hostPort: 0, containerPort: 80)])
+        let range = try PortMapping.parse("9000-9001:80-81")
+        #expect(range.map(\.hostPort) == [9000, 9001] && range.map(\.containerPort) == [80, 81])
+        for bad in ["80:99999", "a:80", "1.2.3:80:80", "80/icmp", "9000-9002:80-81", "", "1:2:3:4"] {
+            #expect(throws: SwctrError.self, "\(bad)") { try PortMapping.parse(bad) }
+        }
+    }
+
+    @Test func conflistAndResult() throws {
+        let user = NetworkRecord(name: "shop", id: "x", bridge: "swctr3", subnet: "10.89.0.0/24", gateway: "10.89.0.1",
+                                 isInternal: false, dns: true, created: 0)
+        let list = JSONValue.object(Conflist.of(user)).serialized()
+        #expect(list.contains(#""type":"bridge","bridge":"swctr3""#) && list.contains(#""ipMasq":true"#)
+                && list.contains(#""subnet":"10.89.0.0/24","gateway":"10.89.0.1""#) && list.contains(#""type":"dnsname""#)
+                && list.contains(#""capabilities":{"portMappings":true}"#))
+        var quiet = user
+        quiet.dns = false
+        quiet.isInternal = true
+        let q = JSONValue.object(Conflist.of(quiet)).serialized()
+        #expect(!q.contains("dnsname") && q.contains(#""ipMasq":false"#) && q.contains(#""routes":[]"#))
+        let result = try JSONParser.parse(Array(#"{"cniVersion":"0.4.0","interfaces":[{"name":"swctr3","mac":"aa"},{"name":"eth0","mac":"02:42:0a:59:00:02","sandbox":"/run/netns/x"}],"ips":[{"version":"4","interface":1,"address":"10.89.0.2/24","gateway":"10.89.0.1"}]}"#.utf8))
+        let a = Conflist.address(in: result)
+        #expect(a?.ip == "10.89.0.2" && a?.prefix == "24" && a?.gateway == "10.89.0.1" && a?.mac == "02:42:0a:59:00:02")
+    }
+}
