@@ -164,6 +164,12 @@ class SwctrNetworks:
         t.check(r.returncode == 0 and "inet " in r.stdout and "dns.swctr" not in r.stdout,
                 "swctr --network bridge: Docker's default network, made on first use, without name resolution", r.stdout + r.stderr)
         self.networks_made.append("bridge")
+        r = self.srun("--rm", "--network", "bridge", "--add-host", "db.test:10.1.2.3", "--add-host", "gw.test:host-gateway",
+                      "--dns", "198.51.100.7", "--dns-search", "corp.test", "--dns-option", "ndots:2", "-h", "named-host", img,
+                      "sh", "-c", "cat /etc/hosts /etc/resolv.conf /etc/hostname")
+        t.check("10.1.2.3\tdb.test" in r.stdout and "\tgw.test" in r.stdout and "nameserver 198.51.100.7" in r.stdout
+                and "search corp.test" in r.stdout and "options ndots:2" in r.stdout and "named-host\n" in r.stdout,
+                "swctr --add-host, --dns, --dns-search, --dns-option, -h: written into the container's files", r.stdout + r.stderr)
         # After SIGKILL of a monitor and its container: prune releases everything.
         k = self.srun("-d", "--network", front, "-p", f"127.0.0.1:{free_port()}:80", img, "sleep", "1000")
         kid = k.stdout.strip()

@@ -43,6 +43,11 @@ public struct ContainerConfig: Codable, Sendable, Equatable {
     public var networkAliases: [String]?
     /// `-P`: the image's EXPOSE ports get free host ports (resolved at create).
     public var publishAll: Bool?
+    /// `--add-host NAME:IP`, `--dns`, `--dns-search`, `--dns-option` (nil in older rows).
+    public var addHosts: [String]?
+    public var dns: [String]?
+    public var dnsSearch: [String]?
+    public var dnsOptions: [String]?
     public var log = LogConfig()
     public var initProcess = false
     public var cgroupParent = "/swctr"

@@ -231,20 +231,8 @@ extension ContainerManager {
     func writeNameFiles(_ row: ContainerRow, _ options: ContainerConfig, network: NetworkRecord?, address: String?) {
         let dir = directory(row.id)
         let hostname = options.hostname ?? String(row.id.prefix(12))
-        var hosts = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\n"
-            + "ff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n"
-        if let address { hosts += "\(address)\t\(hostname)\n" }
-        var resolv = ""
-        if let network, network.dns {
-            resolv = "search \(Conflist.domain)\nnameserver \(network.gateway)\n"
-        } else {
-            let host = (try? FileIO.readString("/etc/resolv.conf")) ?? ""
-            // Loopback resolvers of the host cannot be reached from the container's namespace.
-            let lines = host.split(separator: "\n").filter { l in
-                !(l.hasPrefix("nameserver") && (l.contains(" 127.") || l.contains(" ::1")))
-            }
-            resolv = lines.joined(separator: "\n") + "\n"
-        }
+        let hosts = Self.hostsFile(hostname: hostname, address: address, extra: options.addHosts ?? [], gateway: network?.gateway)
+        let resolv = Self.resolvConf(options, network: network, host: (try? FileIO.readString("/etc/resolv.conf")) ?? "")
         try? FileIO.writeFile(Array(hosts.utf8), to: dir + "/hosts", mode: 0o644)
         try? FileIO.writeFile(Array((hostname + "\n").utf8), to: dir + "/hostname", mode: 0o644)
         try? FileIO.writeFile(Array(resolv.utf8), to: dir + "/resolv.conf", mode: 0o644)
@@ -252,6 +240,51 @@ extension ContainerManager {
 }
 
 extension ContainerManager {
+    /// /etc/hosts as Docker writes it: localhost, `--add-host NAME:IP` (host-gateway: the
+    /// network's gateway), and the container's own address and name.
+    public static func hostsFile(hostname: String, address: String?, extra: [String], gateway: String?) -> String {
+        var hosts = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\nfe00::0\tip6-localnet\n"
+            + "ff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n"
+        for entry in extra {
+            guard let colon = entry.firstIndex(of: ":") else { continue }
+            var ip = String(entry[entry.index(after: colon)...])
+            if ip == "host-gateway" { ip = gateway ?? "" }
+            if !ip.isEmpty { hosts += "\(ip)\t\(entry[..<colon])\n" }
+        }
+        if let address { hosts += "\(address)\t\(hostname)\n" }
+        return hosts
+    }
+
+    /// /etc/resolv.conf: on a network with names, its dnsmasq first (it forwards the rest to the
+    /// host's resolvers); else the host's resolvers without loopback ones (unreachable from the
+    /// container's namespace). `--dns`, `--dns-search` and `--dns-option` replace or add theirs.
+    public static func resolvConf(_ options: ContainerConfig, network: NetworkRecord?, host: String) -> String {
+        var servers: [String] = []
+        var search: [String] = []
+        var opts: [String] = []
+        for line in host.split(separator: "\n") {
+            let f = line.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
+            guard let key = f.first else { continue }
+            switch key {
+            case "nameserver" where f.count > 1 && !f[1].hasPrefix("127.") && f[1] != "::1": servers.append(f[1])
+            case "search", "domain": search = Array(f.dropFirst())
+            case "options": opts += f.dropFirst()
+            default: break
+            }
+        }
+        if let dns = options.dns, !dns.isEmpty { servers = dns }
+        if let s = options.dnsSearch, !s.isEmpty { search = s }
+        if let o = options.dnsOptions, !o.isEmpty { opts = o }
+        if let network, network.dns {
+            servers = [network.gateway] + (options.dns ?? [])
+            search = [Conflist.domain] + (options.dnsSearch ?? [])
+        }
+        var out = search.isEmpty ? "" : "search \(search.joined(separator: " "))\n"
+        for s in servers { out += "nameserver \(s)\n" }
+        if !opts.isEmpty { out += "options \(opts.joined(separator: " "))\n" }
+        return out
+    }
+
     /// `port`: "80/tcp -> 127.0.0.1:18080" lines (only the mapping's host side with a filter).
     public func publishedPorts(_ ref: String, filter: String?) throws(SwctrError) -> [String] {
         let row = try find(ref)

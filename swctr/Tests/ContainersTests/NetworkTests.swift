@@ -49,3 +49,28 @@ struct NetworkTests {
         #expect(a?.ip == "10.89.0.2" && a?.prefix == "24" && a?.gateway == "10.89.0.1" && a?.mac == "02:42:0a:59:00:02")
     }
 }
+
+@Suite("/etc/hosts and /etc/resolv.conf as Docker writes them")
+struct NameFileTests {
+    let host = "domain example.test\nnameserver 127.0.0.53\nnameserver 192.0.2.53\noptions edns0\n"
+
+    @Test func hosts() {
+        let h = ContainerManager.hostsFile(hostname: "web", address: "10.89.0.2", extra: ["db:10.89.0.9", "gw:host-gateway"], gateway: "10.89.0.1")
+        #expect(h.hasPrefix("127.0.0.1\tlocalhost\n") && h.contains("10.89.0.9\tdb\n") && h.contains("10.89.0.1\tgw\n")
+                && h.hasSuffix("10.89.0.2\tweb\n"))
+    }
+
+    @Test func resolvers() {
+        var o = ContainerConfig()
+        // The default network: the host's resolvers without loopback ones.
+        #expect(ContainerManager.resolvConf(o, network: nil, host: host) == "search example.test\nnameserver 192.0.2.53\noptions edns0\n")
+        o.dns = ["198.51.100.1"]
+        o.dnsSearch = ["corp.test"]
+        o.dnsOptions = ["ndots:2"]
+        #expect(ContainerManager.resolvConf(o, network: nil, host: host) == "search corp.test\nnameserver 198.51.100.1\noptions ndots:2\n")
+        // A network with names: its dnsmasq first.
+        let n = NetworkRecord(name: "shop", id: "x", bridge: "b", subnet: "10.89.0.0/24", gateway: "10.89.0.1", isInternal: false, dns: true, created: 0)
+        #expect(ContainerManager.resolvConf(o, network: n, host: host)
+                == "search dns.swctr corp.test\nnameserver 10.89.0.1\nnameserver 198.51.100.1\noptions ndots:2\n")
+    }
+}

@@ -52,6 +52,11 @@ struct ContainerOptions: ParsableArguments {
     var publish: [String] = []
     @Flag(name: [.customShort("P"), .customLong("publish-all")], help: "Publish the image's EXPOSE ports on free host ports.")
     var publishAll = false
+    @Option(name: .customLong("add-host"), help: "NAME:IP in /etc/hosts (IP host-gateway: the network's gateway).")
+    var addHost: [String] = []
+    @Option(help: "A DNS server for /etc/resolv.conf.") var dns: [String] = []
+    @Option(name: .customLong("dns-search"), help: "A DNS search domain.") var dnsSearch: [String] = []
+    @Option(name: .customLong("dns-option"), help: "A resolv.conf option (ndots:2, …).") var dnsOption: [String] = []
     @Option(name: .customLong("network-alias"), help: "Another name for the container on its network.") var networkAlias: [String] = []
     @Option(name: .customLong("log-opt"), help: "json-file options: max-size=10m, max-file=3.") var logOpt: [String] = []
     @Flag(help: "Run an init (catatonit or tini) as PID 1 that forwards signals and reaps zombies.") var `init` = false
@@ -152,6 +157,23 @@ struct ContainerOptions: ParsableArguments {
             c.ports = ports
         }
         if !networkAlias.isEmpty { c.networkAliases = networkAlias }
+        for h in addHost {
+            let parts = h.split(separator: ":", maxSplits: 1).map(String.init)
+            guard parts.count == 2, !parts[0].isEmpty, parts[1] == "host-gateway" || Subnet.address(parts[1]) != nil else {
+                throw SwctrError(.invalidArgument, "invalid argument \"\(h)\" for \"--add-host\" flag: want NAME:IP")
+            }
+        }
+        for d in dns where Subnet.address(d) == nil {
+            throw SwctrError(.invalidArgument, "\(d) is not an ip address (--dns)")
+        }
+        let nameOptions = !(addHost.isEmpty && dns.isEmpty && dnsSearch.isEmpty && dnsOption.isEmpty)
+        if nameOptions && !ContainerManager.isNamedNetwork(network) {
+            throw SwctrError(.invalidArgument, "--add-host and --dns* need a bridge network (--network \(network) keeps the image's files)")
+        }
+        if !addHost.isEmpty { c.addHosts = addHost }
+        if !dns.isEmpty { c.dns = dns }
+        if !dnsSearch.isEmpty { c.dnsSearch = dnsSearch }
+        if !dnsOption.isEmpty { c.dnsOptions = dnsOption }
         if publishAll {
             guard ContainerManager.isNamedNetwork(network) else {
                 throw SwctrError(.invalidArgument, "-P needs a bridge network: --network \(network) has no ports to publish")
