@@ -8,7 +8,7 @@ BIN := $(CURDIR)/.build/release/swrunc
 # Debian packages the build and demo need, then those the tests add (installed only when missing).
 DEPS := busybox-static libseccomp-dev libcap-dev libselinux1-dev libpcre2-dev pkg-config jq
 # swctr: libarchive and libcrypto to build; podman's seccomp profile, its default for containers; the CNI
-# plugins (dnsname runs dnsmasq), iproute2 for network namespaces and iptables for network isolation.
+# plugins (dnsname runs dnsmasq), iproute2 for network namespaces, iptables for the plugins.
 SWCTR_DEPS := libarchive-dev libssl-dev golang-github-containers-common \
 	containernetworking-plugins golang-github-containernetworking-plugin-dnsname dnsmasq-base iproute2 iptables
 TEST_DEPS := runc crun hyperfine time golang-github-containers-common libjansson-dev python3 util-linux \

@@ -72,7 +72,6 @@ extension ContainerManager {
                                    isInternal: isInternal, dns: dns, labels: JSONValue.object(o).serialized(),
                                    created: Date().timeIntervalSince1970)
         do { try database.insertNetwork(record) } catch let e as SwctrError { throw e } catch { throw SwctrError(.failure, "\(error)") }
-        Isolation.sync(bridges: ((try? networks()) ?? []).map(\.bridge))
         return record
     }
 
@@ -90,6 +89,7 @@ extension ContainerManager {
             throw SwctrError(.conflict, "error while removing network: network \(n.name) id \(n.id) has active endpoints (\(users.map(\.row.name).joined(separator: ", ")))")
         }
         if FileIO.exists("/sys/class/net/\(n.bridge)") { _ = try? Spawn.capture([Self.ipTool, "link", "delete", n.bridge]) }
+        BridgeRules.remove(bridge: n.bridge)
         FileIO.removeTree("/var/lib/cni/networks/\(n.name)")
         let dnsDir = "/run/containers/cni/dnsname/\(n.name)"
         if let pid = (try? FileIO.readString(dnsDir + "/pidfile")).flatMap({ Int32($0.trimmed()) }), pid > 0,
@@ -98,7 +98,6 @@ extension ContainerManager {
         }
         FileIO.removeTree(dnsDir)
         do { try database.deleteNetwork(n.name) } catch { throw SwctrError(.failure, "\(error)") }
-        Isolation.sync(bridges: ((try? networks()) ?? []).map(\.bridge))
     }
 
     /// `network prune`: networks no running container uses (the default one stays).
@@ -133,8 +132,9 @@ extension ContainerManager {
         } catch let e as SwctrError { throw e } catch { throw SwctrError(.failure, "ip netns add \(ns): \(error)") }
         let attachment = self.attachment(row, options, n)
         let result: JSONValue
-        do { result = try CNI.add(Conflist.of(n), attachment) } catch {
-            try? CNI.del(Conflist.of(n), attachment, result: nil)
+        let conflist = Conflist.of(n, ports: !(options.ports ?? []).isEmpty)
+        do { result = try CNI.add(conflist, attachment) } catch {
+            try? CNI.del(conflist, attachment, result: nil)
             _ = try? Spawn.capture([Self.ipTool, "netns", "delete", ns])
             throw SwctrError(error.code, "network \(n.name): \(error.message)")
         }
@@ -213,7 +213,7 @@ extension ContainerManager {
         let options = config(of: row)
         if let bytes = try? FileIO.read(attachmentPath(row.id)), case .object(let saved)? = try? JSONParser.parse(bytes),
            case .string(let name)? = saved["network"], let n = try? networks().first(where: { $0.name == name }) {
-            try? CNI.del(Conflist.of(n), attachment(row, options, n), result: saved["result"])
+            try? CNI.del(Conflist.of(n, ports: !(options.ports ?? []).isEmpty), attachment(row, options, n), result: saved["result"])
         }
         unlink(attachmentPath(row.id))
         if FileIO.exists(netnsPath(row.id)) { _ = try? Spawn.capture([Self.ipTool, "netns", "delete", netnsName(row.id)]) }

@@ -2,12 +2,13 @@ import Database
 import JSON
 
 /// The conflist of a network, made from its record each time it is used: bridge with host-local
-/// addresses, portmap for `-p`, firewall, and dnsname (names of the containers on it) on
-/// user-defined networks.
+/// addresses, portmap for `-p`, firewall (which also keeps networks apart), and dnsname (names
+/// of the containers on it) on user-defined networks.
 public enum Conflist {
     public static let domain = "dns.swctr"
 
-    public static func of(_ n: NetworkRecord) -> JSONObject {
+    /// `ports` false leaves portmap out: a container publishing nothing saves two plugin runs.
+    public static func of(_ n: NetworkRecord, ports: Bool = true) -> JSONObject {
         func obj(_ pairs: [(String, JSONValue)]) -> JSONValue {
             var o = JSONObject()
             for (k, v) in pairs { o.set(k, v) }
@@ -21,8 +22,10 @@ public enum Conflist {
                  ("ipam", obj([("type", .string("host-local")), ("routes", .array(n.isInternal ? [] : [obj([("dst", .string("0.0.0.0/0"))])])),
                                ("ranges", .array([.array([obj(range)])]))]))]),
             obj([("type", .string("portmap")), ("capabilities", obj([("portMappings", .bool(true))])), ("snat", .bool(true))]),
-            obj([("type", .string("firewall"))]),
+            // same-bridge: traffic from another bridge is dropped, so networks stay apart (Docker's isolation).
+            obj([("type", .string("firewall")), ("ingressPolicy", .string("same-bridge"))]),
         ]
+        if !ports { plugins.remove(at: 1) }
         if n.dns {
             plugins.append(obj([("type", .string("dnsname")), ("domainName", .string(domain)),
                                 ("capabilities", obj([("aliases", .bool(true))]))]))

@@ -1,0 +1,44 @@
+import HostOS
+
+/// Rules the plugins add once per bridge and never remove (their DEL cannot know whether other
+/// containers still use the bridge): the firewall plugin's `ingressPolicy: same-bridge` rules
+/// in CNI-ISOLATION-STAGE-1/2, and dnsname's INPUT rule letting DNS reach its dnsmasq. When
+/// swctr removes a network it removes the rules naming that bridge, read back from
+/// `iptables -S` and deleted one by one.
+public enum BridgeRules {
+    static let iptables = ["/usr/sbin/iptables", "/sbin/iptables", "/usr/bin/iptables"].first { FileIO.exists($0) } ?? "iptables"
+    static let chains = ["INPUT", "CNI-ISOLATION-STAGE-1", "CNI-ISOLATION-STAGE-2"]
+
+    public static func remove(bridge: String) {
+        for chain in chains {
+            guard let r = try? Spawn.capture([iptables, "-w", "-t", "filter", "-S", chain]), r.status == .exited(0) else { continue }
+            for line in String(decoding: r.stdout, as: UTF8.self).split(separator: "\n") {
+                let words = split(String(line))
+                guard words.first == "-A", words.contains(bridge),
+                      let i = words.firstIndex(where: { $0 == "-i" || $0 == "-o" }), i + 1 < words.count, words[i + 1] == bridge else { continue }
+                _ = try? Spawn.capture([iptables, "-w", "-t", "filter", "-D"] + words.dropFirst())
+            }
+        }
+    }
+
+    /// iptables-save's words: spaces separate, double quotes group (the plugin's comments).
+    static func split(_ line: String) -> [String] {
+        var words: [String] = []
+        var current = ""
+        var quoted = false
+        var escaped = false
+        for c in line {
+            if escaped { current.append(c); escaped = false; continue }
+            if c == "\\" && quoted { escaped = true; continue }
+            if c == "\"" { quoted.toggle(); continue }
+            if c == " " && !quoted {
+                if !current.isEmpty { words.append(current) }
+                current = ""
+                continue
+            }
+            current.append(c)
+        }
+        if !current.isEmpty { words.append(current) }
+        return words
+    }
+}
