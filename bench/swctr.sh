@@ -22,6 +22,7 @@ cleanup() {
     fi
     ids=$("${S[@]}" ps -aq 2>/dev/null || true)
     [ -n "$ids" ] && "${S[@]}" rm -f $ids >/dev/null 2>&1 || true
+    "${S[@]}" network rm "swbench$$" >/dev/null 2>&1 || true
     CONTAINERS_CONF="$work/containers.conf" "${P[@]}" rm -af >/dev/null 2>&1 || true
     grep " $work" /proc/self/mountinfo | awk '{print $5}' | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
     for d in /sys/fs/cgroup/*/"$cg" /sys/fs/cgroup/*/swctr-bench-podman-$$ /sys/fs/cgroup/*/swctr-bench-docker-$$; do [ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null; done
@@ -65,7 +66,15 @@ hyperfine -N --warmup 3 --runs "$RUNS" --export-json "$work/run.json" \
     -n "swctr run --rm" "${S[*]} run --rm --cgroup-parent /$cg $IMG true" \
     -n "podman run --rm (runc)" "${P[*]} --runtime runc run --rm ${PCG[*]} $IMG true" \
     -n "podman run --rm (crun)" "${P[*]} --runtime $work/crun-wrapped run --rm ${PCG[*]} $IMG true" \
+    -n "podman run --rm --network none (runc)" "${P[*]} --runtime runc run --rm --network none ${PCG[*]} $IMG true" \
     -n "docker run --rm (dockerd, runc)" "${D[*]} run --rm --network none $IMG true" >&2 || true
+
+# With a bridge network: swctr through the CNI plugins, podman through netavark (its default).
+"${S[@]}" network create "swbench$$" >/dev/null
+hyperfine -N --warmup 2 --runs "$RUNS" --export-json "$work/network.json" \
+    -n "swctr run --rm --network (CNI bridge)" "${S[*]} run --rm --network swbench$$ --cgroup-parent /$cg $IMG true" \
+    -n "podman run --rm (runc, netavark bridge)" "${P[*]} --runtime runc run --rm ${PCG[*]} $IMG true" >&2 || true
+"${S[@]}" network rm "swbench$$" >/dev/null
 
 hyperfine --warmup 2 --runs "$RUNS" --export-json "$work/detached.json" \
     -n "swctr run -d + rm -f" "id=\$(${S[*]} run -d --cgroup-parent /$cg $IMG sleep 100) && ${S[*]} rm -f \$id >/dev/null" \
@@ -103,7 +112,8 @@ import json, sys
 work, mpss, mdirty, cpss, cdirty = sys.argv[1], *map(int, sys.argv[2:])
 print("# swctr next to podman (one run)\n")
 print("Made by `bench/swctr.sh` on this machine: hyperfine means, the ratio against the first peer.\n")
-for f, title in (("run.json", "run --rm IMAGE true"), ("detached.json", "run -d, then rm -f"), ("ps.json", "ps -a, 100 containers")):
+for f, title in (("run.json", "run --rm IMAGE true"), ("network.json", "run --rm IMAGE true on a bridge network"),
+                 ("detached.json", "run -d, then rm -f"), ("ps.json", "ps -a, 100 containers")):
     try:
         res = json.load(open(f"{work}/{f}"))["results"]
     except (OSError, ValueError):

@@ -158,6 +158,9 @@ class SwctrContainerFiles:
         r2 = self.srun("--rm", "-a", "stdnothing", img, "true")
         t.check(r.returncode == 125 and "Conflicting options" in r.stderr and r2.returncode == 125 and "stdnothing" in r2.stderr,
                 "swctr run -a: with -d, or an unknown stream, is refused (125)", r.stderr + r2.stderr)
+        r = self.sw("version")
+        t.check(r.returncode == 0 and "swctr version" in r.stdout and "runtime: " in r.stdout and "swctr-monitor version" in r.stdout,
+                "swctr version: swctr, the runtime and the monitor", r.stdout + r.stderr)
         r = self.sw("--log-level", "debug", "run", "--rm", "--cgroup-parent", f"/{self.cgroup}", img, "true")
         r2 = self.sw("--log-level", "loud", "ps")
         t.check(r.returncode == 0 and "DEBU running" in r.stderr and " delete --force " in r.stderr

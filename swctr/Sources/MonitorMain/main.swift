@@ -2,9 +2,13 @@ import Glibc
 import HostOS
 import Monitor
 
-// swctr-monitor DIR [--sync-fd N] [--wait-attach]: the monitor of the container in DIR. Started by
+// swctr-monitor DIR [--sync-fd N] [--wait-attach] | --version: the monitor of the container in DIR. Started by
 // swctr in a session of its own; it outlives the CLI.
 let args = Array(CommandLine.arguments.dropFirst())
+if args.first == "--version" {
+    _ = "swctr-monitor version 0.3.0\n".withCString { write(1, $0, strlen($0)) }
+    exit(0)
+}
 guard let directory = args.first else {
     _ = "usage: swctr-monitor DIR [--sync-fd N] [--wait-attach]\n".withCString { write(2, $0, strlen($0)) }
     exit(2)
