@@ -53,7 +53,7 @@ test: test-deps build swctr $(VALIDATOR)
 	cd swctr && $(SWIFT) test
 	python3 conformance/run.py --runtime $(BIN) --known-deviations conformance/known-deviations.txt
 	python3 conformance/run.py --selftest $(BIN)
-	python3 fuzz/config_fuzz.py $(BIN) --tries 1200 --seed 20261201
+	PYTHONHASHSEED=0 python3 fuzz/config_fuzz.py $(BIN) --tries 1200 --seed 20261201
 	python3 integration/run.py $(BIN)
 
 # swctr, the image manager: its own package (network and database dependencies stay out of swrunc).

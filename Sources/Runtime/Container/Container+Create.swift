@@ -1,4 +1,5 @@
 import HostOS
+import JSON
 import Glibc
 import CShim
 import FoundationEssentials
@@ -51,10 +52,10 @@ extension Container {
         }
         let caps = CapabilitySets(process.capabilities)
         if !caps.unknown.isEmpty {
-            ctx.logger.warn("ignoring unknown capabilities: \(caps.unknown.joined(separator: ", "))")
+            ctx.logger.warn("ignoring unknown capabilities: \(caps.unknown.map { Excerpt.of($0) }.joined(separator: ", "))")
         }
         if !caps.unavailable.isEmpty {
-            ctx.logger.warn("ignoring capabilities not in the runtime's bounding set: \(caps.unavailable.joined(separator: ", "))")
+            ctx.logger.warn("ignoring capabilities not in the runtime's bounding set: \(caps.unavailable.map { Excerpt.of($0) }.joined(separator: ", "))")
         }
         var preserve = opts.preserveFDs
         // Socket activation: pass LISTEN_FDS through as runc does.

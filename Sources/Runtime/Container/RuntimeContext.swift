@@ -1,4 +1,5 @@
 import HostOS
+import JSON
 import Glibc
 import FoundationEssentials
 
@@ -34,7 +35,8 @@ public final class Logger: @unchecked Sendable {
         if level == "debug" && !debugEnabled { return }
         guard fd >= 0 else {
             if level == "warning" || (level == "debug" && debugEnabled) {
-                let text = "swrunc \(level): \(message)\n"
+                // One line whatever the message holds (a name from config.json may contain a newline).
+                let text = "swrunc \(level): \(Excerpt.line(message))\n"
                 _ = text.withCString { write(2, $0, strlen($0)) }
             }
             return
@@ -46,7 +48,7 @@ public final class Logger: @unchecked Sendable {
             let data = (try? JSONEncoder().encode(Line(level: level, msg: message, time: time, errno: errno, stage: stage))) ?? Data()
             out = String(decoding: data, as: UTF8.self)
         case .text:
-            out = "time=\"\(time)\" level=\(level) msg=\"\(message.replacingOccurrences(of: "\"", with: "'"))\""
+            out = "time=\"\(time)\" level=\(level) msg=\"\(Excerpt.line(message).replacingOccurrences(of: "\"", with: "'"))\""
         }
         out += "\n"
         _ = out.withCString { write(fd, $0, strlen($0)) }

@@ -105,6 +105,18 @@ struct ConfigRefusalTests {
         expectRefused(try create(c), c, naming: "linux.cgroupsPath")
     }
 
+    /// Found by the config fuzzer: a warning quoted an unknown capability's newline raw.
+    @Test func warningsStayOneLineToo() throws {
+        let b = try TestBundle(args: ["true"])
+        b.spec.process?.capabilities?.bounding = ["x\ny"]
+        b.spec.hostname = "bad\u{1}name\u{7f}"
+        let r = try create(b)
+        let warning = r.stderr.split(separator: "\n").first { $0.hasPrefix("swrunc warning:") }
+        #expect(warning?.contains("x\\ny") == true, "\(r.stderr)")
+        #expect(!r.stderr.split(separator: "\n").contains("y"), "\(r.stderr)")
+        _ = b.swrunc("delete", "--force", b.id)
+    }
+
     @Test func aMemoryLimitTooLowToStartIsNamed() throws {
         let b = try TestBundle(args: ["true"])
         var r = Resources(); r.memory = Memory(); r.memory?.limit = 1
