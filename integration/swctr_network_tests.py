@@ -64,6 +64,8 @@ class SwctrNetworks:
         rules = run(["iptables-save"]).stdout
         out += [f"rule for {c[:12]}" for c in cids if c in rules]
         out += [f"rule for bridge {b}" for b in self.bridges if f" {b} " in rules]
+        if not self.sw("network", "ls", "-q").stdout.split():
+            out += [line for line in rules.splitlines() if "CNI-" in line and "NETAVARK" not in line]
         for n in self.networks_made:
             d = f"/var/lib/cni/networks/{n}"
             if os.path.isdir(d) and [f for f in os.listdir(d) if f[0].isdigit()]:

@@ -98,6 +98,7 @@ extension ContainerManager {
         }
         FileIO.removeTree(dnsDir)
         do { try database.deleteNetwork(n.name) } catch { throw SwctrError(.failure, "\(error)") }
+        if (try? networks())?.isEmpty == true { BridgeRules.removeSharedChainsIfUnused() }
     }
 
     /// `network prune`: networks no running container uses (the default one stays).

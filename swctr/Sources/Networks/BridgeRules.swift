@@ -42,3 +42,36 @@ public enum BridgeRules {
         return words
     }
 }
+
+extension BridgeRules {
+    /// The chains the plugins make once and share (firewall's CNI-FORWARD, CNI-ADMIN and isolation
+    /// stages; portmap's CNI-HOSTPORT-*). When swctr's last network goes they go too, unless
+    /// anything in them is specific to some container (an address or an interface), which means
+    /// another CNI user still has containers on this host.
+    static let shared: [(table: String, chains: [String])] = [
+        ("filter", ["CNI-FORWARD", "CNI-ADMIN", "CNI-ISOLATION-STAGE-1", "CNI-ISOLATION-STAGE-2"]),
+        ("nat", ["CNI-HOSTPORT-DNAT", "CNI-HOSTPORT-MASQ", "CNI-HOSTPORT-SETMARK"]),
+    ]
+
+    public static func removeSharedChainsIfUnused() {
+        for (table, chains) in shared {
+            guard let r = try? Spawn.capture([iptables, "-w", "-t", table, "-S"]), r.status == .exited(0) else { continue }
+            let rules = String(decoding: r.stdout, as: UTF8.self).split(separator: "\n").map { split(String($0)) }
+            let inside = rules.filter { $0.first == "-A" && $0.count > 1 && chains.contains($0[1]) }
+            let specific = inside.contains { w in w.contains { ["-s", "-d", "-i", "-o", "--dports", "--dport"].contains($0) } }
+            let leadsOut = inside.contains { w in
+                guard let j = w.firstIndex(of: "-j"), j + 1 < w.count else { return false }
+                return !(chains.contains(w[j + 1]) || ["RETURN", "MASQUERADE", "MARK"].contains(w[j + 1]))
+            }
+            if specific || leadsOut { continue }
+            // Jumps into the chains from the built-in ones first, then the chains themselves.
+            for w in rules where w.first == "-A" && w.count > 1 && !chains.contains(w[1]) {
+                if let j = w.firstIndex(of: "-j"), j + 1 < w.count, chains.contains(w[j + 1]) {
+                    _ = try? Spawn.capture([iptables, "-w", "-t", table, "-D"] + w.dropFirst())
+                }
+            }
+            for c in chains { _ = try? Spawn.capture([iptables, "-w", "-t", table, "-F", c]) }
+            for c in chains { _ = try? Spawn.capture([iptables, "-w", "-t", table, "-X", c]) }
+        }
+    }
+}
