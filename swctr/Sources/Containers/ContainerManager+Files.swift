@@ -150,10 +150,7 @@ extension ContainerManager {
         for _ in 0..<40 {
             guard let (parent, base) = try? TreeArchive.openParent(current, in: root, create: false) else { return current }
             defer { close(parent) }
-            var target = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-            let n = readlinkat(parent, base, &target, target.count - 1)
-            guard n > 0 else { return current }
-            let link = String(decoding: target[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            guard let link = TreeArchive.readLink(parent, base), !link.isEmpty else { return current }
             current = link.hasPrefix("/") ? link : CopyPlan.parent(current) + "/" + link
         }
         return current

@@ -150,6 +150,14 @@ public enum TreeArchive {
         return (fd, base)
     }
 
+    /// The target of the symlink `base` in the directory `parent`; nil when it is not one.
+    public static func readLink(_ parent: Int32, _ base: String) -> String? {
+        var target = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let n = readlinkat(parent, base, &target, target.count - 1)
+        guard n >= 0 else { return nil }
+        return String(decoding: target[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
     /// Removes what is at `base` so an entry can take its place (a directory only when empty).
     static func removeEntry(_ parent: Int32, _ base: String, shown: String) throws(SwctrError) {
         var st = stat()
@@ -245,11 +253,8 @@ private struct Writer {
             // A file that shrank while being read: tar needs the size it announced.
             if left > 0 { throw SwctrError(.transient, "\(name) changed while it was copied") }
         case S_IFLNK:
-            var target = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-            let n = readlinkat(parent, base, &target, target.count - 1)
-            guard n >= 0 else { throw TreeArchive.sys("readlink \(name)") }
-            try header(name, st, type: S_IFLNK, size: 0,
-                       symlink: String(decoding: target[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self))
+            guard let target = TreeArchive.readLink(parent, base) else { throw TreeArchive.sys("readlink \(name)") }
+            try header(name, st, type: S_IFLNK, size: 0, symlink: target)
         default:
             try header(name, st, type: type, size: 0)
         }
