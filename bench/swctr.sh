@@ -22,7 +22,7 @@ cleanup() {
     fi
     ids=$("${S[@]}" ps -aq 2>/dev/null || true)
     [ -n "$ids" ] && "${S[@]}" rm -f $ids >/dev/null 2>&1 || true
-    "${S[@]}" network rm "swbench$$" >/dev/null 2>&1 || true
+    "${S[@]}" network rm "swbench$$" bridge >/dev/null 2>&1 || true
     CONTAINERS_CONF="$work/containers.conf" "${P[@]}" rm -af >/dev/null 2>&1 || true
     grep " $work" /proc/self/mountinfo | awk '{print $5}' | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
     for d in /sys/fs/cgroup/*/"$cg" /sys/fs/cgroup/*/swctr-bench-podman-$$ /sys/fs/cgroup/*/swctr-bench-docker-$$; do [ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null; done
@@ -63,7 +63,8 @@ PCG=(--cgroup-parent /swctr-bench-podman-$$)
 # The crun in Debian refuses this hybrid layout unless cgroup2 is unmounted in its namespace:
 # bench/wrap.sh does that, as for the runtime benchmark.
 hyperfine -N --warmup 3 --runs "$RUNS" --export-json "$work/run.json" \
-    -n "swctr run --rm" "${S[*]} run --rm --cgroup-parent /$cg $IMG true" \
+    -n "swctr run --rm (default bridge network)" "${S[*]} run --rm --cgroup-parent /$cg $IMG true" \
+    -n "swctr run --rm --network none" "${S[*]} run --rm --network none --cgroup-parent /$cg $IMG true" \
     -n "podman run --rm (runc)" "${P[*]} --runtime runc run --rm ${PCG[*]} $IMG true" \
     -n "podman run --rm (crun)" "${P[*]} --runtime $work/crun-wrapped run --rm ${PCG[*]} $IMG true" \
     -n "podman run --rm --network none (runc)" "${P[*]} --runtime runc run --rm --network none ${PCG[*]} $IMG true" \
@@ -88,6 +89,8 @@ hyperfine -N --warmup 3 --runs "$RUNS" --export-json "$work/ps.json" \
     -n "podman ps -a (100 containers)" "${P[*]} ps -a" >&2 || true
 ids=$("${S[@]}" ps -aq); "${S[@]}" rm -f $ids >/dev/null
 "${P[@]}" rm -af >/dev/null
+
+"$here/portmap.sh" "$work" "$IMG" "$cg" >&2 || true
 
 # Memory per running container, with ten of each running (a binary's pages are shared among its
 # instances, so one alone overstates it): the mean proportional set size and private dirty pages
@@ -125,6 +128,10 @@ for f, title in (("run.json", "run --rm IMAGE true"), ("network.json", "run --rm
         ratio = f"{r['mean'] / base:.2f}x" if base else ""
         print(f"| {r['command']} | {r['mean'] * 1000:.1f} ms | {r['stddev'] * 1000:.1f} | {ratio} |")
     print()
+try:
+    print(open(f"{work}/portmap.md").read())
+except OSError:
+    pass
 print("## Memory per running container (mean of ten running)\n\n| monitor | Pss | Private_Dirty |\n|---|---|---|")
 print(f"| swctr-monitor | {mpss} KiB | {mdirty} KiB |\n| conmon (podman) | {cpss} KiB | {cdirty} KiB |")
 PY

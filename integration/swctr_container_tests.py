@@ -12,11 +12,12 @@ from harness import Recorder, run, unique, remove_cgroup_tree, rmtree, mkdtemp, 
 from swctr_files_tests import SwctrContainerFiles
 from swctr_volume_tests import SwctrVolumes
 from swctr_network_tests import SwctrNetworks
+from swctr_endpoint_tests import SwctrEndpoints
 
 SWCTR_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "swctr")
 
 
-class SwctrContainers(SwctrContainerFiles, SwctrVolumes, SwctrNetworks):
+class SwctrContainers(SwctrContainerFiles, SwctrVolumes, SwctrNetworks, SwctrEndpoints):
     def __init__(self, tap, cleanup, swrunc, archive, image):
         self.tap = tap
         self.archive = archive
@@ -39,9 +40,13 @@ class SwctrContainers(SwctrContainerFiles, SwctrVolumes, SwctrNetworks):
         return self.sw("run", "--cgroup-parent", f"/{self.cgroup}", *args, timeout=timeout, input=input)
 
     def remove_all(self):
+        """Every container, then every network (the default one `run` made too): no bridge,
+        address or firewall rule outlives the suite."""
         ids = self.sw("ps", "-aq", "--no-trunc").stdout.split()
         if ids:
             self.sw("rm", "-f", *ids, timeout=120)
+        for n in self.sw("network", "ls", "--format", "{{.Name}}").stdout.split():
+            self.sw("network", "rm", n)
 
     def inspect(self, ref):
         r = self.sw("inspect", ref)
@@ -80,6 +85,7 @@ class SwctrContainers(SwctrContainerFiles, SwctrVolumes, SwctrNetworks):
         self.streams_and_debug()
         self.volumes()
         self.networks()
+        self.endpoints()
         self.oom()
         self.reboot()
         self.start_races()

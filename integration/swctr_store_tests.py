@@ -243,7 +243,8 @@ class StoreTests:
                     f'exec {self.rec.path} "$@"\n')
         os.chmod(wrapper, 0o755)
         probe = "grep -E '^(Seccomp|NoNewPrivs):' /proc/self/status | tr -d '\\t'"
-        r = self.swctr("run", "--rm", "--runtime", wrapper, "--cgroup-parent", f"/{self.cgroup}", img, "sh", "-c", probe)
+        r = self.swctr("run", "--rm", "--runtime", wrapper, "--cgroup-parent", f"/{self.cgroup}", "--network", "none", img,
+                       "sh", "-c", probe)
         try:
             cfg = json.load(open(keep))["linux"]["seccomp"]
         except (OSError, ValueError, KeyError):

@@ -42,9 +42,9 @@ class Swctr(RegistryTests, StoreTests):
 
     def run_argv(self, *args, root=None):
         """`swctr run --rm` through the recording wrapper, in this suite's cgroup, on `root`
-        (default: the suite's store)."""
+        (default: the suite's store); without a network, which the containers suite covers."""
         return [self.bin, "run", "--root", root or self.root, "--rm", "--runtime", self.rec.path,
-                "--cgroup-parent", f"/{self.cgroup}", *args]
+                "--cgroup-parent", f"/{self.cgroup}", "--network", "none", *args]
 
     def srun(self, *args, root=None):
         return run(self.run_argv(*args, root=root), timeout=300)

@@ -72,6 +72,21 @@ class SwctrVolumes:
         r2 = self.sw("system", "df")
         t.check(vol in r.stdout.split() and "Local Volumes" in r2.stdout, "swctr volume ls --filter dangling=true; system df counts volumes",
                 r.stdout + r2.stdout)
+        # A volume with the local driver's options: a tmpfs of a size, and a bind of a host directory.
+        tv, bv = unique("tmpvol"), unique("bindvol")
+        src = os.path.join(self.tmp, unique("voldev"))
+        os.makedirs(src)
+        r = self.sw("volume", "create", "-o", "type=tmpfs", "-o", "device=tmpfs", "-o", "o=size=2m", tv)
+        r2 = self.sw("volume", "create", "-o", "type=none", "-o", f"device={src}", "-o", "o=bind", bv)
+        got = self.srun("--rm", "-v", f"{tv}:/t", "-v", f"{bv}:/b", img, "sh", "-c", "df /t | tail -1; echo via-volume > /b/f")
+        t.check(r.returncode == 0 and r2.returncode == 0 and got.returncode == 0 and " 2048 " in got.stdout
+                and open(os.path.join(src, "f")).read() == "via-volume\n",
+                "swctr volume create -o type=tmpfs / -o type=none,o=bind: the driver's mount options are used", r.stderr + r2.stderr + got.stdout + got.stderr)
+        r = self.sw("volume", "create", "-o", "type=tmpfs", unique("nodevice"))
+        r2 = self.sw("volume", "create", "-o", "color=red", unique("badopt"))
+        t.check(r.returncode == 1 and "device" in r.stderr and r2.returncode == 1 and "color" in r2.stderr,
+                "swctr volume create -o: a type without device, an unknown option: refused", r.stderr + r2.stderr)
+        self.sw("volume", "rm", tv, bv)
         r = self.sw("volume", "prune", "-f", "-a")
         t.check(r.returncode == 0 and vol in r.stdout and vol not in self.sw("volume", "ls", "-q").stdout.split(),
                 "swctr volume prune -a: unused volumes go", r.stdout + r.stderr)

@@ -36,11 +36,15 @@ public struct ContainerConfig: Codable, Sendable, Equatable {
     public var privileged = false
     public var readOnly = false
     public var securityOpt: [String] = []
-    /// host, none, or a network's name (bridge: Docker's default network).
+    /// The network mode: host, none, container:NAME|ID, or the first network's name (bridge:
+    /// Docker's default network).
     public var network = "none"
     /// `-p` mappings (host port 0: chosen at start) and `--network-alias` names.
     public var ports: [PortMapping]?
     public var networkAliases: [String]?
+    /// The networks the container is on, in the order of its interfaces (eth0 first): the
+    /// mode's network from create, then those `network connect` added. Nil in older rows.
+    public var endpoints: [Endpoint]?
     /// `-P`: the image's EXPOSE ports get free host ports (resolved at create).
     public var publishAll: Bool?
     /// `--add-host NAME:IP`, `--dns`, `--dns-search`, `--dns-option` (nil in older rows).
@@ -55,6 +59,25 @@ public struct ContainerConfig: Codable, Sendable, Equatable {
     public var mounts: [MountSpec]?
 
     public init() {}
+
+    /// The networks to attach at start (older rows: the mode's network with its aliases).
+    public var attachedNetworks: [Endpoint] {
+        if let endpoints { return endpoints }
+        return NetworkMode.isNamed(network) ? [Endpoint(network: network, aliases: networkAliases)] : []
+    }
+
+    /// Whether the container has a network namespace of its own that swctr names and sets up.
+    public var ownsNetworkNamespace: Bool { NetworkMode.isNamed(network) }
+}
+
+/// What `--network` says: a network's name, or one of Docker's modes.
+public enum NetworkMode {
+    public static func isNamed(_ mode: String) -> Bool { mode != "host" && mode != "none" && !mode.hasPrefix("container:") }
+
+    /// `container:NAME|ID`: the container whose network namespace is joined.
+    public static func container(_ mode: String) -> String? {
+        mode.hasPrefix("container:") ? String(mode.dropFirst("container:".count)) : nil
+    }
 }
 
 /// `--ulimit name=soft[:hard]`.

@@ -41,7 +41,7 @@ extension ContainerManager {
         if let name = request.name, !Names.isValid(name) {
             throw SwctrError(.invalidArgument, "Invalid container name (\(name)), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed")
         }
-        if Self.isNamedNetwork(options.network) { _ = try network(options.network) }
+        try resolveNetworks(&options)
         if options.publishAll == true {
             for key in (imageConfig?.ExposedPorts ?? [:]).keys.sorted() {
                 let parts = key.split(separator: "/")
@@ -86,8 +86,8 @@ extension ContainerManager {
             try Snapshot.mount(dir, layers: record.layerIDs, store: store)
             defer { Snapshot.unmount(dir) }
             try copyUp(options, rootfs: rootfs(id))
-            if Self.isNamedNetwork(options.network) {
-                writeNameFiles(row, options, network: try? network(options.network), address: nil)
+            if options.ownsNetworkNamespace {
+                writeNameFiles(row, options, networks: options.attachedNetworks.compactMap { try? network($0.network) }, addresses: [])
             }
             let spec = try buildSpec(id: id, options: options, image: imageConfig)
             do {
@@ -101,6 +101,32 @@ extension ContainerManager {
             throw (error as? SwctrError) ?? SwctrError(.failure, "\(error)")
         }
         return row
+    }
+
+    /// The network mode checked: a named network exists (its name kept, not an id given) and each
+    /// endpoint's address, MAC and aliases fit it; container:ID names a container, whose hostname
+    /// this one takes, as Docker does.
+    func resolveNetworks(_ options: inout ContainerConfig) throws(SwctrError) {
+        if let ref = NetworkMode.container(options.network) {
+            let target = try find(ref)
+            let theirs = config(of: target)
+            guard NetworkMode.container(theirs.network) == nil else {
+                throw SwctrError(.invalidArgument, "cannot join the network of \(ref): it uses --network \(theirs.network) itself")
+            }
+            options.network = "container:" + target.id
+            options.hostname = theirs.network == "host" ? nil : theirs.hostname ?? String(target.id.prefix(12))
+            return
+        }
+        guard options.ownsNetworkNamespace else { return }
+        var endpoints: [Endpoint] = []
+        for var e in options.attachedNetworks {
+            let n = try network(e.network)
+            e.network = n.name
+            try validate(e, on: n)
+            endpoints.append(e)
+        }
+        if let first = endpoints.first { options.network = first.network }
+        options.endpoints = endpoints
     }
 
     /// The image's HEALTHCHECK, STOPSIGNAL and labels where `run` did not set them.
@@ -133,9 +159,13 @@ extension ContainerManager {
             builder.initBinary = ["/usr/bin/catatonit", "/usr/libexec/podman/catatonit", "/usr/bin/tini-static", "/usr/bin/tini"]
                 .first { FileIO.exists($0) }
         }
-        if Self.isNamedNetwork(options.network) {
+        if options.ownsNetworkNamespace {
             builder.networkNamespace = netnsPath(id)
             builder.nameFiles = directory(id)
+        } else if let ref = NetworkMode.container(options.network), let target = try? find(ref) {
+            // The path is filled in at each start (joinContainerNetwork); the files are the other's.
+            builder.networkNamespace = netnsPath(target.id)
+            if config(of: target).ownsNetworkNamespace { builder.nameFiles = directory(target.id) }
         }
         builder.seccomp = try seccompProfile(options, capabilities: try builder.capabilities())
         var spec = try builder.build()

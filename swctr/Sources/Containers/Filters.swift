@@ -5,7 +5,7 @@ import Database
 public struct ContainerFilter: Sendable {
     var terms: [String: [String]] = [:]
 
-    public static let keys: Set<String> = ["status", "name", "label", "ancestor", "id", "exited", "health"]
+    public static let keys: Set<String> = ["status", "name", "label", "ancestor", "id", "exited", "health", "network", "volume"]
 
     public init(_ specs: [String]) throws(SwctrError) {
         for spec in specs {
@@ -38,6 +38,8 @@ public struct ContainerFilter: Sendable {
                 case "health":
                     let status = v.state.health?.status.rawValue ?? "none"
                     return status == value
+                case "network": return v.options.network == value || v.options.attachedNetworks.contains { $0.network == value }
+                case "volume": return (v.options.mounts ?? []).contains { $0.source == value || $0.target == value }
                 case "label":
                     if let eq = value.firstIndex(of: "=") {
                         return v.options.labels[String(value[..<eq])] == String(value[value.index(after: eq)...])

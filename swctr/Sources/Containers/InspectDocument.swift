@@ -100,13 +100,14 @@ public enum InspectDocument {
             ("Ports", .string(ContainerManager.portsColumn(v.options))), ("Status", .string(v.statusText(now: now))), ("State", .string(v.stateName)),
             ("Size", .string(size.map { "\(StatsLine.decimalSize($0.own)) (virtual \(StatsLine.decimalSize($0.own + $0.image)))" } ?? "")), ("Labels", .string(v.options.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ","))),
             ("Mounts", .string((v.options.mounts ?? []).map { $0.type == .volume ? $0.source : $0.target }.joined(separator: ","))),
-            ("Networks", .string(v.options.network)),
+            ("Networks", .string(v.options.ownsNetworkNamespace ? v.options.attachedNetworks.map(\.network).joined(separator: ",") : v.options.network)),
         ])
     }
 
-    /// Docker's NetworkSettings: the address the CNI result gave, and the published ports.
+    /// Docker's NetworkSettings: each network's endpoint with the address its CNI result gave,
+    /// and the published ports. The top-level address is the first network's.
     static func networkSettings(_ v: ContainerView, manager: ContainerManager) -> JSONValue {
-        let a = v.isRunning ? manager.networkAddress(v.row.id) : nil
+        let addresses = v.isRunning ? manager.networkAddresses(v.row.id) : []
         var ports = JSONObject()
         for p in v.options.ports ?? [] {
             let key = "\(p.containerPort)/\(p.proto)"
@@ -115,11 +116,20 @@ public enum InspectDocument {
             bindings.append(obj([("HostIp", .string(p.hostIP.isEmpty ? "0.0.0.0" : p.hostIP)), ("HostPort", .string(String(p.hostPort)))]))
             ports.set(key, .array(bindings))
         }
-        let endpoint = obj([("IPAddress", .string(a?.ip ?? "")), ("IPPrefixLen", num(Int(a?.prefix ?? "") ?? 0)),
-                            ("Gateway", .string(a?.gateway ?? "")), ("MacAddress", .string(a?.mac ?? "")),
-                            ("Aliases", strings(v.options.networkAliases ?? []))])
-        return obj([("Ports", .object(ports)), ("IPAddress", .string(a?.ip ?? "")), ("Gateway", .string(a?.gateway ?? "")),
-                    ("MacAddress", .string(a?.mac ?? "")), ("Networks", obj([(v.options.network, endpoint)]))])
+        var networks = JSONObject()
+        for e in v.options.attachedNetworks {
+            let a = addresses.first { $0.network == e.network }
+            let id = (try? manager.network(e.network).id) ?? ""
+            networks.set(e.network, obj([
+                ("IPAMConfig", e.ip.map { obj([("IPv4Address", .string($0))]) } ?? .null), ("Aliases", strings(e.aliases ?? [])),
+                ("NetworkID", .string(id)), ("IPAddress", .string(a?.ip ?? "")), ("IPPrefixLen", num(Int(a?.prefix ?? "") ?? 0)),
+                ("Gateway", .string(a?.gateway ?? "")), ("MacAddress", .string(a?.mac ?? "")),
+            ]))
+        }
+        let first = addresses.first
+        return obj([("Ports", .object(ports)), ("SandboxKey", .string(v.options.ownsNetworkNamespace && v.isRunning ? manager.netnsPath(v.row.id) : "")),
+                    ("IPAddress", .string(first?.ip ?? "")), ("IPPrefixLen", num(Int(first?.prefix ?? "") ?? 0)),
+                    ("Gateway", .string(first?.gateway ?? "")), ("MacAddress", .string(first?.mac ?? "")), ("Networks", .object(networks))])
     }
 
     static func envOf(_ spec: JSONValue?) -> [String] {

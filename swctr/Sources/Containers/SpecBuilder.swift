@@ -18,8 +18,8 @@ public struct SpecBuilder {
     public var seccomp: Seccomp?
     /// Host path of the init (`--init`: catatonit or tini), bound at /dev/init.
     public var initBinary: String?
-    /// A named network: the namespace the CNI plugins set up, and the directory holding the
-    /// container's hosts, hostname and resolv.conf (bound over the image's).
+    /// A named network (or container:ID): the namespace to join, and the directory holding the
+    /// hosts, hostname and resolv.conf bound over the image's (nil: the image's stay).
     public var networkNamespace: String?
     public var nameFiles: String?
 
@@ -149,10 +149,12 @@ public struct SpecBuilder {
         case "none":
             break
         default:
-            guard let networkNamespace, let nameFiles else { throw SwctrError(.invalidArgument, "network \(options.network) not found") }
+            // A named network's namespace, or (container:ID) the other container's, whose path is
+            // filled in at each start; the hosts, hostname and resolv.conf files of whichever owns it.
+            guard let networkNamespace else { throw SwctrError(.invalidArgument, "network \(options.network) not found") }
             linux.namespaces = (linux.namespaces ?? []).map { $0.type == "network" ? Namespace(type: "network", path: networkNamespace) : $0 }
-            for file in ["hosts", "hostname", "resolv.conf"] {
-                spec.mounts?.append(Mount(destination: "/etc/" + file, type: "bind", source: nameFiles + "/" + file,
+            for file in ["hosts", "hostname", "resolv.conf"] where nameFiles != nil {
+                spec.mounts?.append(Mount(destination: "/etc/" + file, type: "bind", source: (nameFiles ?? "") + "/" + file,
                                           options: ["rbind", options.readOnly ? "ro" : "rw", "rprivate"]))
             }
         }

@@ -67,6 +67,12 @@ public final class StoreDatabase: Sendable {
                 t.column("created", .double).notNull()
             }
         }
+        migrator.registerMigration("v5 network options") { db in
+            try db.alter(table: "network") { t in
+                t.add(column: "ipRange", .text).notNull().defaults(to: "")
+                t.add(column: "options", .text).notNull().defaults(to: "{}")
+            }
+        }
         return migrator
     }
 }

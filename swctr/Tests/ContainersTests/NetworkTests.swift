@@ -48,6 +48,43 @@ struct NetworkTests {
         let a = Conflist.address(in: result)
         #expect(a?.ip == "10.89.0.2" && a?.prefix == "24" && a?.gateway == "10.89.0.1" && a?.mac == "02:42:0a:59:00:02")
     }
+
+    /// The plugin types of a conflist, in order.
+    func types(_ list: JSONObject) -> [String] {
+        guard case .array(let plugins)? = list["plugins"] else { return [] }
+        return plugins.compactMap { if case .object(let o) = $0, case .string(let t)? = o["type"] { t } else { nil } }
+    }
+
+    @Test func driversRangesAndMAC() {
+        var n = NetworkRecord(name: "shop", id: "x", bridge: "swctr3", subnet: "10.89.0.0/24", gateway: "10.89.0.1",
+                              isInternal: false, dns: true, created: 0, ipRange: "10.89.0.64/26")
+        #expect(types(Conflist.of(n, ports: false)) == ["bridge", "firewall", "dnsname"])
+        #expect(types(Conflist.of(n, ports: true, mac: true)) == ["bridge", "tuning", "portmap", "firewall", "dnsname"])
+        #expect(JSONValue.object(Conflist.of(n)).serialized().contains(#""rangeStart":"10.89.0.65","rangeEnd":"10.89.0.126""#))
+        n.driver = "macvlan"
+        n.dns = false
+        n.options = #"{"parent":"dummy0"}"#
+        let mv = Conflist.of(n, ports: true)
+        #expect(types(mv) == ["macvlan"] && JSONValue.object(mv).serialized().contains(#""master":"dummy0","mode":"bridge""#))
+        n.driver = "ipvlan"
+        n.options = #"{"ipvlan_mode":"l3","parent":"dummy1"}"#
+        #expect(JSONValue.object(Conflist.of(n)).serialized().contains(#""master":"dummy1","mode":"l3""#))
+        #expect(MACAddress.isValid("02:42:0a:e7:50:46") && !MACAddress.isValid("01:00:5e:00:00:01")
+                && !MACAddress.isValid("02:42:0a:e7:50") && !MACAddress.isValid("02:42:0a:e7:50:zz"))
+    }
+
+    @Test func networkModes() throws {
+        var o = ContainerConfig()
+        #expect(o.attachedNetworks.isEmpty && !o.ownsNetworkNamespace)
+        // A row from before endpoints: its mode's network with its aliases.
+        o.network = "shop"
+        o.networkAliases = ["www"]
+        #expect(o.attachedNetworks == [Endpoint(network: "shop", aliases: ["www"])] && o.ownsNetworkNamespace)
+        o.endpoints = [Endpoint(network: "shop"), Endpoint(network: "back", ip: "10.1.0.5")]
+        #expect(o.attachedNetworks.map(\.network) == ["shop", "back"])
+        o.network = "container:abc"
+        #expect(!o.ownsNetworkNamespace && NetworkMode.container(o.network) == "abc" && NetworkMode.container("host") == nil)
+    }
 }
 
 @Suite("/etc/hosts and /etc/resolv.conf as Docker writes them")
@@ -55,7 +92,7 @@ struct NameFileTests {
     let host = "domain example.test\nnameserver 127.0.0.53\nnameserver 192.0.2.53\noptions edns0\n"
 
     @Test func hosts() {
-        let h = ContainerManager.hostsFile(hostname: "web", address: "10.89.0.2", extra: ["db:10.89.0.9", "gw:host-gateway"], gateway: "10.89.0.1")
+        let h = ContainerManager.hostsFile(hostname: "web", addresses: ["10.89.0.2"], extra: ["db:10.89.0.9", "gw:host-gateway"], gateway: "10.89.0.1")
         #expect(h.hasPrefix("127.0.0.1\tlocalhost\n") && h.contains("10.89.0.9\tdb\n") && h.contains("10.89.0.1\tgw\n")
                 && h.hasSuffix("10.89.0.2\tweb\n"))
     }
@@ -63,14 +100,14 @@ struct NameFileTests {
     @Test func resolvers() {
         var o = ContainerConfig()
         // The default network: the host's resolvers without loopback ones.
-        #expect(ContainerManager.resolvConf(o, network: nil, host: host) == "search example.test\nnameserver 192.0.2.53\noptions edns0\n")
+        #expect(ContainerManager.resolvConf(o, networks: [], host: host) == "search example.test\nnameserver 192.0.2.53\noptions edns0\n")
         o.dns = ["198.51.100.1"]
         o.dnsSearch = ["corp.test"]
         o.dnsOptions = ["ndots:2"]
-        #expect(ContainerManager.resolvConf(o, network: nil, host: host) == "search corp.test\nnameserver 198.51.100.1\noptions ndots:2\n")
+        #expect(ContainerManager.resolvConf(o, networks: [], host: host) == "search corp.test\nnameserver 198.51.100.1\noptions ndots:2\n")
         // A network with names: its dnsmasq first.
         let n = NetworkRecord(name: "shop", id: "x", bridge: "b", subnet: "10.89.0.0/24", gateway: "10.89.0.1", isInternal: false, dns: true, created: 0)
-        #expect(ContainerManager.resolvConf(o, network: n, host: host)
+        #expect(ContainerManager.resolvConf(o, networks: [n], host: host)
                 == "search dns.swctr corp.test\nnameserver 10.89.0.1\nnameserver 198.51.100.1\noptions ndots:2\n")
     }
 }

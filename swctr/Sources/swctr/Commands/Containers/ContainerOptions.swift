@@ -46,8 +46,10 @@ struct ContainerOptions: ParsableArguments {
     @Flag(name: .customLong("read-only"), help: "Mount the root filesystem read-only.") var readOnly = false
     @Option(name: .customLong("security-opt"), help: "seccomp=unconfined, seccomp=PROFILE.json, no-new-privileges.")
     var securityOpt: [String] = []
-    @Option(help: "bridge (Docker's default network), a network's name, host, or none (default: a namespace with only loopback).")
-    var network: String = "none"
+    @Option(help: "bridge (Docker's default network), a network's name, host, none (only loopback), or container:NAME|ID.")
+    var network: String = "bridge"
+    @Option(help: "The container's IPv4 address on its (user-defined) network.") var ip: String?
+    @Option(name: .customLong("mac-address"), help: "The MAC address of the container's interface.") var macAddress: String?
     @Option(name: [.customShort("p"), .customLong("publish")], help: "[IP:][HOSTPORT:]CTRPORT[/tcp|/udp], ranges too.")
     var publish: [String] = []
     @Flag(name: [.customShort("P"), .customLong("publish-all")], help: "Publish the image's EXPOSE ports on free host ports.")
@@ -145,13 +147,21 @@ struct ContainerOptions: ParsableArguments {
         c.readOnly = readOnly
         c.securityOpt = securityOpt
         if network.hasPrefix("container:") {
-            throw SwctrError(.invalidArgument, "--network container:ID is not supported yet")
+            if network == "container:" { throw SwctrError(.invalidArgument, "--network container: needs a container's name or id") }
+            if hostname != nil { throw SwctrError(.invalidArgument, "conflicting options: hostname and the network mode") }
+            if !publish.isEmpty || publishAll { throw SwctrError(.invalidArgument, "conflicting options: port publishing and the container type network mode") }
+        }
+        if (ip != nil || macAddress != nil) && !NetworkMode.isNamed(network) {
+            throw SwctrError(.invalidArgument, "conflicting options: --ip and --mac-address need a network (--network \(network))")
         }
         c.network = network
+        if NetworkMode.isNamed(network) {
+            c.endpoints = [Endpoint(network: network, aliases: networkAlias.isEmpty ? nil : networkAlias, ip: ip, mac: macAddress)]
+        }
         var ports: [PortMapping] = []
         for p in publish { ports += try PortMapping.parse(p) }
         if !ports.isEmpty {
-            guard ContainerManager.isNamedNetwork(network) else {
+            guard NetworkMode.isNamed(network) else {
                 throw SwctrError(.invalidArgument, "-p needs a bridge network: --network \(network) has no ports to publish")
             }
             c.ports = ports
@@ -167,7 +177,7 @@ struct ContainerOptions: ParsableArguments {
             throw SwctrError(.invalidArgument, "\(d) is not an ip address (--dns)")
         }
         let nameOptions = !(addHost.isEmpty && dns.isEmpty && dnsSearch.isEmpty && dnsOption.isEmpty)
-        if nameOptions && !ContainerManager.isNamedNetwork(network) {
+        if nameOptions && !NetworkMode.isNamed(network) {
             throw SwctrError(.invalidArgument, "--add-host and --dns* need a bridge network (--network \(network) keeps the image's files)")
         }
         if !addHost.isEmpty { c.addHosts = addHost }
@@ -175,7 +185,7 @@ struct ContainerOptions: ParsableArguments {
         if !dnsSearch.isEmpty { c.dnsSearch = dnsSearch }
         if !dnsOption.isEmpty { c.dnsOptions = dnsOption }
         if publishAll {
-            guard ContainerManager.isNamedNetwork(network) else {
+            guard NetworkMode.isNamed(network) else {
                 throw SwctrError(.invalidArgument, "-P needs a bridge network: --network \(network) has no ports to publish")
             }
             c.publishAll = true

@@ -3,35 +3,61 @@ import Containers
 import Database
 import JSON
 
-/// `network create|ls|inspect|rm|prune`: bridge networks set up by the CNI plugins.
+/// `network create|ls|inspect|rm|prune|connect|disconnect`: networks set up by the CNI plugins.
 struct Network: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Manage networks.", subcommands: [NetworkCreate.self, NetworkLs.self, NetworkInspect.self, NetworkRm.self, NetworkPrune.self])
+        abstract: "Manage networks.", subcommands: [NetworkCreate.self, NetworkLs.self, NetworkInspect.self, NetworkRm.self, NetworkPrune.self,
+                                                   NetworkConnect.self, NetworkDisconnect.self])
 }
 
 struct NetworkCreate: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "create", abstract: "Create a bridge network.")
+    static let configuration = CommandConfiguration(commandName: "create", abstract: "Create a network.")
     @OptionGroup var global: Global
-    @Option(name: [.customShort("d"), .customLong("driver")], help: "bridge (the only driver so far).") var driver = "bridge"
+    @Option(name: [.customShort("d"), .customLong("driver")], help: "bridge (default), macvlan or ipvlan (-o parent=IFACE).") var driver = "bridge"
     @Option(help: "IPv4 subnet in CIDR form (default: a free private one).") var subnet: String?
     @Option(help: "Gateway address (default: the subnet's first).") var gateway: String?
+    @Option(name: .customLong("ip-range"), help: "Give containers addresses from this part of the subnet (CIDR).") var ipRange: String?
     @Flag(help: "No route out of the network (no masquerading).") var `internal` = false
     @Option(name: .customLong("label"), help: "K=V.") var label: [String] = []
-    @Option(name: [.customShort("o"), .customLong("opt")], help: "com.docker.network.bridge.name=NAME.") var opt: [String] = []
+    @Option(name: [.customShort("o"), .customLong("opt")], help: "com.docker.network.bridge.name=NAME; parent=IFACE, macvlan_mode=, ipvlan_mode=.")
+    var opt: [String] = []
     @Argument var name: String
 
     func run() async throws {
-        guard driver == "bridge" else { fail(SwctrError(.invalidArgument, "plugin \"\(driver)\" not found (swctr has the bridge driver)")) }
-        let options = keyValues(opt, flag: "--opt")
-        for key in options.keys where key != "com.docker.network.bridge.name" {
-            fail(SwctrError(.invalidArgument, "unknown network option \(Excerpt.of(key)) (swctr takes com.docker.network.bridge.name)"))
-        }
-        do {
-            let n = try global.manager(needsRuntime: false).createNetwork(
-                name: name, subnet: subnet, gateway: gateway, isInternal: `internal`, labels: keyValues(label, flag: "--label"),
-                bridge: options["com.docker.network.bridge.name"])
-            print(n.id)
-        } catch { fail(error) }
+        var request = NetworkRequest(name: name)
+        request.driver = driver
+        request.subnet = subnet
+        request.gateway = gateway
+        request.ipRange = ipRange
+        request.isInternal = `internal`
+        request.labels = keyValues(label, flag: "--label")
+        request.options = keyValues(opt, flag: "--opt")
+        do { print(try global.manager(needsRuntime: false).createNetwork(request).id) } catch { fail(error) }
+    }
+}
+
+struct NetworkConnect: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "connect", abstract: "Connect a container to a network.")
+    @OptionGroup var global: Global
+    @Option(help: "Another name for the container on this network.") var alias: [String] = []
+    @Option(help: "The container's IPv4 address on this network.") var ip: String?
+    @Argument var network: String
+    @Argument var container: String
+
+    func run() async throws {
+        do { try global.manager(needsRuntime: false).connect(container, to: network, aliases: alias, ip: ip) } catch { fail(error) }
+    }
+}
+
+struct NetworkDisconnect: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "disconnect", abstract: "Disconnect a container from a network.")
+    @OptionGroup var global: Global
+    @Flag(name: [.customShort("f"), .customLong("force")], help: "No error when it is not connected.") var force = false
+    @Argument var network: String
+    @Argument var container: String
+
+    func run() async throws {
+        do { try global.manager(needsRuntime: false).disconnect(container, from: network, force: force) } catch { fail(error) }
     }
 }
 
@@ -39,7 +65,7 @@ extension ContainerManager {
     func networkDocument(_ n: NetworkRecord) -> JSONValue {
         var containers = JSONObject()
         for v in networkUsers(n.name) {
-            let a = networkAddress(v.row.id)
+            let a = networkAddresses(v.row.id).first { $0.network == n.name }
             containers.set(v.row.id, InspectDocument.obj([
                 ("Name", .string(v.row.name)), ("MacAddress", .string(a?.mac ?? "")),
                 ("IPv4Address", .string(a.map { "\($0.ip)/\($0.prefix)" } ?? "")),
@@ -49,10 +75,12 @@ extension ContainerManager {
             ("Name", .string(n.name)), ("Id", .string(n.id)), ("Created", .string(InspectDocument.rfc3339(n.created))),
             ("Scope", .string("local")), ("Driver", .string(n.driver)), ("EnableIPv6", .bool(false)),
             ("IPAM", InspectDocument.obj([("Driver", .string("default")), ("Config", .array([
-                InspectDocument.obj([("Subnet", .string(n.subnet)), ("Gateway", .string(n.gateway))]),
+                InspectDocument.obj([("Subnet", .string(n.subnet)), ("Gateway", .string(n.gateway))]
+                                    + (n.ipRange.isEmpty ? [] : [("IPRange", .string(n.ipRange))])),
             ]))])),
             ("Internal", .bool(n.isInternal)), ("Containers", .object(containers)),
-            ("Options", InspectDocument.obj([("com.docker.network.bridge.name", .string(n.bridge))])),
+            ("Options", n.isBridge ? InspectDocument.obj([("com.docker.network.bridge.name", .string(n.bridge))])
+                : (try? JSONParser.parse(Array(n.options.utf8))) ?? .object(JSONObject())),
             ("Labels", (try? JSONParser.parse(Array(n.labels.utf8))) ?? .object(JSONObject())),
         ])
     }
