@@ -130,7 +130,7 @@ class StoreTests:
         r = run([self.bin, "load", "--root", root5, "--platform", "linux/arm64", "-i", ma])
         r2 = run([self.bin, "inspect", "--root", root5, "localhost/loaded:latest"])
         try:
-            arch = json.loads(r2.stdout)[0]["Config"]["architecture"]
+            arch = json.loads(r2.stdout)[0]["Architecture"]
         except (ValueError, IndexError, KeyError):
             arch = None
         t.check(r.returncode == 0 and arch == "arm64", "swctr: load --platform linux/arm64 takes the arm64 image",

@@ -245,7 +245,7 @@ class Swctr(RegistryTests, StoreTests):
             info = json.loads(r.stdout)[0]
         except (ValueError, IndexError, KeyError):
             info = {}
-        t.check(len(info.get("Layers", [])) == 3 and info.get("Config", {}).get("config", {}).get("WorkingDir") == "/data",
+        t.check(len(info.get("RootFS", {}).get("Layers", [])) == 3 and info.get("Config", {}).get("WorkingDir") == "/data",
                 "swctr: inspect shows layers and config", r.stdout[:500] + r.stderr)
         r = self.swctr("history", img)
         t.check(r.returncode == 0 and r.stdout.startswith("CREATED"), "swctr: history", r.stdout + r.stderr)
@@ -321,7 +321,7 @@ class Swctr(RegistryTests, StoreTests):
         r = sw("pull", "--tls-verify=false", "--platform", "linux/arm/v7", f"{self.reg}/variants:latest")
         r2 = sw("inspect", f"{self.reg}/variants:latest")
         try:
-            layers = json.loads(r2.stdout)[0]["Layers"]
+            layers = json.loads(r2.stdout)[0]["RootFS"]["Layers"]
         except (ValueError, IndexError, KeyError):
             layers = None
         t.check(r.returncode == 0 and layers == ["sha256:" + hashlib.sha256(v7).hexdigest()],

@@ -3,7 +3,7 @@ import PackageDescription
 
 // swctr: the manager above swrunc. A package of its own so that its network and database
 // dependencies never touch the runtime's build (swrunc stays a small static executable).
-// Imports point down: swctr (CLI) → Containers → Images/Monitor/RuntimeClient/Logs → Database,
+// Imports point down: swctr (CLI) → Build → Containers → Images/Monitor/RuntimeClient/Logs → Database,
 // Registry → JSON/HostOS/OCI from the root package.
 let package = Package(
     name: "swctr",
@@ -75,13 +75,25 @@ let package = Package(
             .product(name: "HostOS", package: "swrunc"),
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
+        // Dockerfile builds: the parser (directives, continuations, heredocs, forms), variable
+        // substitution as Docker applies it, .dockerignore matching; the plan (stages, ARG
+        // scopes), the executor (RUN through the runtime, COPY/ADD into an overlay) and the cache.
+        .target(name: "Build", dependencies: [
+            "Database", "Images", "Containers", "Registry", "RuntimeClient", "CArchive",
+            .product(name: "JSON", package: "swrunc"),
+            .product(name: "HostOS", package: "swrunc"),
+            .product(name: "OCI", package: "swrunc"),
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        ]),
         .executableTarget(name: "swctr", dependencies: [
-            "Registry", "Images", "Containers", "Database", "Logs", "Monitor", "RuntimeClient", "CArchive", "Networks",
+            "Registry", "Images", "Containers", "Database", "Logs", "Monitor", "RuntimeClient", "CArchive", "Networks", "Build",
             .product(name: "OCI", package: "swrunc"),
             .product(name: "JSON", package: "swrunc"),
             .product(name: "HostOS", package: "swrunc"),
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        .testTarget(name: "BuildTests", dependencies: ["Build", "Database", "Images", "Containers", "RuntimeClient",
+                                                    .product(name: "JSON", package: "swrunc"), .product(name: "HostOS", package: "swrunc")]),
         .testTarget(name: "SwctrTests", dependencies: ["Registry", "Images", .product(name: "HostOS", package: "swrunc")]),
         .testTarget(name: "ContainersTests", dependencies: [
             "Containers", "RuntimeClient", "Logs", "Monitor", "Images", "Database", "Networks",

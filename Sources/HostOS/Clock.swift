@@ -22,4 +22,7 @@ public enum Clock {
         clock_gettime(CLOCK_MONOTONIC, &ts)
         return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
     }
+
+    /// Seconds on the monotonic clock, for durations shown to people.
+    public static func monotonicSeconds() -> Double { Double(monotonicNanos()) / 1e9 }
 }

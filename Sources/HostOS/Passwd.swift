@@ -59,6 +59,16 @@ public enum RootedPath {
         return cshim_openat2(dir, rel.isEmpty ? "." : String(rel), UInt64(flags | O_CLOEXEC), 0, resolveInRoot | resolveNoMagicLinks)
     }
 
+    public static let resolveBeneath: UInt64 = 0x08
+
+    /// Opens `path` below `dir` without ever leaving it: a `..` or a symlink that would lead out
+    /// fails with EXDEV instead of being kept inside (a build context's sources).
+    public static func openBeneath(_ path: String, at dir: Int32, flags: Int32 = O_RDONLY) -> Int32 {
+        var rel = Substring(path)
+        while rel.hasPrefix("/") { rel = rel.dropFirst() }
+        return cshim_openat2(dir, rel.isEmpty ? "." : String(rel), UInt64(flags | O_CLOEXEC), 0, resolveBeneath | resolveNoMagicLinks)
+    }
+
     /// The whole file, or nil when it cannot be opened or read.
     public static func read(_ path: String, in root: String) -> [UInt8]? {
         let fd = open(path, in: root)

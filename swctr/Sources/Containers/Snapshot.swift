@@ -5,14 +5,14 @@ import Images
 
 /// A container's root filesystem: an overlay of its image's layers (read-only) under its own
 /// upper directory, mounted while it runs (and briefly at create, to read the image's users).
-enum Snapshot {
-    static func prepare(_ dir: String) throws(SwctrError) {
+public enum Snapshot {
+    public static func prepare(_ dir: String) throws(SwctrError) {
         for d in [dir + "/upper", dir + "/work", dir + "/rootfs"] {
             do { try FileIO.mkdirAll(d, mode: 0o755) } catch { throw SwctrError(.failure, error.message) }
         }
     }
 
-    static func isMounted(_ rootfs: String) -> Bool {
+    public static func isMounted(_ rootfs: String) -> Bool {
         guard let info = try? FileIO.readString("/proc/self/mountinfo") else { return false }
         return info.split(separator: "\n").contains { line in
             let f = line.split(separator: " ", maxSplits: 5)
@@ -20,7 +20,7 @@ enum Snapshot {
         }
     }
 
-    static func mount(_ dir: String, layers: [String], store: ImageStore) throws(SwctrError) {
+    public static func mount(_ dir: String, layers: [String], store: ImageStore) throws(SwctrError) {
         let rootfs = dir + "/rootfs"
         if isMounted(rootfs) { return }
         // overlayfs lists the top layer first; an image without layers gets an empty one.
@@ -39,7 +39,7 @@ enum Snapshot {
         }
     }
 
-    static func unmount(_ dir: String) {
+    public static func unmount(_ dir: String) {
         let rootfs = dir + "/rootfs"
         while isMounted(rootfs) {
             if umount2(rootfs, Int32(MNT_DETACH)) != 0 { break }

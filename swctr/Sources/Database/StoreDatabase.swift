@@ -1,7 +1,7 @@
 import GRDB
 import Glibc
 
-/// `<root>/swctr.db`: every record swctr keeps (images, containers, volumes, networks) in one SQLite database,
+/// `<root>/swctr.db`: every record swctr keeps (images, containers, volumes, networks, the build cache) in one SQLite database,
 /// changed only through migrations. Concurrent swctr processes share it: a writer waits for
 /// another rather than failing, and a first open by several processes at once migrates once.
 public final class StoreDatabase: Sendable {
@@ -71,6 +71,15 @@ public final class StoreDatabase: Sendable {
             try db.alter(table: "network") { t in
                 t.add(column: "ipRange", .text).notNull().defaults(to: "")
                 t.add(column: "options", .text).notNull().defaults(to: "{}")
+            }
+        }
+        migrator.registerMigration("v6 build cache") { db in
+            try db.create(table: "buildcache") { t in
+                t.primaryKey("key", .text)
+                t.column("layer", .text).notNull()
+                t.column("history", .text).notNull()
+                t.column("created", .double).notNull()
+                t.column("lastUsed", .double).notNull()
             }
         }
         return migrator

@@ -36,7 +36,7 @@ public enum ImageComposer {
             guard archive_write_close(a) == ARCHIVE_OK else { throw SwctrError(.failure, "\(path): \(LayerUnpacker.message(a))") }
             let diffID: String
             do { diffID = try LayerUnpacker.diffID(of: path) } catch { throw SwctrError(.failure, error.description) }
-            let (digest, size) = try hash(path)
+            let (digest, size) = try fileDigest(path)
             return Layer(path: path, digest: digest, diffID: diffID, size: size)
         } catch {
             unlink(path)
@@ -44,7 +44,8 @@ public enum ImageComposer {
         }
     }
 
-    static func hash(_ path: String) throws(SwctrError) -> (String, Int64) {
+    /// A file's sha256 digest and size.
+    public static func fileDigest(_ path: String) throws(SwctrError) -> (digest: String, size: Int64) {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw SwctrError(.failure, "open \(path): \(String(cString: strerror(errno)))") }
         defer { close(fd) }
@@ -90,10 +91,6 @@ public enum ImageComposer {
         config.set("created", .string(now))
         if let author = description.author { config.set("author", .string(author)) }
         config.set("config", description.config)
-        var rootfs = JSONObject()
-        rootfs.set("type", .string("layers"))
-        rootfs.set("diff_ids", .array((base.layerIDs + (layer.map { [$0.diffID] } ?? [])).map { .string($0) }))
-        config.set("rootfs", .object(rootfs))
         var history: [JSONValue] = []
         if case .array(let h)? = config["history"] { history = h }
         var entry = JSONObject()
@@ -104,37 +101,77 @@ public enum ImageComposer {
         if layer == nil { entry.set("empty_layer", .bool(true)) }
         history.append(.object(entry))
         config.set("history", .array(history))
-        let configBytes = Array(JSONValue.object(config).serialized().utf8)
-        let configDigest = Digest.of(configBytes)
-
         let baseManifest: Manifest
         do { baseManifest = try JSONDecoder().decode(Manifest.self, from: Data(FileIO.read(store.blobPath(base.digest)))) } catch {
             throw SwctrError(.notFound, "the manifest of \(base.name) is missing from the store (pull it again): \(error)")
         }
-        var layers = baseManifest.layers.map { d -> JSONValue in
-            descriptor(ociLayerType(d.mediaType), d.digest, d.size)
+        let baseIDs = base.layerIDs
+        var layers = zip(baseManifest.layers, baseIDs).map { d, diffID in
+            LayerDescriptor(mediaType: ociLayerType(d.mediaType), digest: d.digest, diffID: diffID, size: d.size)
         }
-        if let layer { layers.append(descriptor("application/vnd.oci.image.layer.v1.tar+gzip", layer.digest, layer.size)) }
+        if let layer {
+            if !store.hasBlob(layer.digest) {
+                do { try store.commit(layer.path, to: store.blobPath(layer.digest)) } catch { throw SwctrError(.failure, "store the layer: \(error)") }
+            }
+            layers.append(LayerDescriptor(mediaType: layerMediaType, digest: layer.digest, diffID: layer.diffID, size: layer.size))
+        }
+        return try assemble(config: config, layers: layers, names: [name ?? ""].filter { !$0.isEmpty }, store: store)
+    }
+
+    /// One layer of an image as its manifest and config name it.
+    public struct LayerDescriptor: Sendable, Equatable, Codable {
+        public var mediaType: String
+        public var digest: String
+        public var diffID: String
+        public var size: Int64
+
+        public init(mediaType: String, digest: String, diffID: String, size: Int64) {
+            self.mediaType = mediaType
+            self.digest = digest
+            self.diffID = diffID
+            self.size = size
+        }
+    }
+
+    /// The media type of the layers swctr makes.
+    public static let layerMediaType = "application/vnd.oci.image.layer.v1.tar+gzip"
+
+    /// Stores an image made of `layers` (blobs already in the store; unpacked here if they are not
+    /// yet) and `config` (the whole image config; its rootfs is set from the layers) under each of
+    /// `names`, or untagged (found by its ID) when there are none. An image the same as one the
+    /// store has gives the same ID.
+    @discardableResult
+    public static func assemble(config imageConfig: JSONObject, layers: [LayerDescriptor], names: [String],
+                                store: ImageStore) throws(SwctrError) -> ImageRecord {
+        var config = imageConfig
+        var rootfs = JSONObject()
+        rootfs.set("type", .string("layers"))
+        rootfs.set("diff_ids", .array(layers.map { .string($0.diffID) }))
+        config.set("rootfs", .object(rootfs))
+        let configBytes = Array(JSONValue.object(config).serialized().utf8)
+        let configDigest = Digest.of(configBytes)
         var manifest = JSONObject()
         manifest.set("schemaVersion", .number("2"))
         manifest.set("mediaType", .string(MediaType.ociManifest))
         manifest.set("config", descriptor("application/vnd.oci.image.config.v1+json", configDigest, Int64(configBytes.count)))
-        manifest.set("layers", .array(layers))
+        manifest.set("layers", .array(layers.map { descriptor($0.mediaType, $0.digest, $0.size) }))
         let manifestBytes = Array(JSONValue.object(manifest).serialized().utf8)
         let manifestDigest = Digest.of(manifestBytes)
         do {
-            if let layer {
-                if !store.hasBlob(layer.digest) { try store.commit(layer.path, to: store.blobPath(layer.digest)) }
-                try store.unpackLayer(blob: layer.digest, diffID: layer.diffID)
-            }
+            for l in layers { try store.unpackLayer(blob: l.digest, diffID: l.diffID) }
             try store.writeBlob(configBytes, digest: configDigest)
             try store.writeBlob(manifestBytes, digest: manifestDigest)
-            var layerIDs = base.layerIDs
-            if let layer { layerIDs.append(layer.diffID) }
-            let record = ImageRecord(name: name ?? configDigest, digest: manifestDigest, config: String(decoding: configBytes, as: UTF8.self),
-                                     layers: JSONValue.array(layerIDs.map { .string($0) }).serialized(),
-                                     size: base.size + (layer?.size ?? 0), created: Date().timeIntervalSince1970)
-            try store.save(record)
+            var record = ImageRecord(name: configDigest, digest: manifestDigest, config: String(decoding: configBytes, as: UTF8.self),
+                                     layers: JSONValue.array(layers.map { .string($0.diffID) }).serialized(),
+                                     size: layers.reduce(0) { $0 + $1.size }, created: Date().timeIntervalSince1970)
+            if names.isEmpty {
+                // Untagged: kept under its ID unless a tagged record already holds the image.
+                if try !store.images().contains(where: { $0.id == record.id }) { try store.save(record) }
+            }
+            for name in names {
+                record.name = name
+                try store.save(record)
+            }
             return record
         } catch let e as SwctrError {
             throw e
@@ -152,7 +189,7 @@ public enum ImageComposer {
     }
 
     /// Docker's layer media types as their OCI twins (the same bytes), so the manifest is pure OCI.
-    static func ociLayerType(_ type: String?) -> String {
+    public static func ociLayerType(_ type: String?) -> String {
         switch type {
         case "application/vnd.docker.image.rootfs.diff.tar.gzip", nil: "application/vnd.oci.image.layer.v1.tar+gzip"
         case "application/vnd.docker.image.rootfs.diff.tar": "application/vnd.oci.image.layer.v1.tar"

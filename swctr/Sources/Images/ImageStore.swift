@@ -149,9 +149,15 @@ public final class ImageStore: Sendable {
         try collectGarbage()
     }
 
-    func collectGarbage() throws {
+    /// Removes every blob and layer that neither an image record nor a build cache record names.
+    public func collectGarbage() throws {
         let records = try images()
         var blobs = Set<String>(), layers = Set<String>()
+        for c in try database.buildCacheRecords() where !c.layer.isEmpty {
+            guard let l = try? JSONDecoder().decode(ImageComposer.LayerDescriptor.self, from: Data(c.layer.utf8)) else { continue }
+            blobs.insert(Digest.hex(l.digest))
+            layers.insert(Digest.hex(l.diffID))
+        }
         for r in records {
             blobs.insert(Digest.hex(r.digest))
             blobs.insert(Digest.hex(r.id))

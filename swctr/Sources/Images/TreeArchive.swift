@@ -159,7 +159,7 @@ public enum TreeArchive {
     }
 
     /// Removes what is at `base` so an entry can take its place (a directory only when empty).
-    static func removeEntry(_ parent: Int32, _ base: String, shown: String) throws(SwctrError) {
+    public static func removeEntry(_ parent: Int32, _ base: String, shown: String) throws(SwctrError) {
         var st = stat()
         guard fstatat(parent, base, &st, AT_SYMLINK_NOFOLLOW) == 0 else { return }
         let isDir = (st.st_mode & S_IFMT) == S_IFDIR
@@ -186,7 +186,22 @@ public enum TreeArchive {
         }
     }
 
-    static func sys(_ what: String) -> SwctrError {
+    /// The names in a directory (not . and ..), read through a duplicate of its fd.
+    public static func directoryEntries(_ dirFD: Int32) -> [String] {
+        let copy = dup(dirFD)
+        guard copy >= 0, let d = fdopendir(copy) else { return [] }
+        defer { closedir(d) }
+        var out: [String] = []
+        while let ent = readdir(d) {
+            let name = withUnsafeBytes(of: ent.pointee.d_name) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            if name != "." && name != ".." { out.append(name) }
+        }
+        return out
+    }
+
+    public static func sys(_ what: String) -> SwctrError {
         let e = errno
         let code: SwctrError.Code = e == ENOENT ? .notFound : (e == ENOTDIR || e == EISDIR || e == EXDEV ? .invalidArgument : .failure)
         return SwctrError(code, "\(what): \(String(cString: strerror(e)))")
@@ -225,7 +240,7 @@ private struct Writer {
             if options.overlayWhiteouts && !name.isEmpty && Self.isOpaque(fd) {
                 try header(name + "/.wh..wh..opq", st, type: S_IFREG, size: 0)
             }
-            for child in Self.entries(fd).sorted() {
+            for child in TreeArchive.directoryEntries(fd).sorted() {
                 try add(fd, child, as: name.isEmpty ? child : name + "/" + child)
             }
         case S_IFREG:
@@ -274,20 +289,6 @@ private struct Writer {
         if let hardlink { archive_entry_set_hardlink(e, hardlink) }
         if let symlink { archive_entry_set_symlink(e, symlink) }
         guard archive_write_header(archive, e) == ARCHIVE_OK else { throw TreeArchive.failure("write \(name)", archive) }
-    }
-
-    static func entries(_ dirFD: Int32) -> [String] {
-        let copy = dup(dirFD)
-        guard copy >= 0, let d = fdopendir(copy) else { return [] }
-        defer { closedir(d) }
-        var out: [String] = []
-        while let ent = readdir(d) {
-            let name = withUnsafeBytes(of: ent.pointee.d_name) { raw in
-                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-            }
-            if name != "." && name != ".." { out.append(name) }
-        }
-        return out
     }
 
     static func isOpaque(_ fd: Int32) -> Bool {

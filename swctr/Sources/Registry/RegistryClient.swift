@@ -105,11 +105,15 @@ public final class RegistryClient: Sendable {
     }
 
     /// Sends a request, answering one authentication challenge if the registry asks.
-    func send(_ make: (String) -> HTTPClientRequest, ref: ImageReference, path: String?, timeout: TimeAmount = .seconds(60)) async throws -> HTTPClientResponse {
+    /// `scope` is the repository access asked for ("pull", or "pull,push" for a push); `absolute`
+    /// a URL the registry handed out (an upload's Location) instead of `path`.
+    func send(_ make: (String) -> HTTPClientRequest, ref: ImageReference, path: String?, scope: String = "pull",
+              absolute: String? = nil, timeout: TimeAmount = .seconds(60)) async throws -> HTTPClientResponse {
         let url: String
-        if let path { url = try await self.url(ref, path) } else { url = try await base(ref) + "/v2/" }
+        if let absolute { url = absolute } else if let path { url = try await self.url(ref, path) } else { url = try await base(ref) + "/v2/" }
         var request = make(url)
-        let cacheKey = ref.apiHost + "/" + (path == nil ? "" : ref.repository)
+        let registryLevel = path == nil && absolute == nil
+        let cacheKey = ref.apiHost + "/" + (registryLevel ? "" : ref.repository + ":" + scope)
         if let auth = await tokens.get(cacheKey) { request.headers.replaceOrAdd(name: "Authorization", value: auth) }
         let response: HTTPClientResponse
         do { response = try await http.execute(request, timeout: timeout) } catch { throw await transportError(ref, error) }
@@ -118,7 +122,7 @@ public final class RegistryClient: Sendable {
         }
         _ = try? await response.body.collect(upTo: 1 << 20)
         // A login check (`GET /v2/`) asks for a token without a repository scope, as Docker does.
-        let auth = try await authorize(challenge, ref: ref, defaultScope: path == nil ? nil : "repository:\(ref.repository):pull")
+        let auth = try await authorize(challenge, ref: ref, defaultScope: registryLevel ? nil : "repository:\(ref.repository):\(scope)")
         await tokens.set(cacheKey, auth)
         var retry = make(url)
         retry.headers.replaceOrAdd(name: "Authorization", value: auth)

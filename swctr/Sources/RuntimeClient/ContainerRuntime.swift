@@ -7,6 +7,9 @@ public protocol ContainerRuntime: Sendable {
     /// `create --bundle B [--pid-file P] [--console-socket S] ID`, with the container's stdio.
     func create(_ id: String, bundle: String, pidFile: String?, consoleSocket: String?, stdio: RuntimeStdio) throws(RuntimeCallError)
     func start(_ id: String) throws(RuntimeCallError)
+    /// `run --bundle B ID` in the foreground: create, start, wait, delete; the container's exit
+    /// status (128+N for a signal). A build step's container, which no monitor watches.
+    func run(_ id: String, bundle: String, stdio: RuntimeStdio) throws(RuntimeCallError) -> Int32
     /// nil when the runtime has no such container.
     func state(_ id: String) throws(RuntimeCallError) -> RuntimeState?
     func kill(_ id: String, signal: Int32, all: Bool) throws(RuntimeCallError)

@@ -17,6 +17,8 @@ public final class FakeRuntime: ContainerRuntime, @unchecked Sendable {
     public private(set) var calls: [String] = []
     /// The next call of this verb fails with this error (once).
     public var failNext: [String: RuntimeCallError] = [:]
+    /// What `run` answers as the container's exit status.
+    public var runStatus: Int32 = 0
 
     public init() {}
 
@@ -43,6 +45,12 @@ public final class FakeRuntime: ContainerRuntime, @unchecked Sendable {
             nextPid += 1
             containers[id] = Container(status: "created", bundle: bundle, pid: nextPid)
         }
+    }
+
+    /// Runs nothing: records the call and answers `runStatus`.
+    public func run(_ id: String, bundle: String, stdio: RuntimeStdio) throws(RuntimeCallError) -> Int32 {
+        try record("run", id)
+        return lock.with { runStatus }
     }
 
     public func start(_ id: String) throws(RuntimeCallError) {

@@ -97,6 +97,11 @@ public struct SwruncCLI: ContainerRuntime {
 
     public func start(_ id: String) throws(RuntimeCallError) { try call(["start", id], stdio: Self.quiet) }
 
+    public func run(_ id: String, bundle: String, stdio: RuntimeStdio) throws(RuntimeCallError) -> Int32 {
+        // The program's own exit status comes back as swrunc's; a runtime failure is logged.
+        try call(["run", "--bundle", bundle, id], stdio: stdio, allowFailure: true).0
+    }
+
     public func state(_ id: String) throws(RuntimeCallError) -> RuntimeState? {
         do {
             let (_, out) = try call(["state", id], stdio: Self.quiet, captureStdout: true)

@@ -15,7 +15,7 @@ struct Swctr: AsyncParsableCommand {
             Rm.self, Rename.self, Wait.self, Attach.self, Ps.self, Logs.self, Exec.self, Top.self, Stats.self, Inspect.self, Cp.self, Diff.self, Export.self, Commit.self,
             ContainerGroup.self,
             // images
-            Pull.self, Images.self, Rmi.self, Tag.self, History.self, Save.self, Load.self, Login.self, Logout.self,
+            Pull.self, Push.self, BuildCommand.self, BuilderCommand.self, Images.self, Rmi.self, Tag.self, History.self, Save.self, Load.self, Login.self, Logout.self,
             Port.self, ImageGroup.self, Volume.self, Network.self, System.self, Version.self, Info.self,
         ])
 

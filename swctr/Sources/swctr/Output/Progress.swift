@@ -1,10 +1,10 @@
 import Glibc
 import Synchronization
 
-/// Per-layer progress for `pull`. On a terminal it redraws one line per layer in place (ANSI
+/// Per-layer progress for `pull` and `push`. On a terminal it redraws one line per layer in place (ANSI
 /// cursor-up); otherwise it prints plain lines once per state change, as `docker pull` does in a
 /// pipe.
-final class PullProgress: Sendable {
+final class LayerProgress: Sendable {
     let live: Bool
     private let state: Mutex<(order: [String], lines: [String: String])>
 
@@ -12,6 +12,17 @@ final class PullProgress: Sendable {
         live = isatty(1) == 1
         state = Mutex((order: layers, lines: [:]))
         if live { for l in layers { write("\(l): Waiting\n") } }
+    }
+
+    /// A layer that was not known at the start (push learns them as it goes).
+    func add(_ layer: String, _ text: String) {
+        let known = state.withLock { s in
+            if s.order.contains(layer) { return true }
+            s.order.append(layer)
+            if live { write("\n") }
+            return false
+        }
+        if !known { update(layer, text) }
     }
 
     func update(_ layer: String, _ text: String) {
@@ -23,14 +34,14 @@ final class PullProgress: Sendable {
             for l in s.order { out += "\u{1b}[2K\(l): \(s.lines[l] ?? "Waiting")\n" }
             write(out)
         }
-        if !live && !text.hasPrefix("Downloading") { write("\(layer): \(text)\n") }
+        if !live && !text.hasPrefix("Downloading") && !text.hasPrefix("Pushing") { write("\(layer): \(text)\n") }
     }
 
-    static func bar(_ done: Int64, _ total: Int64) -> String {
+    static func bar(_ done: Int64, _ total: Int64, verb: String = "Downloading") -> String {
         let width = 30
         let filled = total > 0 ? Int(Double(done) / Double(total) * Double(width)) : 0
         let f = min(max(filled, 0), width)
-        return "Downloading [" + String(repeating: "=", count: f) + (f < width ? ">" : "") +
+        return verb + " [" + String(repeating: "=", count: f) + (f < width ? ">" : "") +
             String(repeating: " ", count: max(0, width - f - 1)) + "] \(mb(done))/\(mb(total))"
     }
 
@@ -39,5 +50,9 @@ final class PullProgress: Sendable {
         return "\(tenths / 10).\(tenths % 10)MB"
     }
 
-    private func write(_ s: String) { _ = s.withCString { Glibc.write(1, $0, strlen($0)) } }
+    /// Straight to fd 1, after what print() has buffered (the heading before the layers).
+    private func write(_ s: String) {
+        fflush(nil)
+        _ = s.withCString { Glibc.write(1, $0, strlen($0)) }
+    }
 }

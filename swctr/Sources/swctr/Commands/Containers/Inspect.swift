@@ -27,7 +27,7 @@ struct Inspect: AsyncParsableCommand {
             if let manager, let row = try? manager.find(name) {
                 documents.append(InspectDocument.container(manager.view(row), manager: manager))
             } else if type != "container", let record = (try? store.image(name)) ?? nil {
-                documents.append(Self.image(record))
+                documents.append(Self.image(record, store: store))
             } else {
                 writeStderr("swctr: no such object: \(name)\n")
                 status = 1
@@ -43,15 +43,33 @@ struct Inspect: AsyncParsableCommand {
         throw ExitCode(status)
     }
 
-    static func image(_ r: ImageRecord) -> JSONValue {
-        struct Out: Encodable {
-            var Name, Digest, Id: String
-            var Size: Int64
-            var Layers: [String]
-            var Config: ImageConfig?
-        }
-        let out = Out(Name: r.name, Digest: r.digest, Id: r.id, Size: r.size,
-                      Layers: r.layerIDs, Config: r.imageConfig)
-        return (try? JSONValueEncoder().encodeValue(out)) ?? .null
+    /// Docker's image document: the config's own members as stored (fields swctr does not model
+    /// kept), the tags and digests this store knows for the image.
+    static func image(_ r: ImageRecord, store: ImageStore) -> JSONValue {
+        var raw = JSONObject()
+        if case .object(let o)? = try? JSONParser.parse(Array(r.config.utf8)) { raw = o }
+        let same = ((try? store.images()) ?? []).filter { $0.id == r.id }
+        let tags = same.map(\.name).filter { !$0.hasPrefix("sha256:") }.sorted()
+        let repoDigests = Set(same.compactMap { x -> String? in
+            guard !x.name.hasPrefix("sha256:"), let ref = try? ImageReference(parsing: x.name) else { return nil }
+            return "\(ref.name)@\(x.digest)"
+        }).sorted()
+        var o = JSONObject()
+        o.set("Id", .string(r.id))
+        o.set("RepoTags", .array(tags.map { .string($0) }))
+        o.set("RepoDigests", .array(repoDigests.map { .string($0) }))
+        o.set("Created", raw["created"] ?? .string(""))
+        o.set("Author", raw["author"] ?? .string(""))
+        o.set("Config", raw["config"] ?? .object(JSONObject()))
+        o.set("Architecture", raw["architecture"] ?? .string(""))
+        if let v = raw["variant"] { o.set("Variant", v) }
+        o.set("Os", raw["os"] ?? .string(""))
+        o.set("Size", .number(String(r.size)))
+        var rootfs = JSONObject()
+        rootfs.set("Type", .string("layers"))
+        rootfs.set("Layers", .array(r.layerIDs.map { .string($0) }))
+        o.set("RootFS", .object(rootfs))
+        o.set("Digest", .string(r.digest))
+        return .object(o)
     }
 }

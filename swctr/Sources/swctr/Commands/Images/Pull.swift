@@ -6,6 +6,7 @@ import Database
 import Images
 import OCI
 import Registry
+import Synchronization
 
 struct Pull: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Pull an image from a registry.")
@@ -47,57 +48,28 @@ struct Pull: AsyncParsableCommand {
 
     func pull(_ ref: ImageReference, platform: Platform, store: ImageStore, client: RegistryClient) async throws {
         print("\(ref.tag ?? "latest"): Pulling from \(ref.registry)/\(ref.repository)")
-        let image = try await client.resolve(ref, platform: platform)
-        let layers = image.manifest.layers
-        let diffIDs = image.config.rootfs.diff_ids
-        func short(_ d: String) -> String { String(Digest.hex(d).prefix(12)) }
-        let progress = PullProgress(layers: layers.map { short($0.digest) })
-        // Downloads run in parallel; unpacking is sequential (bottom layer first).
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for (layer, diffID) in zip(layers, diffIDs) {
-                let id = short(layer.digest)
-                if store.hasLayer(diffID) || store.hasBlob(layer.digest) {
-                    progress.update(id, "Already exists")
-                    continue
+        let progress = Mutex<LayerProgress?>(nil)
+        try await ImagePull.pull(ref, platform: platform, store: store, client: client) { event in
+            switch event {
+            case .resolved(let layers): progress.withLock { $0 = LayerProgress(layers: layers) }
+            case .layer(let id, let status):
+                let p = progress.withLock { $0 }
+                switch status {
+                case .exists: p?.update(id, "Already exists")
+                case .downloading(let done, let size): p?.update(id, LayerProgress.bar(done, size))
+                case .downloaded: p?.update(id, "Download complete")
+                case .extracting: p?.update(id, "Extracting")
+                case .complete: p?.update(id, "Pull complete")
                 }
-                group.addTask {
-                    let tmp = store.temporary("blob")
-                    do {
-                        try await client.downloadBlob(ref, layer, to: tmp) { done in
-                            progress.update(id, PullProgress.bar(done, layer.size))
-                        }
-                        try store.commit(tmp, to: store.blobPath(layer.digest))
-                    } catch {
-                        FileIO.removeTree(tmp)
-                        throw error
-                    }
-                    progress.update(id, "Download complete")
-                }
+            case .done(let record):
+                print("Digest: \(record.digest)")
+                print("Status: Downloaded image for \(record.name)")
             }
-            try await group.waitForAll()
         }
-        for (layer, diffID) in zip(layers, diffIDs) where !store.hasLayer(diffID) {
-            progress.update(short(layer.digest), "Extracting")
-            try store.unpackLayer(blob: layer.digest, diffID: diffID)
-            progress.update(short(layer.digest), "Pull complete")
-        }
-        try store.writeBlob(image.configBytes, digest: image.manifest.config.digest)
-        try store.writeBlob(image.manifestBytes, digest: image.manifestDigest)
-        let record = ImageRecord(
-            name: ImageReference.withTag(ref), digest: image.manifestDigest,
-            config: String(decoding: image.configBytes, as: UTF8.self),
-            layers: String(decoding: try JSONEncoder().encode(diffIDs), as: UTF8.self),
-            size: layers.reduce(0) { $0 + $1.size }, created: Date().timeIntervalSince1970)
-        try store.save(record)
-        print("Digest: \(image.manifestDigest)")
-        print("Status: Downloaded image for \(record.name)")
     }
 }
 
 extension ImageReference {
     /// The name a pulled image is recorded under: with its tag, or its digest when pulled by one.
-    static func withTag(_ ref: ImageReference) -> String {
-        if let tag = ref.tag { return "\(ref.name):\(tag)" }
-        return "\(ref.name)@\(ref.digest ?? "")"
-    }
+    static func withTag(_ ref: ImageReference) -> String { ImagePull.recordName(ref) }
 }
