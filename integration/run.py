@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """containerd, dockerd and podman running their containers through swrunc.
 
-Usage: run.py SWRUNC [--only containerd|docker|podman|swctr|swctr-containers]...
+Usage: run.py SWRUNC [--only containerd|docker|podman|swctr|swctr-containers|swctr-build]...
 
 Every daemon is a throwaway: its own root, state and socket under a temp dir, cgroupfs, stopped by
 PID and cleaned up (mounts, cgroups, network devices) even when a scenario fails. Prints TAP and the
@@ -37,11 +37,13 @@ def main():
     from podman_tests import Podman
     from swctr_tests import Swctr
     from swctr_container_tests import SwctrContainers
+    from swctr_build_tests import SwctrBuild
     suites = [("containerd", lambda c: Containerd(tap, c, swrunc, archive, image)),
               ("docker", lambda c: Docker(tap, c, swrunc, archive, image)),
               ("podman", lambda c: Podman(tap, c, swrunc, archive, image)),
               ("swctr", lambda c: Swctr(tap, c, swrunc, archive, image)),
-              ("swctr-containers", lambda c: SwctrContainers(tap, c, swrunc, archive, image))]
+              ("swctr-containers", lambda c: SwctrContainers(tap, c, swrunc, archive, image)),
+              ("swctr-build", lambda c: SwctrBuild(tap, c, swrunc, archive, image))]
     try:
         for name, make in suites:
             if a.only and name not in a.only:

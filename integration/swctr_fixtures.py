@@ -115,10 +115,13 @@ class FaultProxy:
     """A loopback HTTP proxy in front of the registry that misbehaves on purpose: `drop` cuts the
     first download of one blob after 1 MiB of body (and records Range requests), `fail500`
     answers every manifest request with HTTP 500, `slow_blobs` holds each blob request for a
-    second and records how many were in flight at once. One request per connection."""
+    second and records how many were in flight at once, `refuse` answers every request that
+    would write (POST, PUT, PATCH) with that HTTP status. Every request's method and path is
+    recorded; bodies are passed on. One request per connection."""
 
-    def __init__(self, upstream_port, drop=None, fail500=False, slow_blobs=False):
+    def __init__(self, upstream_port, drop=None, fail500=False, slow_blobs=False, refuse=None):
         self.upstream = upstream_port
+        self.refuse = refuse
         self.drop = drop
         self.fail500 = fail500
         self.slow_blobs = slow_blobs
@@ -127,6 +130,7 @@ class FaultProxy:
         self.lock = threading.Lock()
         self.dropped = False
         self.ranges = []
+        self.requests = []
         self.sock = socket.socket()
         self.sock.bind(("127.0.0.1", 0))
         self.sock.listen(16)
@@ -152,8 +156,16 @@ class FaultProxy:
                 if not chunk:
                     return
                 head += chunk
-            text = head.decode(errors="replace")
-            path = text.split(" ", 2)[1]
+            head, _, rest = head.partition(b"\r\n\r\n")
+            text = head.decode(errors="replace") + "\r\n\r\n"
+            method, path = text.split(" ", 2)[:2]
+            with self.lock:
+                self.requests.append((method, path))
+            if self.refuse and method in ("POST", "PUT", "PATCH"):
+                body = b'{"errors":[{"code":"NAME_UNKNOWN","message":"repository name not known to registry"}]}'
+                c.sendall(f"HTTP/1.1 {self.refuse} Refused\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+                          "Connection: close\r\n\r\n".encode() + body)
+                return
             if self.fail500 and "/manifests/" in path:
                 c.sendall(b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
                 return
@@ -170,6 +182,16 @@ class FaultProxy:
             lines = [l for l in text.split("\r\n\r\n")[0].split("\r\n") if not l.lower().startswith("connection:")]
             u = socket.create_connection(("127.0.0.1", self.upstream))
             u.sendall(("\r\n".join(lines) + "\r\nConnection: close\r\n\r\n").encode())
+            # The request's body (a push's upload) goes on as it comes.
+            length = next((int(l.split(":", 1)[1]) for l in lines if l.lower().startswith("content-length:")), 0)
+            u.sendall(rest)
+            left = length - len(rest)
+            while left > 0:
+                data = c.recv(min(left, 1 << 16))
+                if not data:
+                    break
+                u.sendall(data)
+                left -= len(data)
             cut = self.drop and self.drop in path and not self.dropped
             sent = 0
             while True:

@@ -15,9 +15,10 @@ SWCTR_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file_
 from swctr_fixtures import _tar, oci_layout, multiarch_layout, FaultProxy
 from swctr_registry_tests import RegistryTests
 from swctr_store_tests import StoreTests
+from swctr_push_tests import PushTests
 
 
-class Swctr(RegistryTests, StoreTests):
+class Swctr(RegistryTests, StoreTests, PushTests):
     def __init__(self, tap, cleanup, swrunc, archive, image):
         self.tap = tap
         self.tmp = mkdtemp("swrunc-it-swctr-")
@@ -180,6 +181,7 @@ class Swctr(RegistryTests, StoreTests):
         self.management_tests()
         self.auth_tests()
         self.token_tests()
+        self.push_tests()
         self.transport_tests()
         self.parallel_test()
         self.concurrency_test()
@@ -248,7 +250,8 @@ class Swctr(RegistryTests, StoreTests):
         t.check(len(info.get("RootFS", {}).get("Layers", [])) == 3 and info.get("Config", {}).get("WorkingDir") == "/data",
                 "swctr: inspect shows layers and config", r.stdout[:500] + r.stderr)
         r = self.swctr("history", img)
-        t.check(r.returncode == 0 and r.stdout.startswith("CREATED"), "swctr: history", r.stdout + r.stderr)
+        t.check(r.returncode == 0 and r.stdout.startswith("IMAGE") and "CREATED BY" in r.stdout and len(r.stdout.splitlines()) >= 2,
+                "swctr: history", r.stdout + r.stderr)
         r = run([self.bin, "system", "df", "--root", self.root])
         t.check(r.returncode == 0 and "Layers" in r.stdout, "swctr: system df", r.stdout + r.stderr)
         layers_before = len(os.listdir(os.path.join(self.root, "layers")))

@@ -76,6 +76,18 @@ extension ContainerManager {
         }
     }
 
+    /// Step containers a killed build left in the runtime: stopped, created and never started,
+    /// or running on a bundle that is gone — deleted (killed first). A running one whose bundle
+    /// is there is another build's.
+    public func reapSteps() {
+        for id in FileIO.listDirectory(runtimeRoot) where id.hasPrefix("swctr-step-") {
+            guard let state = try? runtime.state(id) else { continue }
+            let live = state.status == "running" || state.status == "paused"
+            if live, let bundle = state.bundle, FileIO.exists(bundle + "/config.json") { continue }
+            try? runtime.delete(id, force: true)
+        }
+    }
+
     /// Of `targets` and their parents, those the rootfs does not have (deepest last).
     static func missingPaths(_ targets: [String], in rootfs: String) -> [String] {
         var out: [String] = []

@@ -227,9 +227,11 @@ public enum UserSpec {
                 gid = g.gid
             }
         }
+        // The primary group is a supplementary one too, as Docker (runc's user lookup) gives it:
+        // `id` shows groups=GID.
         let extra = name.map { n in groups.filter { $0.members.contains(n) && $0.gid != gid }.map(\.gid) } ?? []
         var user = User(uid: uid, gid: gid)
-        if !extra.isEmpty { user.additionalGids = extra }
+        user.additionalGids = [gid] + extra
         return user
     }
 }

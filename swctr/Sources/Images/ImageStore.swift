@@ -43,6 +43,9 @@ public final class ImageStore: Sendable {
         // Leftovers of an interrupted pull are never referenced: swept when no one else has the
         // store open (anything in tmp/ may be another process's download in progress).
         if flock(lockFD, LOCK_EX | LOCK_NB) == 0 {
+            // A killed build can leave its step's overlay mounted there: unmounted first, so the
+            // sweep never walks into a mounted rootfs.
+            Self.unmountUnder(root + "/tmp")
             for name in FileIO.listDirectory(root + "/tmp") { FileIO.removeTree(root + "/tmp/" + name) }
         }
         guard flock(lockFD, LOCK_SH) == 0 else { throw StoreError("lock \(root)/lock: \(String(cString: strerror(errno)))") }
@@ -50,6 +53,16 @@ public final class ImageStore: Sendable {
     }
 
     deinit { close(lockFD) }
+
+    /// Lazily unmounts every mount at or below `path`, deepest first.
+    public static func unmountUnder(_ path: String) {
+        guard let info = try? FileIO.readString("/proc/self/mountinfo") else { return }
+        let points = info.split(separator: "\n").compactMap { line -> String? in
+            let f = line.split(separator: " ", maxSplits: 5)
+            return f.count > 4 && (f[4] == path || f[4].hasPrefix(path + "/")) ? String(f[4]) : nil
+        }
+        for p in points.sorted(by: { $0.count > $1.count }) { umount2(p, Int32(MNT_DETACH)) }
+    }
 
     /// Runs `body` with the store to itself: no pull, load or container setup is under way.
     public func exclusively<T>(_ body: () throws -> T) throws -> T {

@@ -124,6 +124,13 @@ public struct ImageConfig: Codable, Sendable {
         public var created_by: String?
         public var comment: String?
         public var empty_layer: Bool?
+
+        public init(created: String? = nil, created_by: String? = nil, comment: String? = nil, empty_layer: Bool? = nil) {
+            self.created = created
+            self.created_by = created_by
+            self.comment = comment
+            self.empty_layer = empty_layer
+        }
     }
     public var architecture: String?
     public var os: String?

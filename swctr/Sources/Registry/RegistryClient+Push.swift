@@ -37,9 +37,9 @@ extension RegistryClient {
             r.headers.add(name: "Content-Length", value: "0")
             return r
         }, ref: ref, path: start, scope: "pull,push")
-        _ = try? await opened.body.collect(upTo: 1 << 16)
+        let openedBody = Self.bytes(try? await opened.body.collect(upTo: 1 << 16))
         if opened.status.code == 201, let mountFrom { return .mounted(from: mountFrom) }
-        guard opened.status.code == 202 else { throw httpError(opened, "start the upload of \(digest)", ref) }
+        guard opened.status.code == 202 else { throw httpError(opened, "start the upload of \(digest)", ref, body: openedBody) }
         var location = try await uploadURL(opened, ref)
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw RegistryError("open \(path): \(String(cString: strerror(errno)))") }
@@ -60,8 +60,8 @@ extension RegistryClient {
                     r.body = .bytes(ByteBuffer(bytes: chunk))
                     return r
                 }, ref: ref, path: nil, scope: "pull,push", absolute: location, timeout: .minutes(10))
-                _ = try? await patched.body.collect(upTo: 1 << 16)
-                guard patched.status.code == 202 else { throw httpError(patched, "upload \(digest) (bytes \(range))", ref) }
+                let patchedBody = Self.bytes(try? await patched.body.collect(upTo: 1 << 16))
+                guard patched.status.code == 202 else { throw httpError(patched, "upload \(digest) (bytes \(range))", ref, body: patchedBody) }
                 location = try await uploadURL(patched, ref)
                 sent += Int64(chunk.count)
                 progress(sent)
@@ -80,8 +80,8 @@ extension RegistryClient {
             if !body.isEmpty { r.body = .bytes(ByteBuffer(bytes: body)) }
             return r
         }, ref: ref, path: nil, scope: "pull,push", absolute: finish, timeout: .minutes(10))
-        _ = try? await done.body.collect(upTo: 1 << 16)
-        guard done.status.code == 201 else { throw httpError(done, "upload \(digest)", ref) }
+        let doneBody = Self.bytes(try? await done.body.collect(upTo: 1 << 16))
+        guard done.status.code == 201 else { throw httpError(done, "upload \(digest)", ref, body: doneBody) }
         progress(size)
         return .uploaded
     }
@@ -96,12 +96,14 @@ extension RegistryClient {
             r.body = .bytes(ByteBuffer(bytes: bytes))
             return r
         }, ref: ref, path: "manifests/\(ref.manifestReference)", scope: "pull,push")
-        _ = try? await response.body.collect(upTo: 1 << 16)
+        let body = Self.bytes(try? await response.body.collect(upTo: 1 << 16))
         guard response.status.code == 201 || response.status.code == 200 else {
-            throw httpError(response, "manifest \(ref.name):\(ref.manifestReference)", ref)
+            throw httpError(response, "manifest \(ref.name):\(ref.manifestReference)", ref, body: body)
         }
         return Digest.of(bytes)
     }
+
+    static func bytes(_ buffer: ByteBuffer?) -> [UInt8] { buffer.map { Array($0.readableBytesView) } ?? [] }
 
     /// An upload's Location (absolute, or a path on the registry).
     func uploadURL(_ response: HTTPClientResponse, _ ref: ImageReference) async throws -> String {

@@ -200,14 +200,27 @@ public final class RegistryClient: Sendable {
         return out
     }
 
-    func httpError(_ response: HTTPClientResponse, _ what: String, _ ref: ImageReference) -> RegistryError {
+    func httpError(_ response: HTTPClientResponse, _ what: String, _ ref: ImageReference, body: [UInt8] = []) -> RegistryError {
+        let said = Self.registryErrors(body).map { ": " + $0 } ?? ""
         switch response.status.code {
         case 401, 403:
             let hint = credentials == nil ? " (swctr login \(ref.registry) if it needs credentials)" : ""
-            return RegistryError("\(what): access denied (HTTP \(response.status.code))\(hint)")
-        case 404: return RegistryError("\(what): not found (HTTP 404)")
-        default: return RegistryError("\(what): HTTP \(response.status.code)")
+            return RegistryError("\(what): access denied (HTTP \(response.status.code))\(said)\(hint)")
+        case 404: return RegistryError("\(what): not found (HTTP 404)\(said)")
+        default: return RegistryError("\(what): HTTP \(response.status.code)\(said)")
         }
+    }
+
+    /// The distribution spec's error body (`{"errors":[{"code","message"}]}`) as one short line.
+    static func registryErrors(_ body: [UInt8]) -> String? {
+        struct Body: Decodable {
+            struct Item: Decodable { var code: String?; var message: String? }
+            var errors: [Item]?
+        }
+        guard !body.isEmpty, let b = try? JSONDecoder().decode(Body.self, from: Data(body)), let items = b.errors, !items.isEmpty else { return nil }
+        let text = items.map { [$0.code, $0.message].compactMap { $0 }.joined(separator: " ") }.joined(separator: "; ")
+        let oneLine = String(text.map { $0.isNewline ? " " : $0 }.prefix(200))
+        return oneLine.isEmpty ? nil : oneLine
     }
 
     /// The manifest for `platform` (an index is resolved to its matching entry) and its config.

@@ -20,7 +20,7 @@ struct Swctr: AsyncParsableCommand {
         ])
 
     /// Groups whose verb is two words (`container prune`): global options go behind both.
-    static let groups: Set<String> = ["container", "system", "image", "volume", "network"]
+    static let groups: Set<String> = ["container", "system", "image", "volume", "network", "builder"]
 
     static func main() async {
         let args = reorder(Array(CommandLine.arguments.dropFirst()))

@@ -53,7 +53,7 @@ extension Builder {
         let checksum = ins.flag("checksum")
 
         var sourceState: StageState?
-        if let fromRef { sourceState = try await self.sourceState(fromRef, stage: stage) }
+        if let fromRef { sourceState = try await self.sourceState(fromRef, stage: stage, line: ins.line) }
         let step = CopyStep(instruction: ins, isAdd: isAdd, patterns: patterns, dest: dest, destination: destination, workdir: workdir,
                             fromRef: fromRef, source: sourceState, chmod: chmod, chown: chown, checksum: checksum)
         return try await withStepDirectory { dir throws(SwctrError) in try await copy(step, in: dir, &state) }
@@ -155,6 +155,8 @@ extension Builder {
                 let isDir = (st.st_mode & S_IFMT) == S_IFDIR
                 if isAdd && !isDir, try extractIfArchive(parent, base, into: destination, root: root, owner: owner) { continue }
                 let target = isDir || !destIsDirectory ? destination : destination + "/" + s.name
+                // Missing parents are made as COPY makes them: 0755, owned by --chown's owner.
+                try TreeCopy.makeDirectories(Self.parentPath(target), in: root, owner: owner ?? (0, 0))
                 // Context files belong to root unless --chown says otherwise; a stage's keep their owners.
                 let context = self.context
                 var exclude: (@Sendable (String) -> Bool)?
@@ -168,6 +170,11 @@ extension Builder {
         return false
     }
 
+    /// The directory a path is in ("/" for a top-level one).
+    static func parentPath(_ path: String) -> String {
+        "/" + path.split(separator: "/").dropLast().joined(separator: "/")
+    }
+
     /// `--chown=user[:group]` against the destination's passwd and group files (a user alone
     /// gives its primary group).
     static func owner(_ spec: String, rootfs: String) throws(SwctrError) -> (uid: uid_t, gid: gid_t) {
@@ -178,7 +185,7 @@ extension Builder {
     }
 
     /// The state COPY --from or RUN --mount from= reads: an earlier stage, or an image.
-    func sourceState(_ ref: String, stage: Int) async throws(SwctrError) -> StageState {
+    func sourceState(_ ref: String, stage: Int, line: Int) async throws(SwctrError) -> StageState {
         if let i = plan.stageIndex(ref, before: stage) {
             guard let s = finished[i] else { throw SwctrError(.failure, "stage \(ref) has not run") }
             return s
@@ -187,7 +194,7 @@ extension Builder {
             throw SwctrError(.invalidArgument, "stage \"\(ref)\" comes later in the Dockerfile: --from names an earlier stage")
         }
         if let s = images[ref] { return s }
-        let s = try await imageState(ref, line: 0, pull: false)
+        let s = try await imageState(ref, line: line, pull: false)
         images[ref] = s
         return s
     }

@@ -19,14 +19,8 @@ extension Builder {
     }
 
     static func removeStepDirectory(_ dir: String) {
-        // Every mount under it goes first (the step's rootfs, a COPY --from source, a bind's copy).
-        if let info = try? FileIO.readString("/proc/self/mountinfo") {
-            let points = info.split(separator: "\n").compactMap { line -> String? in
-                let f = line.split(separator: " ", maxSplits: 5)
-                return f.count > 4 && (f[4] == dir || f[4].hasPrefix(dir + "/")) ? String(f[4]) : nil
-            }
-            for p in points.sorted(by: { $0.count > $1.count }) { umount2(p, Int32(MNT_DETACH)) }
-        }
+        // Every mount under it goes first (the step's rootfs, a COPY --from source).
+        ImageStore.unmountUnder(dir)
         if !Snapshot.isMounted(dir + "/rootfs") { FileIO.removeTree(dir) }
     }
 

@@ -15,7 +15,9 @@ extension Builder {
                                                           environment: state.substitutionEnvironment) {
                 let resolved = request.buildArgs[name] ?? value ?? plan.globalArgs[name]
                 state.args[name] = .some(resolved)
-                description += " \(name)=\(resolved ?? "<unset>")"
+                // Only the name: a value counts where it is used (RUN's environment, a
+                // substitution), so a new value re-runs the first step that uses it, not all after.
+                description += " \(name)"
             }
         case "ENV":
             for (k, v) in try sw.pairs(ins.rawArguments, legacy: true) {

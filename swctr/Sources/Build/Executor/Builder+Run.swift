@@ -48,7 +48,7 @@ extension Builder {
         for (k, v) in state.args.sorted(by: { $0.key < $1.key }) { if let v, !envKeys.contains(k) { argEnv.append((k, v)) } }
         var description = "RUN\n" + argv.joined(separator: "\0") + "\nargs:" + argEnv.map { "\($0)=\($1)" }.joined(separator: "\0")
         description += "\nnetwork:" + network
-        for m in mounts { description += "\nmount:" + (try await mountIdentity(m, stage: stage)) }
+        for m in mounts { description += "\nmount:" + (try await mountIdentity(m, stage: stage, line: ins.line)) }
         for (k, v) in request.buildArgs.sorted(by: { $0.key < $1.key }) where BuildPlan.proxyArgs.contains(k) && !envKeys.contains(k) {
             argEnv.append((k, v))
         }
@@ -70,7 +70,7 @@ extension Builder {
             options.cgroupParent = request.cgroupParent
             options.securityOpt = request.securityOpt
             var step = StepContainer(layers: layers, directory: dir, options: options)
-            for (i, m) in mounts.enumerated() { step.mounts.append(try await ociMount(m, index: i, dir: dir, stage: stage)) }
+            for (i, m) in mounts.enumerated() { step.mounts.append(try await ociMount(m, index: i, dir: dir, stage: stage, line: ins.line)) }
             if let script {
                 let file = dir + "/heredoc-" + script.name
                 try Self.io { () throws(SystemError) in try FileIO.writeFile(Array(script.content.utf8), to: file, mode: 0o755) }
@@ -94,11 +94,11 @@ extension Builder {
 
     /// What a mount brings into the cache key: its settings, and for a bind mount the content
     /// of what it binds (the context's files, or the source stage's key).
-    func mountIdentity(_ m: RunMount, stage: Int) async throws(SwctrError) -> String {
+    func mountIdentity(_ m: RunMount, stage: Int, line: Int) async throws(SwctrError) -> String {
         var id = "\(m.kind.rawValue) \(m.target) ro=\(m.readOnly) id=\(m.id ?? "") src=\(m.source ?? "")"
         guard m.kind == .bind else { return id }
         if let from = m.from {
-            id += " from=" + (try await sourceState(from, stage: stage)).key
+            id += " from=" + (try await sourceState(from, stage: stage, line: line)).key
         } else {
             let source = try context.sources(m.source ?? ".")
             id += " content=" + (try context.contentDigest(source))
@@ -107,7 +107,7 @@ extension Builder {
     }
 
     /// The OCI mount a RUN --mount becomes.
-    func ociMount(_ m: RunMount, index: Int, dir: String, stage: Int) async throws(SwctrError) -> Mount {
+    func ociMount(_ m: RunMount, index: Int, dir: String, stage: Int, line: Int) async throws(SwctrError) -> Mount {
         switch m.kind {
         case .tmpfs:
             var options = ["nosuid", "nodev"]
@@ -128,7 +128,7 @@ extension Builder {
         case .bind:
             let tree: BuildContext
             if let from = m.from {
-                let source = try await sourceState(from, stage: stage)
+                let source = try await sourceState(from, stage: stage, line: line)
                 let mountDir = dir + "/from-\(index)"
                 try Self.io { () throws(SystemError) in try FileIO.mkdirAll(mountDir + "/upper") }
                 _ = try mountStep(mountDir, source)

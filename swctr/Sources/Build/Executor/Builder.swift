@@ -49,6 +49,7 @@ public final class Builder: @unchecked Sendable {
             !plan.declaredArgs.contains($0) && !BuildPlan.proxyArgs.contains($0)
         }.sorted()
         if !unused.isEmpty { events(.warning("One or more build-args [\(unused.joined(separator: " "))] were not consumed")) }
+        manager.reapSteps()
         let builder = Builder(manager: manager, request: request, plan: plan, context: try BuildContext(directory: request.context),
                               fetch: fetch, events: events)
         return try await builder.run()

@@ -23,7 +23,9 @@ struct History: AsyncParsableCommand {
         if quiet { print(String(Digest.hex(r.id).prefix(12))); return }
         let manifest = (try? FileIO.read(store.blobPath(r.digest))).flatMap { try? JSONDecoder().decode(Manifest.self, from: Data($0)) }
         var sizes = (manifest?.layers ?? []).map(\.size)[...]
-        let history = r.imageConfig?.history ?? []
+        // An image without history entries (made by a tool that writes none) shows a row a layer.
+        var history = r.imageConfig?.history ?? []
+        if history.isEmpty { history = r.layerIDs.map { _ in ImageConfig.History(created_by: "") } }
         var rows: [(String, String, String, String)] = []
         let now = Date().timeIntervalSince1970
         for h in history {

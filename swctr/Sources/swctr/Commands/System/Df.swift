@@ -1,4 +1,5 @@
 import ArgumentParser
+import Build
 import Database
 import FoundationEssentials
 import Glibc
@@ -17,7 +18,8 @@ struct System: AsyncParsableCommand {
             let rows = [("Images", images.count, ImageStore.diskUsage(store.root + "/blobs")),
                         ("Layers", FileIO.listDirectory(store.root + "/layers").count, ImageStore.diskUsage(store.root + "/layers")),
                         ("Containers", FileIO.listDirectory(store.root + "/containers").count, ImageStore.diskUsage(store.root + "/containers")),
-                        ("Local Volumes", FileIO.listDirectory(store.root + "/volumes").count, ImageStore.diskUsage(store.root + "/volumes"))]
+                        ("Local Volumes", FileIO.listDirectory(store.root + "/volumes").count, ImageStore.diskUsage(store.root + "/volumes")),
+                        ("Build Cache", BuildCache.usage(store).records, BuildCache.usage(store).mountBytes)]
             print("TYPE         TOTAL   SIZE")
             for (t, n, b) in rows { print("\(t.padding(13))\(String(n).padding(8))\(b)") }
         }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Build
 import Containers
 import Database
 import Glibc
@@ -25,7 +26,8 @@ func printDeleted(_ images: [ImageRecord]) {
     print()
 }
 
-/// `system prune [-a] [-f]`: stopped containers, then untagged (with -a: unused) images.
+/// `system prune [-a] [-f]`: stopped containers, untagged (with -a: unused) images, the build
+/// cache (with -a its cache mounts too).
 struct SystemPrune: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "prune", abstract: "Remove stopped containers and unused images.")
     @OptionGroup var global: Global
@@ -34,14 +36,17 @@ struct SystemPrune: AsyncParsableCommand {
 
     func run() async throws {
         let what = "  - all stopped containers\n" + (all ? "  - all images without at least one container associated to them" : "  - all dangling images")
+            + "\n  - all build cache"
         guard confirmPrune(what, force: force) else { return }
         let manager = global.manager(needsRuntime: false)
         let before = ImageStore.diskUsage(manager.store.root)
         let containers: [String]
         let images: [ImageRecord]
+        let cache: Int
         do {
             containers = try manager.prune()
             images = try manager.pruneImages(all: all)
+            cache = try BuildCache.prune(manager.store, mounts: all)
         } catch { fail(error) }
         if !containers.isEmpty {
             print("Deleted Containers:")
@@ -49,6 +54,7 @@ struct SystemPrune: AsyncParsableCommand {
             print()
         }
         printDeleted(images)
+        if cache > 0 { print("Deleted build cache objects: \(cache)\n") }
         let after = ImageStore.diskUsage(manager.store.root)
         print("Total reclaimed space: \(StatsLine.decimalSize(UInt64(max(0, before - after))))")
     }
@@ -74,5 +80,5 @@ struct ImagePrune: AsyncParsableCommand {
 struct ImageGroup: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "image", abstract: "Manage images.",
-        subcommands: [ImagePrune.self, Images.self, Pull.self, Rmi.self, Tag.self, History.self, Save.self, Load.self])
+        subcommands: [ImagePrune.self, Images.self, Pull.self, Push.self, BuildCommand.self, Rmi.self, Tag.self, History.self, Save.self, Load.self])
 }
