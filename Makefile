@@ -17,7 +17,7 @@ TEST_DEPS := runc crun hyperfine time golang-github-containers-common libjansson
 VALIDATOR := conformance/build/validator
 RUNTIME ?= $(BIN)
 
-.PHONY: all deps test-deps build swctr install demo test bench bench-swctr clean integration conformance conformance-compare conformance-selftest fuzz
+.PHONY: all deps test-deps build swctr install demo test bench bench-swctr bench-build clean integration conformance conformance-compare conformance-selftest fuzz
 
 all: build
 
@@ -100,6 +100,10 @@ bench: test-deps build
 # swctr next to podman (conmon with runc and with crun); writes bench/RESULTS-swctr.md.
 bench-swctr: test-deps build swctr
 	bench/swctr.sh
+
+# swctr build next to buildah; writes bench/RESULTS-build.md.
+bench-build: test-deps build swctr
+	bench/build.sh
 
 clean:
 	rm -rf .build conformance/build swctr/.build
