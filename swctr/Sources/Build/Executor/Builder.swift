@@ -79,6 +79,12 @@ public final class Builder: @unchecked Sendable {
         var instructions = stage.instructions
         let count = instructions.count + 1
         events(.step(stage: stageName(index), index: 1, count: count, text: "FROM \(base)" + (stage.name.map { " AS \($0)" } ?? "")))
+        if let wanted = stage.from.flag("platform") {
+            let p = try plan.expandGlobal(wanted, line: stage.from.line)
+            guard let parsed = try? Platform(parsing: p), parsed.os == plan.platform.os, parsed.architecture == plan.platform.architecture else {
+                throw plan.failure(stage.from.line, "FROM --platform=\(Excerpt.of(p)): swctr builds for this machine's platform (\(plan.platform)) only")
+            }
+        }
         var state = try await baseState(base, stage: index, line: stage.from.line)
         // ONBUILD triggers of the base run first; the new image does not keep them.
         if case .array(let triggers)? = state.config["OnBuild"], !triggers.isEmpty {
