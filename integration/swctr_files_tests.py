@@ -79,7 +79,7 @@ class SwctrContainerFiles:
         image_id = r.stdout.strip()
         r2 = self.srun("--rm", tag)
         r3 = self.srun("--rm", tag, "sh", "-c", "test ! -e /bin/vi && cat /d/f && echo $FROM_COMMIT")
-        hist = self.sw("history", tag).stdout
+        hist = self.sw("history", "--no-trunc", tag).stdout
         t.check(r.returncode == 0 and image_id.startswith("sha256:") and r2.stdout == "hi\n" and r3.stdout == "x\nyes\n"
                 and self.status(cid) == "running" and "sleep 1000" in hist,
                 "swctr commit: the container's changes and --change as a new image that runs",
