@@ -3,7 +3,7 @@ import PackageDescription
 
 // swctr: the manager above swrunc. A package of its own so that its network and database
 // dependencies never touch the runtime's build (swrunc stays a small static executable).
-// Imports point down: swctr (CLI) → Build → Containers → Images/Monitor/RuntimeClient/Logs → Database,
+// Imports point down: swctr (CLI) → Compose → Build → Containers → Images/Monitor/RuntimeClient/Logs → Database,
 // Registry → JSON/HostOS/OCI from the root package.
 let package = Package(
     name: "swctr",
@@ -18,6 +18,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         .systemLibrary(name: "CArchive", path: "Sources/CArchive", pkgConfig: "libarchive",
@@ -85,8 +86,17 @@ let package = Package(
             .product(name: "OCI", package: "swrunc"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ]),
+        // Compose files (the Compose Specification, read with Yams) → a project of networks,
+        // volumes, builds and containers; up, down and the rest run through the manager.
+        .target(name: "Compose", dependencies: [
+            "Build", "Containers", "Database", "Images", "Logs", "Networks", "Registry",
+            .product(name: "JSON", package: "swrunc"),
+            .product(name: "HostOS", package: "swrunc"),
+            .product(name: "Yams", package: "Yams"),
+        ]),
         .executableTarget(name: "swctr", dependencies: [
-            "Registry", "Images", "Containers", "Database", "Logs", "Monitor", "RuntimeClient", "CArchive", "Networks", "Build",
+            "Registry", "Images", "Containers", "Database", "Logs", "Monitor", "RuntimeClient", "CArchive", "Networks", "Build", "Compose",
+            .product(name: "Yams", package: "Yams"),
             .product(name: "OCI", package: "swrunc"),
             .product(name: "JSON", package: "swrunc"),
             .product(name: "HostOS", package: "swrunc"),
@@ -94,6 +104,7 @@ let package = Package(
         ]),
         .testTarget(name: "BuildTests", dependencies: ["Build", "Database", "Images", "Containers", "RuntimeClient",
                                                     .product(name: "JSON", package: "swrunc"), .product(name: "HostOS", package: "swrunc")]),
+        .testTarget(name: "ComposeTests", dependencies: ["Compose", "Containers", "Database", .product(name: "HostOS", package: "swrunc")]),
         .testTarget(name: "SwctrTests", dependencies: ["Registry", "Images", .product(name: "HostOS", package: "swrunc")]),
         .testTarget(name: "ContainersTests", dependencies: [
             "Containers", "RuntimeClient", "Logs", "Monitor", "Images", "Database", "Networks",

@@ -27,7 +27,8 @@ public struct ContainerFilter: Sendable {
 
     public func matches(_ v: ContainerView) -> Bool {
         for (key, values) in terms {
-            let ok = values.contains { value in
+            // Docker: several values of one key match any of them, except labels, which must all match.
+            let test = { (value: String) -> Bool in
                 switch key {
                 case "status": return v.stateName == value
                 case "name": return v.row.name.contains(value.hasPrefix("/") ? String(value.dropFirst()) : value)
@@ -48,6 +49,7 @@ public struct ContainerFilter: Sendable {
                 default: return false
                 }
             }
+            let ok = key == "label" ? values.allSatisfy(test) : values.contains(where: test)
             if !ok { return false }
         }
         return true

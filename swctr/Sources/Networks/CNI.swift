@@ -75,6 +75,10 @@ public enum CNI {
                    "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]
         let input = Array(JSONValue.object(conf).serialized().utf8)
         let r: (status: Spawn.Status, stdout: [UInt8], stderr: [UInt8])
+        // Plugins that make firewall chains race each other doing it ("Chain already exists"
+        // when two containers start at once): those run one at a time on the host.
+        let lock = firewallPlugins.contains(type) ? hostLock() : -1
+        defer { if lock >= 0 { close(lock) } }
         do throws(SystemError) { r = try Spawn.capture([binary], stdin: input, environment: env) } catch {
             throw SwctrError(.failure, "run the CNI plugin \(type): \(error.message)")
         }
@@ -88,5 +92,18 @@ public enum CNI {
             throw SwctrError(.failure, "CNI \(type) \(command): \(Excerpt.line(message, limit: 400))")
         }
         return r.stdout.isEmpty ? nil : output
+    }
+
+    static let firewallPlugins: Set<String> = ["bridge", "firewall", "portmap", "dnsname"]
+    static let lockPath = "/run/swctr-cni.lock"
+
+    /// An fd holding the host-wide lock (released by closing it); -1 when it cannot be had.
+    static func hostLock() -> Int32 {
+        let fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { return -1 }
+        while flock(fd, LOCK_EX) != 0 {
+            if errno != EINTR { close(fd); return -1 }
+        }
+        return fd
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Build
 import Containers
 import Database
 import Glibc
@@ -91,6 +92,26 @@ struct Global: ParsableArguments {
         return ContainerManager(store: store, runtime: SwruncCLI(binary: swrunc, root: runtimeRoot, scratch: store.root + "/tmp", trace: debug),
                                 runtimeBinary: swrunc, runtimeRoot: runtimeRoot, monitorBinary: monitor,
                                 swctrBinary: me ?? "swctr")
+    }
+}
+
+extension Global {
+    /// Pulls an image a build or a compose project needs, with this command's registry
+    /// settings and credentials.
+    func imageFetcher(_ store: ImageStore) -> ImageFetcher {
+        let global = self
+        return { ref in
+            let client = RegistryClient(insecure: try global.insecure(ref.registry, tlsVerify: nil),
+                                        credentials: try global.authFile.credentials(for: ref.registry))
+            do {
+                let record = try await ImagePull.pull(ref, platform: .host, store: store, client: client)
+                await client.shutdown()
+                return record
+            } catch {
+                await client.shutdown()
+                throw error
+            }
+        }
     }
 }
 

@@ -16,11 +16,11 @@ struct Swctr: AsyncParsableCommand {
             ContainerGroup.self,
             // images
             Pull.self, Push.self, BuildCommand.self, BuilderCommand.self, Images.self, Rmi.self, Tag.self, History.self, Save.self, Load.self, Login.self, Logout.self,
-            Port.self, ImageGroup.self, Volume.self, Network.self, System.self, Version.self, Info.self,
+            Port.self, ImageGroup.self, Volume.self, Network.self, System.self, Version.self, Info.self, ComposeCommand.self,
         ])
 
     /// Groups whose verb is two words (`container prune`): global options go behind both.
-    static let groups: Set<String> = ["container", "system", "image", "volume", "network", "builder"]
+    static let groups: Set<String> = ["container", "system", "image", "volume", "network", "builder", "compose"]
 
     static func main() async {
         let args = reorder(Array(CommandLine.arguments.dropFirst()))
@@ -47,9 +47,33 @@ struct Swctr: AsyncParsableCommand {
                 i += 2
             }
         }
-        guard !globals.isEmpty, i < args.count else { return args }
-        var verb = [args[i]]
-        if groups.contains(args[i]), i + 1 < args.count, !args[i + 1].hasPrefix("-") { verb.append(args[i + 1]) }
-        return verb + globals + Array(args[(i + verb.count)...])
+        let rest = composeOptionsBehindVerb(Array(args[i...]))
+        guard !globals.isEmpty, !rest.isEmpty else { return rest.isEmpty ? args : Array(args[..<i]) + rest }
+        var verb = [rest[0]]
+        if groups.contains(rest[0]), rest.count > 1, !rest[1].hasPrefix("-") { verb.append(rest[1]) }
+        return verb + globals + Array(rest[verb.count...])
+    }
+
+    /// `compose -f a.yml -p x up -d` as `compose up -f a.yml -p x -d`: Docker Compose's
+    /// project options go before the compose verb; each verb reads them.
+    static func composeOptionsBehindVerb(_ args: [String]) -> [String] {
+        guard args.first == "compose" else { return args }
+        var moved: [String] = []
+        var i = 1
+        while i < args.count, args[i].hasPrefix("-") {
+            let name = String(args[i].prefix { $0 != "=" })
+            guard ComposeCommand.valueOptions.contains(name) || Global.valueOptions.contains(name) else { break }
+            // Short names become long ones: behind the verb, -f and -p are the verb's own.
+            let long = ["-f": "--file", "-p": "--project-name"][name] ?? name
+            if args[i].contains("=") {
+                moved.append(long + String(args[i].drop { $0 != "=" }))
+                i += 1
+            } else {
+                moved += [long] + args[min(i + 1, args.count)..<min(i + 2, args.count)]
+                i += 2
+            }
+        }
+        guard !moved.isEmpty, i < args.count else { return args }
+        return ["compose", args[i]] + moved + Array(args[(i + 1)...])
     }
 }

@@ -48,38 +48,47 @@ struct Run: AsyncParsableCommand {
             print(row.id)
             return
         }
-        let started: StartedMonitor
-        do {
-            guard let s = try manager.start(row.id, attach: true) else { failStart(SwctrError(.failure, "container \(row.id) is already running")) }
-            started = s
-        } catch { failStart(error) }
-        // A foreground run may last: rmi and pulls must not wait for it.
-        manager.store.release()
-        var session = AttachSession(fd: started.attachFD, pending: started.pending, directory: manager.directory(row.id),
-                                    interactive: options.interactive && (options.attach.isEmpty || options.attach.contains { $0.lowercased() == "stdin" }),
-                                    tty: options.tty, proxySignals: sigProxy)
-        session.showStdout = config.attachStdout
-        session.showStderr = config.attachStderr
-        if let detachKeys {
-            guard let keys = DetachKeys.parse(detachKeys) else { fail(SwctrError(.invalidArgument, "invalid detach keys: \(detachKeys)"), runLike: true) }
-            session.detachKeys = keys
-        }
-        let outcome = session.run()
-        close(started.attachFD)
-        switch outcome {
-        case .exited(let code):
-            // With --rm the monitor removes the container before it exits: once we return it is gone.
-            if options.rm { manager.waitForExit(pid: started.pid, timeoutMs: 60_000) }
-            throw ExitCode(code)
-        case .detached:
-            return
-        case .lost:
-            fail(SwctrError(.failure, "lost the connection to the container's monitor (swctr logs \(row.name) has its output)"), runLike: true)
-        }
+        attachAndWait(manager, row, interactive: options.interactive && (options.attach.isEmpty || options.attach.contains { $0.lowercased() == "stdin" }),
+                      tty: options.tty, sigProxy: sigProxy, detachKeys: detachKeys, remove: options.rm,
+                      stdout: config.attachStdout, stderr: config.attachStderr)
     }
 }
 
-/// What create and run are given after their options.
+/// Starts `row` attached to its output (and stdin), passes signals on, and exits with its
+/// status (run and compose run).
+func attachAndWait(_ manager: ContainerManager, _ row: ContainerRow, interactive: Bool, tty: Bool, sigProxy: Bool,
+                   detachKeys: String?, remove: Bool, stdout: Bool = true, stderr: Bool = true) -> Never {
+    func failStart(_ error: SwctrError) -> Never {
+        if remove { try? manager.remove(row.id, force: true, volumes: true) }
+        fail(error, runLike: true)
+    }
+    let started: StartedMonitor
+    do {
+        guard let s = try manager.start(row.id, attach: true) else { failStart(SwctrError(.failure, "container \(row.id) is already running")) }
+        started = s
+    } catch { failStart(error) }
+    manager.store.release()
+    var session = AttachSession(fd: started.attachFD, pending: started.pending, directory: manager.directory(row.id),
+                                interactive: interactive, tty: tty, proxySignals: sigProxy)
+    session.showStdout = stdout
+    session.showStderr = stderr
+    if let detachKeys {
+        guard let keys = DetachKeys.parse(detachKeys) else { fail(SwctrError(.invalidArgument, "invalid detach keys: \(detachKeys)"), runLike: true) }
+        session.detachKeys = keys
+    }
+    let outcome = session.run()
+    close(started.attachFD)
+    switch outcome {
+    case .exited(let code):
+        if remove { manager.waitForExit(pid: started.pid, timeoutMs: 60_000) }
+        exit(code)
+    case .detached:
+        exit(0)
+    case .lost:
+        fail(SwctrError(.failure, "lost the connection to the container's monitor (swctr logs \(row.name) has its output)"), runLike: true)
+    }
+}
+
 struct ImageAndCommand: ParsableArguments {
     @Argument(help: "Image name or ID.") var image: String
     @Argument(parsing: .captureForPassthrough, help: "Command and arguments (default: the image's).")

@@ -73,23 +73,9 @@ struct BuildCommand: AsyncParsableCommand {
             request.outputFD = 2
         }
         let printer = BuildPrinter(quiet: quiet, tty: progress == "tty" || (progress == "auto" && isatty(2) == 1))
-        let global = self.global
-        let store = manager.store
-        let fetch: ImageFetcher = { ref in
-            let client = RegistryClient(insecure: try global.insecure(ref.registry, tlsVerify: nil),
-                                        credentials: try global.authFile.credentials(for: ref.registry))
-            do {
-                let record = try await ImagePull.pull(ref, platform: .host, store: store, client: client)
-                await client.shutdown()
-                return record
-            } catch {
-                await client.shutdown()
-                throw error
-            }
-        }
         let record: ImageRecord
         do {
-            record = try await Builder.build(request, manager: manager, fetch: fetch) { printer.show($0) }
+            record = try await Builder.build(request, manager: manager, fetch: global.imageFetcher(manager.store)) { printer.show($0) }
         } catch {
             if let output, let text = try? output.contents(), !text.isEmpty { _ = try? FileIO.writeAll(2, text, what: "stderr") }
             printer.failed()
