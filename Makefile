@@ -43,8 +43,10 @@ test-deps: deps
 build: deps
 	$(SWIFT) build $(RELEASE_FLAGS)
 
-demo: build
+# swrunc on its own, then swctr's main job: a build, a compose project up, asked, and down.
+demo: build swctr
 	@scripts/demo.sh $(BIN)
+	@scripts/demo-swctr.sh $(BIN) $(SWCTR_BIN)/swctr
 
 # Every test: unit and integration tests against the release binary, then the conformance suite
 # against swrunc (deliberate deviations listed in conformance/known-deviations.txt) and its self-test.

@@ -37,6 +37,12 @@ extension ContainerManager {
         var options = request.options
         let imageConfig = record.imageConfig?.config
         applyImageDefaults(&options, image: imageConfig, noHealthcheck: request.noHealthcheck)
+        // The image's command is the container's when none was given (ps and inspect show it,
+        // as Docker's do; the spec builder resolves the same arguments either way).
+        if options.cmd == nil && options.entrypoint == nil {
+            options.cmd = imageConfig?.Cmd
+            options.entrypoint = imageConfig?.Entrypoint
+        }
         if let s = options.stopSignal { _ = try OptionParsing.signal(s) }
         if let name = request.name, !Names.isValid(name) {
             throw SwctrError(.invalidArgument, "Invalid container name (\(name)), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed")
