@@ -51,19 +51,22 @@ extension ComposeEngine {
         let groups = Dictionary(grouping: views, by: level)
         let errors = ErrorBox()
         for l in groups.keys.sorted(by: >) {
-            Self.parallel(groups[l] ?? []) { [manager, report] v in
+            Self.parallel((groups[l] ?? []).filter(\.isRunning)) { [manager, report] v in
                 do throws(SwctrError) {
-                    if v.isRunning {
-                        report(" ⠿ Container \(v.row.name)  Stopping")
-                        try manager.stop(v.row.id, timeout: timeout)
-                        report(" ✔ Container \(v.row.name)  Stopped")
-                    }
-                    if remove {
-                        try manager.remove(v.row.id, force: true, volumes: volumes)
-                        report(" ✔ Container \(v.row.name)  Removed")
-                    }
+                    report(" ⠿ Container \(v.row.name)  Stopping")
+                    try manager.stop(v.row.id, timeout: timeout)
+                    report(" ✔ Container \(v.row.name)  Stopped")
                 } catch { errors.add(error) }
             }
+        }
+        if let e = errors.first { throw e }
+        guard remove else { return }
+        // Once all have stopped, the order no longer matters: they go side by side.
+        Self.parallel(views) { [manager, report] v in
+            do throws(SwctrError) {
+                try manager.remove(v.row.id, force: true, volumes: volumes)
+                report(" ✔ Container \(v.row.name)  Removed")
+            } catch { errors.add(error) }
         }
         if let e = errors.first { throw e }
     }
