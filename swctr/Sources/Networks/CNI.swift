@@ -76,8 +76,9 @@ public enum CNI {
         let input = Array(JSONValue.object(conf).serialized().utf8)
         let r: (status: Spawn.Status, stdout: [UInt8], stderr: [UInt8])
         // Plugins that make firewall chains race each other doing it ("Chain already exists"
-        // when two containers start at once): those run one at a time on the host.
-        let lock = firewallPlugins.contains(type) ? hostLock() : -1
+        // when two containers start at once): their ADDs run one at a time on the host (a DEL
+        // only removes what its ADD made; iptables -w serialises the writes themselves).
+        let lock = command == "ADD" && firewallPlugins.contains(type) ? hostLock() : -1
         defer { if lock >= 0 { close(lock) } }
         do throws(SystemError) { r = try Spawn.capture([binary], stdin: input, environment: env) } catch {
             throw SwctrError(.failure, "run the CNI plugin \(type): \(error.message)")
