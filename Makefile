@@ -17,7 +17,7 @@ TEST_DEPS := runc crun hyperfine time golang-github-containers-common libjansson
 VALIDATOR := conformance/build/validator
 RUNTIME ?= $(BIN)
 
-.PHONY: all deps test-deps build swctr install demo test bench bench-swctr bench-build clean integration conformance conformance-compare conformance-selftest fuzz
+.PHONY: all deps test-deps build swctr install demo test bench bench-swctr bench-build bench-compose clean integration conformance conformance-compare conformance-selftest fuzz
 
 all: build
 
@@ -106,6 +106,11 @@ bench-swctr: test-deps build swctr
 # swctr build next to buildah; writes bench/RESULTS-build.md.
 bench-build: test-deps build swctr
 	bench/build.sh
+
+# swctr compose next to docker-compose (a throwaway dockerd) and podman-compose; writes bench/RESULTS-compose.md.
+bench-compose: test-deps build swctr
+	$(call apt_install,docker-compose podman-compose)
+	bench/compose.sh
 
 clean:
 	rm -rf .build conformance/build swctr/.build

@@ -7,12 +7,12 @@ input is a one-line error with nothing left running. Only loopback and addresses
 project's own bridges are contacted."""
 import json
 import os
-import socket
 import subprocess
 import time
 
 from harness import Recorder, run, unique, remove_cgroup_tree, rmtree, mkdtemp, wait_for
 from swctr_compose_bad_tests import ComposeBadInput
+from swctr_network_tests import fetch, free_port
 
 SWCTR_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "swctr")
 
@@ -52,17 +52,6 @@ echo "Content-Type: text/plain"
 echo
 echo "db says: $(wget -qO- http://db:5432/value)"
 """
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def fetch(url, timeout=3):
-    r = run(["curl", "-fsS", "--max-time", str(timeout), url], timeout=timeout + 5)
-    return r.stdout if r.returncode == 0 else None
 
 
 class SwctrCompose(ComposeBadInput):

@@ -134,13 +134,7 @@ public enum ProjectLoader {
             for (k, val) in try Fields.map(v, p, known: ["name", "external", "driver", "driver_opts", "labels", "internal", "ipam", "attachable", "enable_ipv6"]) {
                 switch k {
                 case "name": givenName = try Fields.string(val, "\(p).name")
-                case "external":
-                    if case .map = val {
-                        n.external = true
-                        if let en = val["name"] { givenName = try Fields.string(en, "\(p).external.name") }
-                    } else {
-                        n.external = try Fields.bool(val, "\(p).external")
-                    }
+                case "external": (n.external, givenName) = try external(val, "\(p).external", givenName)
                 case "driver": n.driver = try Fields.string(val, "\(p).driver")
                 case "driver_opts": n.driverOpts = Dictionary(try Fields.pairs(val, "\(p).driver_opts").map { ($0.key, $0.value ?? "") }) { $1 }
                 case "labels": n.labels = Dictionary(try Fields.pairs(val, "\(p).labels").map { ($0.key, $0.value ?? "") }) { $1 }
@@ -178,13 +172,7 @@ public enum ProjectLoader {
             for (k, val) in try Fields.map(v, p, known: ["name", "external", "driver", "driver_opts", "labels"]) {
                 switch k {
                 case "name": givenName = try Fields.string(val, "\(p).name")
-                case "external":
-                    if case .map = val {
-                        vol.external = true
-                        if let en = val["name"] { givenName = try Fields.string(en, "\(p).external.name") }
-                    } else {
-                        vol.external = try Fields.bool(val, "\(p).external")
-                    }
+                case "external": (vol.external, givenName) = try external(val, "\(p).external", givenName)
                 case "driver":
                     let d = try Fields.string(val, "\(p).driver")
                     guard d == "local" else { throw Fields.fail(val, "\(p).driver", "swctr has the local volume driver only, not \(Excerpt.of(d))") }
@@ -197,6 +185,12 @@ public enum ProjectLoader {
             out.append(vol)
         }
         return out
+    }
+
+    /// `external: true`, or the older `external: {name: N}`: whether it is, and the name it has.
+    static func external(_ node: YAMLTree, _ path: String, _ name: String?) throws(SwctrError) -> (Bool, String?) {
+        guard case .map = node else { return (try Fields.bool(node, path), name) }
+        return (true, try node["name"].map { n throws(SwctrError) in try Fields.string(n, "\(path).name") } ?? name)
     }
 
     /// Dependencies name defined services and have no cycle; networks and named volumes a
