@@ -57,11 +57,38 @@ enum RootSwitch {
     }
 
     /// --no-pivot: move the rootfs over / and chroot (for ramdisk roots, where pivot_root fails).
+    /// The host's mounts stay in the namespace under the chroot, and a fully visible procfs or
+    /// sysfs among them would let the container mount a fresh, unmasked proc (the kernel allows a
+    /// new proc where one is fully visible): every proc and sysfs mount outside the rootfs is
+    /// detached first, or covered by an empty read-only tmpfs where it cannot be, as runc does.
     static func moveRoot(into rootfs: String) throws(RuntimeError) {
+        try hideHostProcAndSys(outside: rootfs)
         try check("chdir \(rootfs)") { chdir(rootfs) }
         try doMount(rootfs, "/", "", UInt(MS_MOVE), nil, what: "move rootfs to /")
         try check("chroot") { chroot(".") }
         try check("chdir /") { chdir("/") }
+    }
+
+    static func hideHostProcAndSys(outside rootfs: String) throws(RuntimeError) {
+        let info = try FileIO.readString("/proc/self/mountinfo")
+        var points: [String] = []
+        for line in info.split(separator: "\n") {
+            let halves = line.split(separator: " - ", maxSplits: 1)
+            let left = halves.first?.split(separator: " ") ?? []
+            guard halves.count == 2, left.count > 4, let fstype = halves[1].split(separator: " ").first,
+                  fstype == "proc" || fstype == "sysfs" else { continue }
+            let point = CgroupLayout.unescape(String(left[4]))
+            if point == rootfs || point.hasPrefix(rootfs + "/") { continue }
+            points.append(point)
+        }
+        // Deepest first: a proc under a sysfs (or the reverse) goes before its parent.
+        for point in points.sorted(by: { $0.count > $1.count }) {
+            // Private first: with a shared rootfsPropagation the unmount would reach the host.
+            _ = Glibc.mount("", point, "", UInt(MS_PRIVATE) | UInt(MS_REC), nil)
+            if umount2(point, Int32(MNT_DETACH)) == 0 || errno == EINVAL || errno == ENOENT { continue }
+            try doMount("tmpfs", point, "tmpfs", UInt(MS_RDONLY) | UInt(MS_NOSUID) | UInt(MS_NODEV) | UInt(MS_NOEXEC), "size=0",
+                        what: "cover the host's \(point) for --no-pivot")
+        }
     }
 
     /// Without a mount namespace of its own the container shares the host's mounts: no

@@ -78,4 +78,20 @@ struct SecurityTests {
         }
         #expect(!FileManager.default.fileExists(atPath: b.swrunc.root + "/" + b.id))
     }
+
+    /// --no-pivot leaves the host's mounts under the chroot; a fully visible proc among them lets
+    /// a process in a new user namespace mount a fresh, unmasked proc (the kernel allows a proc
+    /// mount where one is fully visible). They are detached first: the mount is refused, as it
+    /// is with pivot_root and with runc (the unfixed swrunc answered MOUNTED here).
+    @Test func noPivotLeavesNoHostProcToMountAgain() throws {
+        let b = try TestBundle(args: ["sh", "-c", "unshare -mrpf sh -c 'mount -t proc none /proc && echo MOUNTED' 2>/dev/null || echo REFUSED"])
+        defer { b.cleanup() }
+        try FileManager.default.createSymbolicLink(atPath: b.rootfs + "/bin/unshare", withDestinationPath: "busybox")
+        // Root in the container with what mapping root in a new user namespace takes.
+        let caps = ["CAP_SYS_ADMIN", "CAP_SETUID", "CAP_SETGID", "CAP_SETFCAP"]
+        b.spec.process?.capabilities = Capabilities(bounding: caps, effective: caps, permitted: caps)
+        let r = try b.run("--no-pivot")
+        #expect(r.ok, "\(r.stderr)")
+        #expect(r.stdout == "REFUSED\n", "\(r.stdout)")
+    }
 }
