@@ -86,11 +86,14 @@ enum ContainerInit {
         try caps.applyBounding()
         try check("keep capabilities across setuid") { cshim_prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) }
         let setgroupsAllowed = (try? FileIO.readString("/proc/self/setgroups").trimmed()) != "deny"
+        // The working directory is entered while still root (a directory only root may enter
+        // works, as with runc), and again as the user if that failed.
+        let enteredCwd = chdir(plan.process.cwd) == 0
         try ProcessCredentials.switchUser(plan.process.user, allowSetgroups: setgroupsAllowed)
         try check("clear keep-capabilities") { cshim_prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) }
         try caps.applySets()
         Lifeline.bind()  // the credential changes cleared it
-        try check("chdir \(plan.process.cwd)") { chdir(plan.process.cwd) }
+        if !enteredCwd { try check("chdir \(plan.process.cwd)") { chdir(plan.process.cwd) } }
         umask(mode_t(plan.process.user.umask ?? 0o022))
         try LSM.applyExecLabels(plan.process)
         if let filter = seccomp, filter.notifies {
@@ -178,6 +181,9 @@ enum ContainerInit {
         if let hostname = spec.hostname, !hostname.isEmpty {
             try check("sethostname \(hostname)") { sethostname(hostname, hostname.utf8.count) }
         }
+        // A new network namespace has its loopback up, as runc leaves it (a container with no
+        // other interface still reaches 127.0.0.1).
+        if plan.namespaces.newNetwork { try Loopback.bringUp() }
         if let domain = spec.domainname, !domain.isEmpty {
             try check("setdomainname \(domain)") { setdomainname(domain, domain.utf8.count) }
         }

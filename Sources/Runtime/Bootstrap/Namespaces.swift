@@ -13,6 +13,7 @@ struct NamespacePlan: Sendable {
     var newTime: Bool { newFlags & CLONE_NEWTIME != 0 }
     var newMount: Bool { newFlags & CLONE_NEWNS != 0 }
     var newCgroup: Bool { newFlags & CLONE_NEWCGROUP != 0 }
+    var newNetwork: Bool { newFlags & CLONE_NEWNET != 0 }
     func has(_ type: NamespaceType) -> Bool {
         newFlags & type.cloneFlag != 0 || joins.contains { $0.type == type }
     }

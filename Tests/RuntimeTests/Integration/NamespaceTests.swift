@@ -96,6 +96,16 @@ struct NamespaceTests {
         #expect(r.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "4")
     }
 
+    /// A new network namespace has lo up (runc's behaviour): 127.0.0.1 answers in a container
+    /// with no other interface.
+    @Test func newNetworkNamespaceHasLoopbackUp() throws {
+        let b = try TestBundle(args: ["sh", "-c", "ip -o link show lo; ip -o -4 addr show lo"])
+        defer { b.cleanup() }
+        let r = try b.run()
+        #expect(r.ok, "\(r.stderr)")
+        #expect(r.stdout.contains(",UP") && r.stdout.contains("127.0.0.1/8"), "\(r.stdout)")
+    }
+
     @Test func timeNamespaceOffsets() throws {
         let b = try TestBundle(args: ["sh", "-c", "cat /proc/self/timens_offsets; cut -d. -f1 /proc/uptime"])
         b.spec.linux?.namespaces?.append(Namespace(type: "time"))

@@ -13,6 +13,20 @@ struct ProcessTests {
         #expect(r.stdout == "/work/dir\nbar baz\n/root\n/bin\n", "\(r.stderr)")
     }
 
+    /// A working directory only root may enter works for another user: entered before the
+    /// switch (runc's order).
+    @Test func cwdOnlyRootMayEnter() throws {
+        let b = try TestBundle(args: ["sh", "-c", "pwd; id -u"])
+        defer { b.cleanup() }
+        try FileManager.default.createDirectory(atPath: b.rootfs + "/secret", withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o700])
+        b.spec.process?.cwd = "/secret"
+        b.spec.process?.user = User(uid: 1000, gid: 1000)
+        let r = try b.run()
+        #expect(r.ok, "\(r.stderr)")
+        #expect(r.stdout == "/secret\n1000\n", "\(r.stdout)")
+    }
+
     @Test func userGroupsAndUmask() throws {
         let b = try TestBundle(args: ["sh", "-c", "id -u; id -g; cat /proc/self/status | grep ^Groups; umask; touch /tmp/f; stat -c %a /tmp/f"])
         b.spec.process?.user = User(uid: 1000, gid: 1001, umask: 0o027, additionalGids: [5, 1002])
