@@ -36,7 +36,8 @@ extension Container {
     /// Signal by name (`KILL`, `SIGKILL`) or number, as runc accepts them.
     public static func parseSignal(_ text: String) throws(RuntimeError) -> Int32 {
         if let n = Int32(text) {
-            guard n > 0 && n < 65 else { throw RuntimeError("invalid signal: \(text)") }
+            // 0 checks that the container runs, as kill(1) and runc take it.
+            guard n >= 0 && n < 65 else { throw RuntimeError("invalid signal: \(text)") }
             return n
         }
         var name = text.uppercased()

@@ -66,6 +66,19 @@ struct LifecycleTests {
         #expect(!b.swrunc("state", b.id).ok)
     }
 
+    /// Signal 0 asks whether the container runs (runc and kill(1) take it): yes while it does,
+    /// "container not running" after.
+    @Test func signalZeroChecksTheContainerRuns() throws {
+        let b = try TestBundle(args: ["sleep", "60"])
+        defer { b.cleanup() }
+        #expect(try b.run("--detach").ok)
+        #expect(b.swrunc("kill", b.id, "0").ok)
+        #expect(b.swrunc("kill", b.id, "KILL").ok)
+        #expect(eventually { (try? b.state())?["status"] as? String == "stopped" })
+        let r = b.swrunc("kill", b.id, "0")
+        #expect(!r.ok && r.stderr.contains("container not running"), "\(r.stderr)")
+    }
+
     @Test func deleteOfACreatedContainerKillsIt() throws {
         let b = try TestBundle(args: ["sleep", "60"])
         #expect(try b.create().ok)
