@@ -87,7 +87,8 @@ struct ParsingTests {
         #expect(try Container.parseSignal("9") == 9)
         #expect(try Container.parseSignal("RTMIN+2") == 36)
         #expect(throws: RuntimeError.self) { try Container.parseSignal("NOPE") }
-        #expect(throws: RuntimeError.self) { try Container.parseSignal("0") }
+        #expect(try Container.parseSignal("0") == 0)
+        #expect(throws: RuntimeError.self) { try Container.parseSignal("-1") }
     }
 
     @Test func containerIDs() {
