@@ -41,9 +41,21 @@ enum ExecutableLookup {
         return st.st_mode & 0o111 != 0
     }
 
+    /// The process's environment as runc hands it over: a variable given twice keeps its first
+    /// place and its last value, and a HOME that is missing or empty comes from /etc/passwd.
     static func environment(_ process: OCI.Process, preserveFDs: Int) -> [String] {
-        var env = process.env ?? []
-        if !env.contains(where: { $0.hasPrefix("HOME=") }) {
+        var env: [String] = []
+        var index: [Substring: Int] = [:]
+        for kv in process.env ?? [] {
+            let key = kv.prefix { $0 != "=" }
+            if let i = index[key] { env[i] = kv } else {
+                index[key] = env.count
+                env.append(kv)
+            }
+        }
+        if let i = index["HOME"] {
+            if env[i] == "HOME=" { env[i] = "HOME=" + home(uid: process.user.uid) }
+        } else {
             env.append("HOME=" + home(uid: process.user.uid))
         }
         return env

@@ -13,6 +13,18 @@ struct ProcessTests {
         #expect(r.stdout == "/work/dir\nbar baz\n/root\n/bin\n", "\(r.stderr)")
     }
 
+    /// runc's environment: a duplicate keeps its first place and its last value; an empty HOME
+    /// comes from /etc/passwd.
+    @Test func duplicateVariablesAndEmptyHome() throws {
+        let b = try TestBundle(args: ["env"])
+        defer { b.cleanup() }
+        b.spec.process?.env = ["A=1", "PATH=/bin", "HOME=", "A=2", "B=x"]
+        let r = try b.run()
+        #expect(r.ok, "\(r.stderr)")
+        let lines = r.stdout.split(separator: "\n").filter { ["A", "PATH", "HOME", "B"].contains($0.prefix { $0 != "=" }) }
+        #expect(lines == ["A=2", "PATH=/bin", "HOME=/root", "B=x"], "\(r.stdout)")
+    }
+
     /// A working directory only root may enter works for another user: entered before the
     /// switch (runc's order).
     @Test func cwdOnlyRootMayEnter() throws {
