@@ -377,7 +377,8 @@ struct Update: ParsableCommand {
     @Option(name: .customLong("memory-swap"), help: "Memory plus swap limit; -1 for unlimited.") var memorySwap: String?
     @Option(name: .customLong("kernel-memory"), help: "Accepted and ignored (removed from the kernel).") var kernelMemory: String?
     @Option(name: .customLong("kernel-memory-tcp"), help: "Accepted and ignored.") var kernelMemoryTCP: String?
-    @Option(name: .customLong("cpu-shares")) var cpuShares: UInt64?
+    @Option(name: [.customLong("cpu-share"), .customLong("cpu-shares")], help: "CPU shares (runc spells it --cpu-share).")
+    var cpuShares: UInt64?
     @Option(name: .customLong("cpu-quota")) var cpuQuota: Int64?
     @Option(name: .customLong("cpu-period")) var cpuPeriod: UInt64?
     @Option(name: .customLong("cpu-rt-runtime")) var cpuRtRuntime: Int64?
@@ -386,6 +387,8 @@ struct Update: ParsableCommand {
     @Option(name: .customLong("cpuset-mems")) var cpusetMems: String?
     @Option(name: .customLong("pids-limit")) var pidsLimit: Int64?
     @Option(name: .customLong("blkio-weight")) var blkioWeight: UInt16?
+    @Option(name: .customLong("cpu-burst"), help: "CPU burst (microseconds).") var cpuBurst: UInt64?
+    @Option(name: .customLong("cpu-idle"), help: "1: the cgroup runs at SCHED_IDLE priority (cgroup v2).") var cpuIdle: Int64?
     @Argument var id: String
 
     func run() throws {
@@ -412,6 +415,8 @@ struct Update: ParsableCommand {
         if let v = cpuRtPeriod { cpu { $0.realtimePeriod = v } }
         if let v = cpusetCpus { cpu { $0.cpus = v } }
         if let v = cpusetMems { cpu { $0.mems = v } }
+        if let v = cpuBurst { cpu { $0.burst = v } }
+        if let v = cpuIdle { cpu { $0.idle = v } }
         if let v = pidsLimit { r.pids = Pids(limit: v) }
         if let v = blkioWeight { var b = r.blockIO ?? BlockIO(); b.weight = v; r.blockIO = b }
         try Container.update(id: id, resources: r, ctx: RuntimeEnvironment.context)

@@ -96,6 +96,10 @@ enum RuncArgv {
                 if let sub = subcommand, value == nil, passthroughValued[sub]?.contains(name) == true, i + 1 < args.count {
                     i += 1
                     out.append(args[i])
+                } else if value == nil, !bools.contains(name), i + 1 < args.count, args[i + 1].hasPrefix("-"), isNumber(args[i + 1]) {
+                    // `--memory -1`: a negative number is the option's value, not an option.
+                    out[out.count - 1] += "=" + args[i + 1]
+                    i += 1
                 }
             } else {
                 positionals += 1

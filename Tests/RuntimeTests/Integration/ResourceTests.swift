@@ -97,6 +97,12 @@ struct ResourceTests {
         // The container's config copy records the new limits (exec and later updates read it).
         let config = try String(contentsOfFile: b.swrunc.root + "/" + b.id + "/config.json", encoding: .utf8)
         #expect(config.contains("\"limit\":88"))
+        // runc's spellings: `--memory -1` (a negative number is the value, not an option),
+        // `--cpu-share`.
+        let runc = b.swrunc("update", "--memory", "-1", "--memory-swap", "-1", "--cpu-share", "512", b.id)
+        #expect(runc.ok, "\(runc.stderr)")
+        #expect((Int64(cgroupFile(b, "memory", "memory.limit_in_bytes") ?? "") ?? 0) > 1 << 40)
+        #expect(cgroupFile(b, "cpu", "cpu.shares") == "512")
     }
 
     @Test func checkBeforeUpdateRefusesALimitBelowUsage() throws {
