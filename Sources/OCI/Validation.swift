@@ -121,6 +121,11 @@ extension Spec {
         }
         if key == "kernel.hostname" || key == "kernel.domainname" {
             if !namespaces.contains("uts") { throw SpecError(path, "requires a new UTS namespace") }
+            // Two values for one name, as runc refuses them.
+            let field = key == "kernel.hostname" ? "hostname" : "domainname"
+            if !((key == "kernel.hostname" ? hostname : domainname) ?? "").isEmpty {
+                throw SpecError(path, "cannot be set together with \(field)")
+            }
             return
         }
         throw SpecError(path, "sysctl is not namespaced and cannot be set in a container")

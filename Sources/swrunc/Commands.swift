@@ -169,6 +169,9 @@ struct List: ParsableCommand {
     @Flag(name: [.customLong("quiet"), .customShort("q")], help: "Print ids only.")
     var quiet = false
     func run() throws {
+        // A root that does not exist is an error, as runc makes it (a typo is not "no containers").
+        let root = RuntimeEnvironment.context.store.root
+        guard FileIO.isDirectory(root) else { throw RuntimeError("open \(root): no such file or directory", errno: ENOENT) }
         let views = Container.list(ctx: RuntimeEnvironment.context)
         if quiet {
             for v in views { print(v.record.id) }

@@ -39,6 +39,10 @@ if globals.showVersion {
     exit(0)
 }
 let logger = Logger(path: globals.log, format: globals.logFormat == "json" ? .json : .text, debug: globals.debug)
+if let bad = logger.openError {
+    printError(bad)
+    exit(1)
+}
 logger.debug("swrunc \(argv.joined(separator: " "))")
 if let trace = getenv("SWRUNC_TRACE").map({ String(cString: $0) }), !trace.isEmpty {
     // Records every invocation (clients' exact command lines) for integration tests.

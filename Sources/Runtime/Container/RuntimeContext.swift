@@ -10,10 +10,13 @@ public final class Logger: @unchecked Sendable {
     private let fd: Int32
     private let format: Format
     public let debugEnabled: Bool
+    /// Why `--log` could not be opened (runc refuses to run without its log).
+    public private(set) var openError: String?
 
     public init(path: String?, format: Format, debug: Bool) {
         if let path, !path.isEmpty {
             fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+            if fd < 0 { openError = "--log \(path): \(String(cString: strerror(errno)))" }
         } else {
             fd = -1
         }

@@ -65,6 +65,16 @@ struct CLITests {
         #expect(obj["time"] != nil)
     }
 
+    /// A --log that cannot be opened and a --root that does not exist are errors, as in runc.
+    @Test func badLogPathAndMissingRootAreRefused() throws {
+        let b = try TestBundle()
+        defer { b.cleanup() }
+        let r = b.swrunc.run(["--root", b.swrunc.root, "--log", b.dir + "/no/such/dir/log", "list"])
+        #expect(!r.ok && r.stderr.contains("--log") && r.stderr.contains("No such file"), "\(r.stderr)")
+        let l = b.swrunc.run(["--root", b.dir + "/no-such-root", "list"])
+        #expect(!l.ok && l.stderr.contains("no-such-root"), "\(l.stderr)")
+    }
+
     @Test func systemdCgroupIsAClearErrorWithoutSystemd() throws {
         try #require(!FileManager.default.fileExists(atPath: "/run/systemd/system"), "host runs systemd")
         let b = try TestBundle()

@@ -26,6 +26,15 @@ struct ConfigRefusalTests {
                 "cgroup left", sourceLocation: sourceLocation)
     }
 
+    /// kernel.hostname beside hostname would set one name twice: refused, as runc refuses it.
+    @Test func hostnameSysctlBesideHostnameIsRefused() throws {
+        let b = try TestBundle(args: ["true"])
+        defer { b.cleanup() }
+        b.spec.hostname = "box"
+        b.spec.linux?.sysctl = ["kernel.hostname": "other"]
+        expectRefused(try create(b), b, naming: "linux.sysctl.kernel.hostname", "hostname")
+    }
+
     @Test func uidMinusOneIsNotRoot() throws {
         let b = try TestBundle(args: ["id"])
         b.spec.process?.user = User(uid: 4_294_967_295, gid: 4_294_967_295)
