@@ -74,4 +74,13 @@ final class TerminalProxy {
     func restore() {
         if var t = saved { tcsetattr(0, TCSANOW, &t) }
     }
+
+    /// Lines come out ending in "\n", not "\r\n": runc clears ONLCR on a console it receives
+    /// (before the process starts, so its first line is covered too).
+    static func clearONLCR(_ master: Int32) {
+        var attrs = termios()
+        guard tcgetattr(master, &attrs) == 0 else { return }
+        attrs.c_oflag &= ~tcflag_t(ONLCR)
+        _ = tcsetattr(master, TCSANOW, &attrs)
+    }
 }

@@ -162,6 +162,8 @@ struct ProcessTests {
                             stdin: "echo in-a-tty $(tty)\nexit 3\n")
         #expect(r.status == 3, "\(r.stderr)")
         #expect(r.stdout.contains("in-a-tty /dev/pts/0"))
+        // runc clears ONLCR on a console it receives: the lines end in "\n" alone.
+        #expect(r.stdout.contains("in-a-tty /dev/pts/0\n") && !r.stdout.contains("/dev/pts/0\r\n"), "\(r.stdout.debugDescription)")
     }
 
     func readAll(_ fd: Int32, seconds: Double) -> String {
