@@ -15,7 +15,8 @@ LIB=/usr/lib/x86_64-linux-gnu
 SERVER=(-v /usr:/usr:ro "$img" "$LIB/ld-linux-x86-64.so.2" --library-path "$LIB" /usr/bin/iperf3 -s -1)
 dockerd_pid=
 cleanup() {
-    [ -n "${sid:-}" ] && "${SWCTR[@]}" rm -f "$sid" >/dev/null 2>&1 || true
+    ids=$("${SWCTR[@]}" ps -aq --filter label=swbench-portmap 2>/dev/null || true)
+    [ -n "$ids" ] && "${SWCTR[@]}" rm -f $ids >/dev/null 2>&1 || true
     if [ -n "$dockerd_pid" ]; then
         "${D[@]}" rm -f swbench-iperf >/dev/null 2>&1 || true
         kill "$dockerd_pid" 2>/dev/null || true
@@ -29,10 +30,12 @@ cleanup() {
             for c in $(iptables-save -t $t | awk -F'[: ]' '/^:DOCKER/ {print $2}'); do iptables -t $t -X "$c" 2>/dev/null || true; done
         done
     fi
+    for d in /sys/fs/cgroup/*/"$cg-docker"; do [ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null; done
+    true
 }
 trap cleanup EXIT
 
-measure() {  # port -> Gbit/s received
+measure() {  # port start-function: sets MEASURED to the Gbit/s received
     for _ in $(seq 1 50); do iperf3 -c 127.0.0.1 -p "$1" -t 1 >/dev/null 2>&1 && break; sleep 0.2; done
     # The warm-up above ended the -1 server: start one more for the measured run.
     "$2"
@@ -40,16 +43,18 @@ measure() {  # port -> Gbit/s received
         out=$(iperf3 -c 127.0.0.1 -p "$1" -t "$SECONDS_EACH" -J 2>/dev/null) && break
         sleep 0.2
     done
-    python3 -c 'import json, sys; print("%.1f" % (json.loads(sys.argv[1])["end"]["sum_received"]["bits_per_second"] / 1e9))' "$out"
+    MEASURED=$(python3 -c 'import json, sys; print("%.1f" % (json.loads(sys.argv[1])["end"]["sum_received"]["bits_per_second"] / 1e9))' "$out")
 }
 
 sport=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 start_swctr() {
-    [ -n "${sid:-}" ] && "${SWCTR[@]}" rm -f "$sid" >/dev/null
-    sid=$("${SWCTR[@]}" run -d --cgroup-parent "/$cg" -p "127.0.0.1:$sport:5201" "${SERVER[@]}")
+    ids=$("${SWCTR[@]}" ps -aq --filter label=swbench-portmap)
+    [ -n "$ids" ] && "${SWCTR[@]}" rm -f $ids >/dev/null
+    "${SWCTR[@]}" run -d --label swbench-portmap --cgroup-parent "/$cg" -p "127.0.0.1:$sport:5201" "${SERVER[@]}" >/dev/null
 }
 start_swctr
-sw=$(measure "$sport" start_swctr)
+measure "$sport" start_swctr
+sw=$MEASURED
 
 # dockerd with its bridge and iptables (on a subnet of the test's own), userland proxy as default.
 dockerd --data-root "$work/docker-pm" --exec-root "$work/docker-pm-exec" --pidfile "$work/docker-pm.pid" \
@@ -66,8 +71,13 @@ start_docker() {
     "${D[@]}" rm -f swbench-iperf >/dev/null 2>&1 || true
     "${D[@]}" run -d --name swbench-iperf --network swbench-pm -p "127.0.0.1:$dport:5201" "${SERVER[@]}" >/dev/null
 }
+# docker run --rm on its bridge next to --network none: the share of docker's network setup.
+hyperfine -N --warmup 2 --runs "${RUNS:-10}" --export-json "$work/docker-network.json" \
+    -n "docker run --rm (dockerd, runc, bridge)" "${D[*]} run --rm --network swbench-pm $img true" \
+    -n "docker run --rm --network none (dockerd, runc)" "${D[*]} run --rm --network none $img true" >&2 || true
 start_docker
-dk=$(measure "$dport" start_docker)
+measure "$dport" start_docker
+dk=$MEASURED
 "${D[@]}" rm -f swbench-iperf >/dev/null
 "${D[@]}" network rm swbench-pm >/dev/null
 
@@ -79,5 +89,17 @@ dk=$(measure "$dport" start_docker)
     echo "| swctr (CNI portmap: kernel DNAT) | $sw | $(python3 -c "print('%.2fx' % ($sw / $dk))" 2>/dev/null || echo) |"
     echo "| docker (dockerd, docker-proxy) | $dk | 1.00x |"
     echo
+    python3 - "$work/docker-network.json" <<'PY'
+import json, sys
+try:
+    res = json.load(open(sys.argv[1]))["results"]
+except (OSError, ValueError):
+    sys.exit(0)
+print("## docker run --rm on a bridge network (the same dockerd)\n\n| command | mean | ± |\n|---|---|---|")
+for r in res:
+    print(f"| {r['command']} | {r['mean'] * 1000:.1f} ms | {r['stddev'] * 1000:.1f} |")
+if len(res) == 2:
+    print(f"\nThe network's share (bridge minus none): docker {(res[0]['mean'] - res[1]['mean']) * 1000:.1f} ms\n")
+PY
 } > "$work/portmap.md"
 cat "$work/portmap.md"

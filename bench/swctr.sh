@@ -74,12 +74,14 @@ hyperfine -N --warmup 3 --runs "$RUNS" --export-json "$work/run.json" \
 "${S[@]}" network create "swbench$$" >/dev/null
 hyperfine -N --warmup 2 --runs "$RUNS" --export-json "$work/network.json" \
     -n "swctr run --rm --network (CNI bridge)" "${S[*]} run --rm --network swbench$$ --cgroup-parent /$cg $IMG true" \
-    -n "podman run --rm (runc, netavark bridge)" "${P[*]} --runtime runc run --rm ${PCG[*]} $IMG true" >&2 || true
+    -n "swctr run --rm --network none" "${S[*]} run --rm --network none --cgroup-parent /$cg $IMG true" \
+    -n "podman run --rm (runc, netavark bridge)" "${P[*]} --runtime runc run --rm ${PCG[*]} $IMG true" \
+    -n "podman run --rm --network none (runc)" "${P[*]} --runtime runc run --rm --network none ${PCG[*]} $IMG true" >&2 || true
 "${S[@]}" network rm "swbench$$" >/dev/null
 
 hyperfine --warmup 2 --runs "$RUNS" --export-json "$work/detached.json" \
-    -n "swctr run -d + rm -f" "id=\$(${S[*]} run -d --cgroup-parent /$cg $IMG sleep 100) && ${S[*]} rm -f \$id >/dev/null" \
-    -n "podman run -d + rm -f (runc)" "id=\$(${P[*]} --runtime runc run -d ${PCG[*]} $IMG sleep 100) && ${P[*]} rm -f -t 0 \$id >/dev/null" \
+    -n "swctr run -d + rm -f (--network none)" "id=\$(${S[*]} run -d --network none --cgroup-parent /$cg $IMG sleep 100) && ${S[*]} rm -f \$id >/dev/null" \
+    -n "podman run -d + rm -f (runc, --network none)" "id=\$(${P[*]} --runtime runc run -d --network none ${PCG[*]} $IMG sleep 100) && ${P[*]} rm -f -t 0 \$id >/dev/null" \
     -n "docker run -d + rm -f (dockerd, runc)" "id=\$(${D[*]} run -d --network none $IMG sleep 100) && ${D[*]} rm -f \$id >/dev/null" >&2 || true
 
 for i in $(seq 1 100); do "${S[@]}" create --cgroup-parent /$cg $IMG true >/dev/null; done
@@ -127,6 +129,10 @@ for f, title in (("run.json", "run --rm IMAGE true"), ("network.json", "run --rm
     for r in res:
         ratio = f"{r['mean'] / base:.2f}x" if base else ""
         print(f"| {r['command']} | {r['mean'] * 1000:.1f} ms | {r['stddev'] * 1000:.1f} | {ratio} |")
+    if f == "network.json" and len(res) == 4:
+        sw, pm = res[0]["mean"] - res[1]["mean"], res[2]["mean"] - res[3]["mean"]
+        print(f"\nThe network's share (bridge minus none): swctr {sw * 1000:.1f} ms, podman {pm * 1000:.1f} ms"
+              + (f" ({sw / pm:.2f}x)" if pm > 0 else ""))
     print()
 try:
     print(open(f"{work}/portmap.md").read())
