@@ -110,6 +110,15 @@ public struct FSCgroupManager: CgroupManager {
             }
             try FileIO.mkdirAll(dir)
         }
+        // A frozen cgroup (its own, or under a frozen parent) would freeze the init as it joins,
+        // and create would wait for it until its timeout: refused at once, as runc refuses it.
+        for dir in directories {
+            let frozenV1 = (try? FileIO.readString(dir + "/freezer.state"))?.trimmed() == "FROZEN"
+            let frozenV2 = (try? FileIO.readString(dir + "/cgroup.events"))?.contains("frozen 1") == true
+            if frozenV1 || frozenV2 {
+                throw RuntimeError("linux.cgroupsPath: container's cgroup unexpectedly frozen (\(dir)): thaw it first")
+            }
+        }
         if let cpuset = paths["cpuset"] { try Self.fillCpuset(cpuset) }
     }
     /// A new v1 cpuset cgroup starts with empty cpus/mems and refuses tasks until they are set:

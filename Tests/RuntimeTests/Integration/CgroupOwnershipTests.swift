@@ -65,7 +65,7 @@ struct CgroupOwnershipTests {
         func cleanup() {
             process.stop()
             for h in hierarchies {
-                for d in ["\(h)/\(parent)/victim/y", "\(h)/\(parent)/victim", "\(h)/\(parent)/empty",
+                for d in ["\(h)/\(parent)/victim/y", "\(h)/\(parent)/victim", "\(h)/\(parent)/empty", "\(h)/\(parent)/frozen",
                           "\(h)/\(parent)/new", "\(h)/\(parent)"] { rmdir(d) }
             }
         }
@@ -84,6 +84,28 @@ struct CgroupOwnershipTests {
             #expect(victim.alive && victim.inPlace, "\(path): the victim was killed or moved")
             #expect(FileManager.default.fileExists(atPath: "/sys/fs/cgroup/pids/\(victim.parent)/victim"))
         }
+    }
+
+    /// A frozen cgroup would freeze the init as it joins: create refuses it (it waited out its
+    /// timeout before), as runc does, and leaves the cgroup as it was.
+    @Test func aFrozenCgroupIsRefusedAtOnce() throws {
+        let victim = try Victim()
+        defer {
+            try? "THAWED".write(toFile: "/sys/fs/cgroup/freezer/\(victim.parent)/frozen/freezer.state", atomically: false, encoding: .utf8)
+            victim.cleanup()
+        }
+        for h in victim.hierarchies {
+            try FileManager.default.createDirectory(atPath: "\(h)/\(victim.parent)/frozen", withIntermediateDirectories: true)
+        }
+        let freezer = "/sys/fs/cgroup/freezer/\(victim.parent)/frozen/freezer.state"
+        try #require(FileManager.default.fileExists(atPath: freezer), "no v1 freezer")
+        try "FROZEN".write(toFile: freezer, atomically: false, encoding: .utf8)
+        let b = try TestBundle(args: ["true"])
+        b.spec.linux?.cgroupsPath = "/\(victim.parent)/frozen"
+        let r = try b.create()
+        #expect(!r.ok && r.stderr.contains("unexpectedly frozen"), "\(r.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: b.swrunc.root + "/" + b.id))
+        #expect(FileManager.default.fileExists(atPath: "/sys/fs/cgroup/pids/\(victim.parent)/frozen"), "removed a cgroup it did not create")
     }
 
     @Test func pathsThatResolveToAHierarchyRootAreRefused() throws {
