@@ -85,6 +85,7 @@ extension Spec {
             for (j, option) in (mount.options ?? []).enumerated() where option.isEmpty {
                 throw SpecError("mounts[\(i)].options[\(j)]", "empty mount option")
             }
+            try mount.validateIDMapping(at: "mounts[\(i)]", hasUserNamespace: hasUser)
         }
         for (i, device) in (linux?.devices ?? []).enumerated() {
             try device.validate(at: "linux.devices[\(i)]")
@@ -195,6 +196,27 @@ extension Device {
         if let gid { try IDRange.check(gid, at: "\(base).gid") }
         if let mode = fileMode, mode > 0o7777 {
             throw SpecError("\(base).fileMode", "must be a permission mode (at most 0o7777), got \(mode)")
+        }
+    }
+}
+
+extension Mount {
+    /// runtime-spec 1.2 id-mapped mounts: bind mounts only, with both mapping lists or neither
+    /// (then the container's user namespace lends its own).
+    func validateIDMapping(at path: String, hasUserNamespace: Bool) throws(SpecError) {
+        let options = self.options ?? []
+        let uid = uidMappings ?? [], gid = gidMappings ?? []
+        guard options.contains("idmap") || options.contains("ridmap") || !uid.isEmpty || !gid.isEmpty else { return }
+        guard type == "bind" || options.contains("bind") || options.contains("rbind") else {
+            throw SpecError("\(path).options", "id-mapped mounts are only supported for bind mounts")
+        }
+        if uid.isEmpty != gid.isEmpty {
+            throw SpecError("\(path).\(uid.isEmpty ? "uidMappings" : "gidMappings")",
+                            "an id-mapped mount needs both uid and gid mappings")
+        }
+        if uid.isEmpty && !hasUserNamespace {
+            throw SpecError("\(path).uidMappings",
+                            "an id-mapped mount without mappings takes the user namespace's, but none is configured")
         }
     }
 }

@@ -11,7 +11,7 @@ extension Features {
             namespaces: NamespaceType.allCases.map(\.rawValue), capabilities: Array(caps),
             cgroup: .init(v1: !(layout?.v1.isEmpty ?? true), v2: layout?.unified != nil, systemd: false,
                           systemdUser: false),
-            idmapMounts: false)
+            idmapMounts: true)
         linux.apparmor = .init(enabled: LSM.apparmorEnabled)
         linux.selinux = .init(enabled: LSM.selinuxEnabled)
         linux.seccomp = .init(

@@ -129,10 +129,19 @@ enum ContainerInit {
             try RootSwitch.prepare(rootfs: plan.rootfs, propagation: linux.rootfsPropagation)
         }
         let root = try SafeRoot(path: plan.rootfs)
-        let mounter = Mounter(root: root, bundle: plan.bundle, inUserNamespace: plan.namespaces.userNamespace,
+        var mounter = Mounter(root: root, bundle: plan.bundle, inUserNamespace: plan.namespaces.userNamespace,
                               cgroupNamespace: plan.namespaces.has(.cgroup), cgroupPaths: plan.cgroupPaths,
                               cgroupLayout: plan.cgroupLayout,
                               mountLabel: linux.mountLabel)
+        mounter.parentMountSource = { (index: Int) throws(RuntimeError) -> Int32 in
+            try channel.send(.needMountSource(Int32(index)))
+            let reply = try channel.receive(waitingFor: "a mount source from the runtime")
+            guard case .mountSource(let tree) = reply else {
+                if case .failed(let e) = reply { throw e }
+                throw RuntimeError("bootstrap: unexpected message \(reply)")
+            }
+            return tree
+        }
         let mounts = spec.mounts ?? []
         try mounter.mountAll(mounts)
         let devBound = mounts.contains { $0.destination == "/dev" && MountOptions($0.options ?? []).isBind }

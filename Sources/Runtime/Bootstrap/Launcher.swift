@@ -72,6 +72,20 @@ final class Launcher {
                     throw error
                 }
                 try parentEnd.send(.createRuntimeHooksDone)
+            case .needMountSource(let index):
+                let i = Int(index)
+                guard let mounts = plan.spec.mounts, mounts.indices.contains(i) else {
+                    throw RuntimeError("bootstrap: mount \(index) is not in the config")
+                }
+                let userns = plan.namespaces.userNamespace ? "/proc/\(initPid == 0 ? stage1 : initPid)/ns/user" : nil
+                let tree: Int32
+                do throws(RuntimeError) {
+                    tree = try DetachedMount.make(mounts[i], index: i, bundle: plan.bundle, containerUserNS: userns)
+                } catch {
+                    throw RuntimeError("mounts[\(i)]: \(error.message)", errno: error.errno)
+                }
+                defer { close(tree) }
+                try parentEnd.send(.mountSource(tree))
             case .seccompNotify(let fd):
                 defer { if fd >= 0 { close(fd) } }
                 try SeccompListener.send(fd: fd, plan: plan, pid: initPid)
@@ -120,14 +134,6 @@ final class Launcher {
 
     /// uid_map/gid_map of the stage-1 child, written by the parent that still holds host privileges.
     static func writeIDMaps(pid: Int32, linux: Linux?) throws(RuntimeError) {
-        func format(_ maps: [IDMapping]) -> String {
-            maps.map { "\($0.containerID) \($0.hostID) \($0.size)\n" }.joined()
-        }
-        do {
-            try FileIO.writeExisting("/proc/\(pid)/uid_map", format(linux?.uidMappings ?? []))
-        } catch { throw RuntimeError("linux.uidMappings: \(error)", errno: error.errno) }
-        do {
-            try FileIO.writeExisting("/proc/\(pid)/gid_map", format(linux?.gidMappings ?? []))
-        } catch { throw RuntimeError("linux.gidMappings: \(error)", errno: error.errno) }
+        try IDMapFiles.write(pid: pid, uid: linux?.uidMappings ?? [], gid: linux?.gidMappings ?? [], prefix: "linux.")
     }
 }

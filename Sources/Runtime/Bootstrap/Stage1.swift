@@ -60,7 +60,17 @@ enum Stage1 {
             if fd < 0 { throw .sys("open \(join.type.rawValue) namespace \(join.path)") }
             fds.append((join.type, fd, join.path))
         }
-        for (type, fd, path) in fds {
+        // The others before a joined user namespace while this process still has the host's
+        // privileges (a namespace that user namespace does not own could not be joined after
+        // it), then the user namespace, then those that needed its privileges (runc's order).
+        let joinsUser = fds.contains { $0.0 == .user }
+        var afterUser: [(NamespaceType, Int32, String)] = []
+        for (type, fd, path) in fds where type != .user {
+            if cshim_setns(fd, type.cloneFlag) == 0 { continue }
+            if errno == EPERM && joinsUser { afterUser.append((type, fd, path)); continue }
+            throw .sys("join \(type.rawValue) namespace \(path)")
+        }
+        for (type, fd, path) in fds.filter({ $0.0 == .user }) + afterUser {
             try check("join \(type.rawValue) namespace \(path)") { cshim_setns(fd, type.cloneFlag) }
         }
         if ns.newUser {

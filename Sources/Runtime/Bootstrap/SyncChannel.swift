@@ -28,6 +28,19 @@ enum SyncMessage: Equatable {
     case commit
     /// init → parent: done; the parent may exit (and end stage 1).
     case committed
+    /// init → parent: make the source of bind mount `mounts[n]` (id-mapped, or out of the
+    /// container root's reach: it takes the host's privileges).
+    case needMountSource(Int32)
+    /// parent → init: the detached mount tree (travels with SCM_RIGHTS).
+    case mountSource(Int32)
+
+    /// The fd a message carries with SCM_RIGHTS, if it is one that does.
+    fileprivate var passedFD: Int32 {
+        switch self {
+        case .seccompNotify(let fd), .mountSource(let fd): fd
+        default: -1
+        }
+    }
 
     fileprivate var tag: UInt8 {
         switch self {
@@ -43,13 +56,15 @@ enum SyncMessage: Equatable {
         case .seccompNotify: 10
         case .commit: 11
         case .committed: 12
+        case .needMountSource: 13
+        case .mountSource: 14
         }
     }
 
     fileprivate func encode() -> [UInt8] {
         var out = [tag]
         switch self {
-        case .initPid(let pid): withUnsafeBytes(of: pid.littleEndian) { out.append(contentsOf: $0) }
+        case .initPid(let n), .needMountSource(let n): withUnsafeBytes(of: n.littleEndian) { out.append(contentsOf: $0) }
         case .failed(let error):
             withUnsafeBytes(of: (error.errno ?? -1).littleEndian) { out.append(contentsOf: $0) }
             let stage = Array((error.stage ?? "").utf8.prefix(255))
@@ -69,11 +84,11 @@ enum SyncMessage: Equatable {
         case 1: return .proceed
         case 2: return .needIDMaps
         case 3: return .idMapsWritten
-        case 4:
+        case 4, 13:
             guard body.count == 4 else { return nil }
             var v: Int32 = 0
             withUnsafeMutableBytes(of: &v) { $0.copyBytes(from: body) }
-            return .initPid(Int32(littleEndian: v))
+            return tag == 4 ? .initPid(Int32(littleEndian: v)) : .needMountSource(Int32(littleEndian: v))
         case 5: return .runCreateRuntimeHooks
         case 6: return .createRuntimeHooksDone
         case 7: return .ready
@@ -92,6 +107,7 @@ enum SyncMessage: Equatable {
         case 10: return .seccompNotify(-1)
         case 11: return .commit
         case 12: return .committed
+        case 14: return .mountSource(-1)
         default: return nil
         }
     }
@@ -110,9 +126,7 @@ struct SyncChannel {
 
     func send(_ message: SyncMessage) throws(RuntimeError) {
         let bytes = message.encode()
-        var passed: Int32 = -1
-        if case .seccompNotify(let f) = message { passed = f }
-        let n = bytes.withUnsafeBytes { cshim_send_msg(fd, $0.baseAddress, $0.count, passed) }
+        let n = bytes.withUnsafeBytes { cshim_send_msg(fd, $0.baseAddress, $0.count, message.passedFD) }
         if n < 0 { throw .sys("sync: send \(message)") }
     }
 
@@ -147,7 +161,13 @@ struct SyncChannel {
             if passed >= 0 { Glibc.close(passed) }
             throw RuntimeError("sync: malformed message while waiting for \(stage)")
         }
-        if case .seccompNotify = message { return .seccompNotify(passed) }
+        switch message {
+        case .seccompNotify: return .seccompNotify(passed)
+        case .mountSource:
+            guard passed >= 0 else { throw RuntimeError("sync: mount source came without its fd while waiting for \(stage)") }
+            return .mountSource(passed)
+        default: break
+        }
         if passed >= 0 { Glibc.close(passed) }
         return message
     }

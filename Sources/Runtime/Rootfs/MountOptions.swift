@@ -13,6 +13,10 @@ public struct MountOptions: Equatable, Sendable {
     public var data: [String] = []
     /// runc extension: copy the existing content of the target into a new tmpfs.
     public var tmpcopyup = false
+    /// runtime-spec 1.2: `idmap` maps the mount's own ids only, `ridmap` its submounts' too.
+    public var idmap: IDMapScope?
+
+    public enum IDMapScope: Sendable { case mountOnly, recursive }
 
     public var isBind: Bool { flags & UInt(MS_BIND) != 0 }
 
@@ -58,7 +62,8 @@ public struct MountOptions: Equatable, Sendable {
 
     public static let knownNames: [String] =
         (Array(flagTable.keys) + Array(propagationTable.keys) + Array(recursiveTable.keys)
-            + ["rnoatime", "ratime", "rrelatime", "rnorelatime", "rstrictatime", "rnostrictatime", "tmpcopyup"]).sorted()
+            + ["rnoatime", "ratime", "rrelatime", "rnorelatime", "rstrictatime", "rnostrictatime", "tmpcopyup",
+               "idmap", "ridmap"]).sorted()
 
     public init(_ options: [String]) {
         for option in options {
@@ -81,6 +86,10 @@ public struct MountOptions: Equatable, Sendable {
                 recursiveClear |= Self.attrAtimeMask
             } else if option == "tmpcopyup" {
                 tmpcopyup = true
+            } else if option == "idmap" {
+                idmap = .mountOnly
+            } else if option == "ridmap" {
+                idmap = .recursive
             } else {
                 data.append(option)
             }

@@ -14,28 +14,30 @@ struct Mounter {
     let cgroupPaths: [String: String]
     let cgroupLayout: CgroupLayout?
     let mountLabel: String?
+    /// Asks the runtime's parent for the detached tree of bind mount `mounts[n]` (DetachedMount).
+    var parentMountSource: ((Int) throws(RuntimeError) -> Int32)? = nil
 
     /// Errors name the mount's place in the config: `mounts[3]: mount devpts … : Invalid argument`.
     func mountAll(_ mounts: [OCI.Mount]) throws(RuntimeError) {
         for (i, mount) in mounts.enumerated() {
-            do { try self.mount(mount) } catch {
+            do { try self.mount(mount, index: i) } catch {
                 throw RuntimeError("mounts[\(i)]: \(error.message)", errno: error.errno)
             }
         }
     }
 
-    func mount(_ m: OCI.Mount) throws(RuntimeError) {
+    func mount(_ m: OCI.Mount, index: Int) throws(RuntimeError) {
         let dest = m.destination.hasPrefix("/") ? m.destination : "/" + m.destination
         let options = MountOptions(m.options ?? [])
         let type = m.type ?? ""
-        if options.data.contains(where: { $0 == "idmap" || $0 == "ridmap" || $0.hasPrefix("idmap=") }) || m.uidMappings != nil {
-            throw RuntimeError("mount \(Excerpt.of(dest, limit: 200)): id-mapped mounts are not supported by this build (features: mountExtensions.idmap=false)")
+        if DetachedMount.isIDMapped(m, options: options) {
+            return try attachFromParent(index: index, dest: dest, options: options)
         }
         if type == "cgroup" || type == "cgroup2" {
             return try mountCgroups(dest, options: options)
         }
         if options.isBind || type == "bind" {
-            return try bindMount(m, dest: dest, options: options)
+            return try bindMount(m, index: index, dest: dest, options: options)
         }
         if type == "proc" || type == "sysfs" {
             // A symlink here would put procfs/sysfs somewhere the image chose (runc refuses too).
@@ -60,13 +62,20 @@ struct Mounter {
         try applyAfter(dest: dest, options: options)
     }
 
-    private func bindMount(_ m: OCI.Mount, dest: String, options: MountOptions) throws(RuntimeError) {
+    private func bindMount(_ m: OCI.Mount, index: Int, dest: String, options: MountOptions) throws(RuntimeError) {
         guard var source = m.source, !source.isEmpty else {
             throw RuntimeError("bind mount on \(Excerpt.of(dest, limit: 200)): no source")
         }
         if !source.hasPrefix("/") { source = bundle + "/" + source }
         var st = stat()
-        guard stat(source, &st) == 0 else { throw .sys("bind mount source \(source)") }
+        guard stat(source, &st) == 0 else {
+            // The container's root may not reach what the host's root can (runc opens such
+            // sources before entering the user namespace): the parent clones it instead.
+            if (errno == EACCES || errno == EPERM) && inUserNamespace && parentMountSource != nil {
+                return try attachFromParent(index: index, dest: dest, options: options)
+            }
+            throw .sys("bind mount source \(source)")
+        }
         if (st.st_mode & S_IFMT) == S_IFDIR {
             close(try root.mkdirAll(dest))
         } else {
@@ -77,6 +86,17 @@ struct Mounter {
         let recursive = options.flags & UInt(MS_REC)
         try doMount(source, procFD(target), "bind", UInt(MS_BIND) | recursive, nil,
                     what: "bind mount \(source) on \(Excerpt.of(dest, limit: 200))")
+        if options.bindRemountFlags != 0 || options.clearedFlags != 0 {
+            try remountBind(dest, flags: options.bindRemountFlags)
+        }
+        try applyAfter(dest: dest, options: options)
+    }
+
+    private func attachFromParent(index: Int, dest: String, options: MountOptions) throws(RuntimeError) {
+        guard let parentMountSource else {
+            throw RuntimeError("mount \(Excerpt.of(dest, limit: 200)): id-mapped mounts need the runtime's parent")
+        }
+        try DetachedMount.attach(try parentMountSource(index), dest: dest, root: root)
         if options.bindRemountFlags != 0 || options.clearedFlags != 0 {
             try remountBind(dest, flags: options.bindRemountFlags)
         }
@@ -108,8 +128,7 @@ struct Mounter {
             try doMount("", procFD(target), "", p, nil, what: "set propagation of \(Excerpt.of(dest, limit: 200))")
         }
         if options.recursiveSet != 0 || options.recursiveClear != 0 {
-            // AT_EMPTY_PATH | AT_RECURSIVE
-            let rc = cshim_mount_setattr(target, "", UInt32(AT_EMPTY_PATH) | 0x8000, options.recursiveSet,
+            let rc = cshim_mount_setattr(target, "", UInt32(AT_EMPTY_PATH) | AT_RECURSIVE, options.recursiveSet,
                                          options.recursiveClear, 0, -1)
             if rc != 0 { throw .sys("mount_setattr \(Excerpt.of(dest, limit: 200))") }
         }

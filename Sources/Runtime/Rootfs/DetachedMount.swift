@@ -1,0 +1,104 @@
+import HostOS
+import Glibc
+import CShim
+import OCI
+import JSON
+
+/// Bind mounts the runtime's parent makes for the init, as detached trees (open_tree) the init
+/// attaches with move_mount; it asks by the mount's index over the sync channel (runc's split too):
+/// - runtime-spec 1.2 id-mapped mounts (`uidMappings`/`gidMappings`, `idmap`, `ridmap`):
+///   MOUNT_ATTR_IDMAP needs CAP_SYS_ADMIN over the user namespace the filesystem belongs to (the
+///   host's, for ext4 and the like), which an init in a user namespace of its own never has;
+/// - a source the container's root cannot reach (a 0700 directory of the host's root on the
+///   way): the host's root opens it before the user namespace is in the way.
+enum DetachedMount {
+    /// A mount is id-mapped when it names mappings or the `idmap`/`ridmap` option.
+    static func isIDMapped(_ m: OCI.Mount, options: MountOptions) -> Bool {
+        options.idmap != nil || !(m.uidMappings ?? []).isEmpty || !(m.gidMappings ?? []).isEmpty
+    }
+
+    /// The parent's side: a detached clone of the source (with its submounts for `rbind`). An
+    /// id-mapped mount's ids are mapped through its own mappings or, when it names none, through
+    /// the container's user namespace (`containerUserNS`, a /proc/<pid>/ns/user path); `ridmap`
+    /// maps the submounts too, `idmap` and bare mappings the top mount only.
+    static func make(_ m: OCI.Mount, index: Int, bundle: String, containerUserNS: String?) throws(RuntimeError) -> Int32 {
+        let options = MountOptions(m.options ?? [])
+        guard var source = m.source, !source.isEmpty else { throw RuntimeError("bind mount: no source") }
+        if !source.hasPrefix("/") { source = bundle + "/" + source }
+        let cloneFlags = OPEN_TREE_CLONE | UInt32(O_CLOEXEC) | (options.flags & UInt(MS_REC) != 0 ? AT_RECURSIVE : 0)
+        guard isIDMapped(m, options: options) else {
+            return try check("open_tree \(source)") { cshim_open_tree(AT_FDCWD, source, cloneFlags) }
+        }
+        let uid = m.uidMappings ?? [], gid = m.gidMappings ?? []
+        let usernsFD: Int32
+        if !uid.isEmpty || !gid.isEmpty {
+            usernsFD = try UserNamespaceFD.make(uidMappings: uid, gidMappings: gid, field: "mounts[\(index)].")
+        } else if let path = containerUserNS {
+            usernsFD = try check("open user namespace \(path)") { cshim_open(path, O_RDONLY | O_CLOEXEC, 0) }
+        } else {
+            throw RuntimeError("id-mapped mount of \(source): no uidMappings/gidMappings and no user namespace to take them from")
+        }
+        defer { close(usernsFD) }
+        let tree = try check("open_tree \(source)") { cshim_open_tree(AT_FDCWD, source, cloneFlags) }
+        let attrFlags = UInt32(AT_EMPTY_PATH) | (options.idmap == .recursive ? AT_RECURSIVE : 0)
+        if cshim_mount_setattr(tree, "", attrFlags, MOUNT_ATTR_IDMAP, 0, 0, usernsFD) != 0 {
+            let code = errno
+            close(tree)
+            let hint = code == EINVAL ? " (the filesystem may not support id-mapped mounts)" : ""
+            throw .sys("id-map the mount of \(source)\(hint)", code)
+        }
+        return tree
+    }
+
+    /// The init's side: attach the detached tree on `dest` inside the rootfs (made first as a
+    /// directory or a file, like the source), then the bind's flags and propagation.
+    static func attach(_ tree: Int32, dest: String, root: SafeRoot) throws(RuntimeError) {
+        defer { close(tree) }
+        var st = stat()
+        try check("stat mount source") { fstat(tree, &st) }
+        if (st.st_mode & S_IFMT) == S_IFDIR {
+            close(try root.mkdirAll(dest))
+        } else {
+            try root.ensureFile(dest)
+        }
+        let target = try root.open(dest)
+        defer { close(target) }
+        try check("attach mount on \(Excerpt.of(dest, limit: 200))") {
+            cshim_move_mount(tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH)
+        }
+    }
+}
+
+/// An fd of a fresh user namespace with the given mappings, for MOUNT_ATTR_IDMAP: a child is
+/// cloned into it only long enough for its maps to be written and its namespace opened.
+enum UserNamespaceFD {
+    static func make(uidMappings: [IDMapping], gidMappings: [IDMapping], field: String) throws(RuntimeError) -> Int32 {
+        let pid = cshim_clone(UInt(UInt32(bitPattern: CLONE_NEWUSER)))
+        if pid < 0 { throw .sys("create a user namespace for an id-mapped mount") }
+        if pid == 0 {
+            Lifeline.bind()
+            while true { pause() }
+        }
+        defer {
+            Glibc.kill(pid, SIGKILL)
+            reap(pid)
+        }
+        try IDMapFiles.write(pid: pid, uid: uidMappings, gid: gidMappings, prefix: field)
+        return try check("open the id-mapped mount's user namespace") {
+            cshim_open("/proc/\(pid)/ns/user", O_RDONLY | O_CLOEXEC, 0)
+        }
+    }
+}
+
+/// uid_map/gid_map of a process in a new user namespace, written by a parent that still holds
+/// the host's privileges. Errors name the config field: `prefix` is `linux.` or `mounts[3].`.
+enum IDMapFiles {
+    static func write(pid: Int32, uid: [IDMapping], gid: [IDMapping], prefix: String) throws(RuntimeError) {
+        for (file, maps) in [("uid_map", uid), ("gid_map", gid)] {
+            let text = maps.map { "\($0.containerID) \($0.hostID) \($0.size)\n" }.joined()
+            do { try FileIO.writeExisting("/proc/\(pid)/\(file)", text) } catch {
+                throw RuntimeError("\(prefix)\(file == "uid_map" ? "uidMappings" : "gidMappings"): \(error)", errno: error.errno)
+            }
+        }
+    }
+}
