@@ -61,7 +61,8 @@ enum ContainerInit {
         if plan.isExec {
             if plan.process.terminal == true {
                 guard plan.consoleFD >= 0 else { throw RuntimeError("--tty needs a --console-socket") }
-                try Console.setup(socket: plan.consoleFD, size: plan.process.consoleSize, mountConsole: false)
+                try Console.setup(socket: plan.consoleFD, size: plan.process.consoleSize, mountConsole: false,
+                                  clearONLCR: plan.consoleIsOurs)
                 close(plan.consoleFD)
             }
         } else {
@@ -184,7 +185,8 @@ enum ContainerInit {
             guard plan.consoleFD >= 0 else {
                 throw RuntimeError("process.terminal is set but no --console-socket was given")
             }
-            try Console.setup(socket: plan.consoleFD, size: plan.process.consoleSize, mountConsole: !devBound)
+            try Console.setup(socket: plan.consoleFD, size: plan.process.consoleSize, mountConsole: !devBound,
+                              clearONLCR: plan.consoleIsOurs)
             close(plan.consoleFD)
         }
         if let hostname = spec.hostname, !hostname.isEmpty {

@@ -20,6 +20,8 @@ struct InitPlan {
     var fifoFD: Int32
     /// Connected `--console-socket`, or -1.
     var consoleFD: Int32
+    /// The console goes to swrunc itself (run/exec with a terminal and no --console-socket).
+    var consoleIsOurs = false
     /// `exec` into a running container: join everything, set up only the process.
     var isExec = false
     /// False for a config without `process`: the container is set up but can never be started.

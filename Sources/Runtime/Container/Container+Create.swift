@@ -122,6 +122,7 @@ extension Container {
                 fifoFD: fifoFD, consoleFD: consoleFD)
             plan.seccomp = seccomp
             plan.hasProcess = hasProcess
+            plan.consoleIsOurs = presetConsole >= 0 && consoleFD == presetConsole
             plan.cgroupLayout = layout
             let launcher = Launcher(plan: plan, cgroup: cgroup)
             launcher.createRuntimeHooks = { (pid: Int32) throws(RuntimeError) in

@@ -90,6 +90,7 @@ extension Container {
             id: record.id, bundle: record.bundle, rootfs: record.rootfs, spec: spec, process: opts.process,
             namespaces: NamespacePlan(joins), cgroupPaths: paths, noPivot: false, noNewKeyring: true,
             preserveFDs: opts.preserveFDs, fifoFD: -1, consoleFD: consoleFD, isExec: true)
+        plan.consoleIsOurs = consoleFD >= 0 && consoleFD == consolePair[1]
         // The exec'd process gets the container's filter (a notify listener only hears from the init).
         if var profile = spec.linux?.seccomp {
             profile.listenerPath = nil

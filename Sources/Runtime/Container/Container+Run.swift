@@ -55,7 +55,6 @@ extension Container {
         var master: Int32 = -1
         var label = [UInt8](repeating: 0, count: 64)
         _ = label.withUnsafeMutableBytes { cshim_recv_msg(fd, $0.baseAddress, $0.count, &master) }
-        if master >= 0 { TerminalProxy.clearONLCR(master) }
         return master
     }
 

@@ -7,7 +7,7 @@ import OCI
 /// client over `--console-socket` with SCM_RIGHTS (runc's protocol), its slave made the
 /// controlling terminal, stdio, and /dev/console.
 enum Console {
-    static func setup(socket: Int32, size: Box?, mountConsole: Bool) throws(RuntimeError) {
+    static func setup(socket: Int32, size: Box?, mountConsole: Bool, clearONLCR: Bool) throws(RuntimeError) {
         let master = try check("open /dev/ptmx") { cshim_open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC, 0) }
         defer { close(master) }
         try check("unlockpt") { cshim_unlockpt(master) }
@@ -21,6 +21,7 @@ enum Console {
                              ws_xpixel: 0, ws_ypixel: 0)
             _ = cshim_ioctl_ptr(slave, UInt(TIOCSWINSZ), &ws)
         }
+        if clearONLCR { TerminalProxy.clearONLCR(slave) }
         let label = Array("/dev/ptmx".utf8)
         let sent = label.withUnsafeBytes { cshim_send_msg(socket, $0.baseAddress, $0.count, master) }
         if sent < 0 { throw .sys("send pty master over console socket") }

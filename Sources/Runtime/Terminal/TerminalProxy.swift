@@ -76,11 +76,12 @@ final class TerminalProxy {
     }
 
     /// Lines come out ending in "\n", not "\r\n": runc clears ONLCR on a console it receives
-    /// (before the process starts, so its first line is covered too).
-    static func clearONLCR(_ master: Int32) {
+    /// itself. The init does it on the slave before the process can write its first line (`run`
+    /// has no start gate that would hold the process until the runtime got the master).
+    static func clearONLCR(_ pty: Int32) {
         var attrs = termios()
-        guard tcgetattr(master, &attrs) == 0 else { return }
+        guard tcgetattr(pty, &attrs) == 0 else { return }
         attrs.c_oflag &= ~tcflag_t(ONLCR)
-        _ = tcsetattr(master, TCSANOW, &attrs)
+        _ = tcsetattr(pty, TCSANOW, &attrs)
     }
 }
