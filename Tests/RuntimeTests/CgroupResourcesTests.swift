@@ -12,7 +12,7 @@ struct CgroupResourcesTests {
         for (controller, names) in files {
             let dir = root + "/" + (controller.isEmpty ? "unified" : controller) + "/ctr"
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-            for n in names { FileManager.default.createFile(atPath: dir + "/" + n, contents: Data()) }
+            for n in names { _ = FileManager.default.createFile(atPath: dir + "/" + n, contents: Data()) }
             paths[controller] = dir
         }
         return (root, paths)

@@ -82,7 +82,7 @@ struct HostBinaryTests {
     /// `reached`: the runtime ran the target (so the attack got hold of a runtime process). runc
     /// 1.1 refuses to exec it at all ("no such file"), which is as good.
     func expectSurvived(_ copy: Copy, _ b: TestBundle, runtime: String, reached: Bool = true) {
-        let text = result(b)
+        let text = reached ? result(b) : ((try? String(contentsOfFile: b.rootfs + "/result", encoding: .utf8)) ?? "")
         if reached {
             #expect(text.contains("OPENED"), "\(runtime): the attack never reached a runtime process: \(text)")
             #expect(text.contains("DENIED"), "\(runtime): \(text)")
@@ -131,13 +131,20 @@ struct HostBinaryTests {
         }
         evil.spec.linux?.namespaces = namespaces
         try evil.write()
-        // runc 1.1 starts it and then fails to exec the target: the attack never gets a process.
         if useRun {
             _ = run(copy, evil, ["run", "-d", "--bundle", evil.dir, evil.id])
         } else if run(copy, evil, ["create", "--bundle", evil.dir, evil.id]).ok {
             _ = run(copy, evil, ["start", evil.id])
         }
-        expectSurvived(copy, watcher, runtime: runtime, reached: runtime == Swrunc.binary)
+        // Reached, the evil process blocks on the fifo and keeps running. runc 1.1, and swrunc
+        // where the kernel will not execute the detached read-only copy through /proc/self/exe
+        // (ENOENT on 6.18), start it and fail to exec the target: it stops at once and the
+        // attack never gets a process — as good.
+        let refused = eventually(3) {
+            let state = run(copy, evil, ["state", evil.id])
+            return !state.ok || state.stdout.contains("\"stopped\"")
+        }
+        expectSurvived(copy, watcher, runtime: runtime, reached: !refused)
     }
 
     @Test func execOfProcSelfExe() throws { try execAttack(runtime: Swrunc.binary) }
