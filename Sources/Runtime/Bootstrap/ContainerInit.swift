@@ -144,7 +144,7 @@ enum ContainerInit {
             return tree
         }
         let mounts = spec.mounts ?? []
-        try mounter.mountAll(mounts)
+        let readonlyLater = try mounter.mountAll(mounts)
         let devBound = mounts.contains { $0.destination == "/dev" && MountOptions($0.options ?? []).isBind }
         if !devBound {
             let devices = DeviceSetup(root: root, inUserNamespace: plan.namespaces.userNamespace)
@@ -198,6 +198,7 @@ enum ContainerInit {
         if let domain = spec.domainname, !domain.isEmpty {
             try check("setdomainname \(domain)") { setdomainname(domain, domain.utf8.count) }
         }
+        try Mounter.remountReadonly(readonlyLater, root: inner)
         if spec.root?.readonly == true {
             try RootSwitch.remountRootReadonly()
         }
@@ -208,7 +209,7 @@ enum ContainerInit {
                 throw RuntimeError("linux.sysctl.\(key): \(error)", errno: error.errno)
             }
         }
-        let protection = PathProtection(root: inner)
+        var protection = PathProtection(root: inner)
         for (i, path) in (linux.readonlyPaths ?? []).enumerated() {
             do { try protection.readonly(path) } catch { throw RuntimeError("linux.readonlyPaths[\(i)]: \(error.message)", errno: error.errno) }
         }

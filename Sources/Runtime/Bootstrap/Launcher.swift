@@ -77,10 +77,12 @@ final class Launcher {
                 guard let mounts = plan.spec.mounts, mounts.indices.contains(i) else {
                     throw RuntimeError("bootstrap: mount \(index) is not in the config")
                 }
-                let userns = plan.namespaces.userNamespace ? "/proc/\(initPid == 0 ? stage1 : initPid)/ns/user" : nil
+                let pid = initPid == 0 ? stage1 : initPid
+                let userns = plan.namespaces.userNamespace ? "/proc/\(pid)/ns/user" : nil
                 let tree: Int32
                 do throws(RuntimeError) {
-                    tree = try DetachedMount.make(mounts[i], index: i, bundle: plan.bundle, containerUserNS: userns)
+                    tree = try DetachedMount.make(mounts[i], index: i, bundle: plan.bundle, rootfs: plan.rootfs, containerUserNS: userns,
+                                                  containerMountNS: "/proc/\(pid)/ns/mnt")
                 } catch {
                     throw RuntimeError("mounts[\(i)]: \(error.message)", errno: error.errno)
                 }

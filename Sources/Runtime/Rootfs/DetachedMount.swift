@@ -20,14 +20,22 @@ enum DetachedMount {
     /// The parent's side: a detached clone of the source (with its submounts for `rbind`). An
     /// id-mapped mount's ids are mapped through its own mappings or, when it names none, through
     /// the container's user namespace (`containerUserNS`, a /proc/<pid>/ns/user path); `ridmap`
-    /// maps the submounts too, `idmap` and bare mappings the top mount only.
-    static func make(_ m: OCI.Mount, index: Int, bundle: String, containerUserNS: String?) throws(RuntimeError) -> Int32 {
+    /// maps the submounts too, `idmap` and bare mappings the top mount only. A source inside the
+    /// rootfs is looked up in the container's mount namespace (`containerMountNS`), where the
+    /// mounts made before this one are, as with runc; any other in the host's, where no mount is
+    /// locked to the ones around it.
+    static func make(_ m: OCI.Mount, index: Int, bundle: String, rootfs: String, containerUserNS: String?,
+                     containerMountNS: String) throws(RuntimeError) -> Int32 {
         let options = MountOptions(m.options ?? [])
         guard var source = m.source, !source.isEmpty else { throw RuntimeError("bind mount: no source") }
         if !source.hasPrefix("/") { source = bundle + "/" + source }
+        let rootPrefix = rootfs.hasSuffix("/") ? rootfs : rootfs + "/"
+        let lookupNS: String? = source.hasPrefix(rootPrefix) || source == rootfs ? containerMountNS : nil
         let cloneFlags = OPEN_TREE_CLONE | UInt32(O_CLOEXEC) | (options.flags & UInt(MS_REC) != 0 ? AT_RECURSIVE : 0)
         guard isIDMapped(m, options: options) else {
-            return try check("open_tree \(source)") { cshim_open_tree(AT_FDCWD, source, cloneFlags) }
+            return try inMountNamespace(lookupNS) { () throws(RuntimeError) -> Int32 in
+                try check("open_tree \(source)") { cshim_open_tree(AT_FDCWD, source, cloneFlags) }
+            }
         }
         let uid = m.uidMappings ?? [], gid = m.gidMappings ?? []
         let usernsFD: Int32
@@ -39,7 +47,9 @@ enum DetachedMount {
             throw RuntimeError("id-mapped mount of \(source): no uidMappings/gidMappings and no user namespace to take them from")
         }
         defer { close(usernsFD) }
-        let tree = try check("open_tree \(source)") { cshim_open_tree(AT_FDCWD, source, cloneFlags) }
+        let tree = try inMountNamespace(lookupNS) { () throws(RuntimeError) -> Int32 in
+            try check("open_tree \(source)") { cshim_open_tree(AT_FDCWD, source, cloneFlags) }
+        }
         let attrFlags = UInt32(AT_EMPTY_PATH) | (options.idmap == .recursive ? AT_RECURSIVE : 0)
         if cshim_mount_setattr(tree, "", attrFlags, MOUNT_ATTR_IDMAP, 0, 0, usernsFD) != 0 {
             let code = errno
@@ -48,6 +58,31 @@ enum DetachedMount {
             throw .sys("id-map the mount of \(source)\(hint)", code)
         }
         return tree
+    }
+
+    /// Runs `body` with this (single-threaded) process in mount namespace `path` (nil: its own), then puts it
+    /// back in its own, working directory included (setns resets it).
+    private static func inMountNamespace<T>(_ path: String?, _ body: () throws(RuntimeError) -> T) throws(RuntimeError) -> T {
+        guard let path else { return try body() }
+        let own = try check("open own mount namespace") { cshim_open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC, 0) }
+        defer { close(own) }
+        let cwd = try check("open working directory") { cshim_open(".", O_PATH | O_DIRECTORY | O_CLOEXEC, 0) }
+        defer { close(cwd) }
+        let target = try check("open mount namespace \(path)") { cshim_open(path, O_RDONLY | O_CLOEXEC, 0) }
+        try check("join mount namespace \(path)") {
+            let rc = cshim_setns(target, CLONE_NEWNS)
+            close(target)
+            return rc
+        }
+        defer {
+            // Failing to come back would leave the runtime in the container's mounts: not survivable.
+            if cshim_setns(own, CLONE_NEWNS) != 0 || fchdir(cwd) != 0 {
+                let line = "swrunc: cannot return to its own mount namespace\n"
+                _ = line.withCString { write(2, $0, strlen($0)) }
+                _exit(255)
+            }
+        }
+        return try body()
     }
 
     /// The init's side: attach the detached tree on `dest` inside the rootfs (made first as a

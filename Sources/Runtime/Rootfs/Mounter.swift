@@ -17,49 +17,101 @@ struct Mounter {
     /// Asks the runtime's parent for the detached tree of bind mount `mounts[n]` (DetachedMount).
     var parentMountSource: ((Int) throws(RuntimeError) -> Int32)? = nil
 
+    /// A read-only tmpfs (or /dev) is mounted writable and made read-only at the end of the
+    /// rootfs setup, as runc does: the mounts, device nodes and console under it come first.
+    struct ReadonlyLater {
+        let destination: String
+        /// The mount's flags, read-only included, for a bind remount that keeps them.
+        let flags: UInt
+    }
+
     /// Errors name the mount's place in the config: `mounts[3]: mount devpts … : Invalid argument`.
-    func mountAll(_ mounts: [OCI.Mount]) throws(RuntimeError) {
+    /// Returns the mounts still to be made read-only (`remountReadonly`).
+    func mountAll(_ mounts: [OCI.Mount]) throws(RuntimeError) -> [ReadonlyLater] {
+        var later: [ReadonlyLater] = []
         for (i, mount) in mounts.enumerated() {
-            do { try self.mount(mount, index: i) } catch {
+            do {
+                if let ro = try self.mount(mount, index: i) { later.append(ro) }
+            } catch {
                 throw RuntimeError("mounts[\(i)]: \(error.message)", errno: error.errno)
             }
         }
+        return later
     }
 
-    func mount(_ m: OCI.Mount, index: Int) throws(RuntimeError) {
-        let dest = m.destination.hasPrefix("/") ? m.destination : "/" + m.destination
+    /// The second half of `ReadonlyLater`, inside the container's root after the switch.
+    static func remountReadonly(_ later: [ReadonlyLater], root: SafeRoot) throws(RuntimeError) {
+        for ro in later {
+            let fd = try root.open(ro.destination)
+            defer { close(fd) }
+            try doMount("", procFD(fd), "", UInt(MS_BIND) | UInt(MS_REMOUNT) | ro.flags, nil,
+                        what: "remount \(Excerpt.of(ro.destination, limit: 200)) read-only")
+        }
+    }
+
+    func mount(_ m: OCI.Mount, index: Int) throws(RuntimeError) -> ReadonlyLater? {
+        let dest = containerPath(m.destination)
         let options = MountOptions(m.options ?? [])
         let type = m.type ?? ""
         if DetachedMount.isIDMapped(m, options: options) {
-            return try attachFromParent(index: index, dest: dest, options: options)
+            try attachFromParent(index: index, dest: dest, options: options)
+            return nil
         }
         if type == "cgroup" || type == "cgroup2" {
-            return try mountCgroups(dest, options: options)
+            try mountCgroups(dest, options: options)
+            return nil
         }
         if options.isBind || type == "bind" {
-            return try bindMount(m, index: index, dest: dest, options: options)
+            try bindMount(m, index: index, dest: dest, options: options)
+            return nil
         }
         if type == "proc" || type == "sysfs" {
-            // A symlink here would put procfs/sysfs somewhere the image chose (runc refuses too).
-            if let link = try? root.open(dest, followLast: false) {
+            // A symlink (or a file) here would put procfs/sysfs where the image chose (runc refuses too).
+            if let existing = try? root.open(dest, followLast: false) {
                 var st = stat()
-                let isLink = fstat(link, &st) == 0 && (st.st_mode & S_IFMT) == S_IFLNK
-                close(link)
-                if isLink { throw RuntimeError("mount \(type) on \(Excerpt.of(dest, limit: 200)): the destination is a symlink") }
+                let kind = fstat(existing, &st) == 0 ? st.st_mode & S_IFMT : S_IFDIR
+                close(existing)
+                if kind != S_IFDIR {
+                    let what = kind == S_IFLNK ? "a symlink" : "not a directory"
+                    throw RuntimeError("mount \(type) on \(Excerpt.of(dest, limit: 200)): filesystem \"\(type)\" must be mounted on ordinary directory (the destination is \(what))")
+                }
             }
+        }
+        var data = options.data
+        if type == "tmpfs", let existing = try? root.open(dest) {
+            // A tmpfs over an existing directory takes its mode unless `mode=` says otherwise
+            // (runc's rule; the later option wins in the kernel's parser).
+            var st = stat()
+            if fstat(existing, &st) == 0 { data.insert("mode=0" + String(st.st_mode & 0o7777, radix: 8), at: 0) }
+            close(existing)
         }
         let dirFD = try root.mkdirAll(dest)
         defer { close(dirFD) }
-        var data = options.data
         if let label = mountLabel, !label.isEmpty, ["tmpfs", "devpts", "mqueue", "shm"].contains(type) {
             data.append("context=\"\(label)\"")
         }
-        if options.tmpcopyup {
-            return try tmpcopyup(dest, m: m, options: options, data: data)
+        var flags = options.flags & ~UInt(MS_REMOUNT)
+        var later: ReadonlyLater? = nil
+        if flags & UInt(MS_RDONLY) != 0 && (type == "tmpfs" || "/" + SafeRoot.relative(dest) == "/dev") {
+            later = ReadonlyLater(destination: dest, flags: flags & ~(UInt(MS_BIND) | UInt(MS_REC)))
+            flags &= ~UInt(MS_RDONLY)
         }
-        try doMount(m.source ?? type, procFD(dirFD), type, options.flags & ~UInt(MS_REMOUNT), data.joined(separator: ","),
+        if options.tmpcopyup {
+            try tmpcopyup(dest, m: m, flags: flags, data: data)
+            return later
+        }
+        try doMount(m.source ?? type, procFD(dirFD), type, flags, data.joined(separator: ","),
                     what: "mount \(Excerpt.of(m.source ?? type)) (\(Excerpt.of(type))) on \(Excerpt.of(dest, limit: 200))")
         try applyAfter(dest: dest, options: options)
+        return later
+    }
+
+    /// The destination as seen from inside the container. One that spells out the rootfs's host
+    /// path is taken as the path below it, as runc takes it (old clients wrote them so).
+    func containerPath(_ destination: String) -> String {
+        let rootPrefix = root.path.hasSuffix("/") ? root.path : root.path + "/"
+        if destination.hasPrefix(rootPrefix) { return "/" + destination.dropFirst(rootPrefix.count) }
+        return destination.hasPrefix("/") ? destination : "/" + destination
     }
 
     private func bindMount(_ m: OCI.Mount, index: Int, dest: String, options: MountOptions) throws(RuntimeError) {
@@ -135,16 +187,21 @@ struct Mounter {
     }
 
     /// tmpcopyup: keep what the image had at the target by copying it into the new tmpfs.
-    private func tmpcopyup(_ dest: String, m: OCI.Mount, options: MountOptions, data: [String]) throws(RuntimeError) {
+    private func tmpcopyup(_ dest: String, m: OCI.Mount, flags: UInt, data: [String]) throws(RuntimeError) {
         let staging = "/tmp/swrunc-copyup-\(getpid())-\(Clock.monotonicNanos())"
         try FileIO.mkdirAll(staging, mode: 0o700)
         defer { umount2(staging, Int32(MNT_DETACH)); rmdir(staging) }
-        try doMount(m.source ?? "tmpfs", staging, "tmpfs", options.flags, data.joined(separator: ","),
+        try doMount(m.source ?? "tmpfs", staging, "tmpfs", flags, data.joined(separator: ","),
                     what: "mount tmpfs for \(Excerpt.of(dest, limit: 200))")
+        // cp runs in a process of its own, which has none of our fds: it gets the directory's
+        // real path, read back from the fd that was resolved inside the root.
         let target = try root.open(dest)
-        let src = procFD(target)
-        let status = try? Spawn.run(["/bin/cp", "-a", src + "/.", staging + "/"])
+        var buf = [CChar](repeating: 0, count: 4097)
+        let n = readlink(procFD(target), &buf, 4096)
         close(target)
+        guard n > 0 else { throw .sys("tmpcopyup \(Excerpt.of(dest, limit: 200)): resolve the target") }
+        let src = String(decoding: buf[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        let status = try? Spawn.run(["/bin/cp", "-a", src + "/.", staging + "/"])
         if status != .exited(0) { throw RuntimeError("tmpcopyup \(Excerpt.of(dest, limit: 200)): copy failed") }
         let again = try root.open(dest)
         defer { close(again) }
@@ -185,7 +242,8 @@ struct Mounter {
                     let h = layout.v1.first { $0.mountPoint == mountPoint }
                     data = h?.controllers.joined(separator: ",")
                 }
-                try doMount("cgroup", procFD(subFD), fstype, flags, data, what: "mount \(fstype) on \(sub)")
+                try doMount("cgroup", procFD(subFD), fstype, flags | (options.flags & UInt(MS_RDONLY)), data,
+                            what: "mount \(fstype) on \(sub)")
             } else {
                 let hostDir = cgroupPaths[key] ?? mountPoint
                 try doMount(hostDir, procFD(subFD), "bind", UInt(MS_BIND) | UInt(MS_REC), nil,

@@ -126,8 +126,16 @@ enum RootSwitch {
 /// path (or swapped in between check and mount) cannot redirect the mount elsewhere.
 struct PathProtection {
     let root: SafeRoot
+    /// Paths already masked: a path listed twice is masked once.
+    private var masked: Set<String> = []
+    /// The first masked directory: the others bind its read-only tmpfs (one tmpfs for all, as runc).
+    private var maskTmpfs: String?
 
-    func mask(_ path: String) throws(RuntimeError) {
+    init(root: SafeRoot) { self.root = root }
+
+    mutating func mask(_ path: String) throws(RuntimeError) {
+        let clean = "/" + SafeRoot.relative(path)
+        guard masked.insert(clean).inserted else { return }
         let fd: Int32
         do { fd = try root.open(path, followLast: false) } catch {
             if error.errno == ENOENT { return }
@@ -137,7 +145,14 @@ struct PathProtection {
         var st = stat()
         guard fstat(fd, &st) == 0 else { throw .sys("stat \(Excerpt.of(path, limit: 200))") }
         if (st.st_mode & S_IFMT) == S_IFDIR {
-            try doMount("tmpfs", procFD(fd), "tmpfs", UInt(MS_RDONLY), "size=0k,mode=755", what: "mask \(Excerpt.of(path, limit: 200))")
+            if let first = maskTmpfs {
+                let source = try root.open(first, followLast: false)
+                defer { close(source) }
+                try doMount(procFD(source), procFD(fd), "", UInt(MS_BIND), nil, what: "mask \(Excerpt.of(path, limit: 200))")
+            } else {
+                try doMount("tmpfs", procFD(fd), "tmpfs", UInt(MS_RDONLY), "size=0k,mode=755", what: "mask \(Excerpt.of(path, limit: 200))")
+                maskTmpfs = clean
+            }
         } else if (st.st_mode & S_IFMT) == S_IFLNK {
             return
         } else {

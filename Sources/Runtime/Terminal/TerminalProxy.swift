@@ -17,7 +17,10 @@ final class TerminalProxy {
                 saved = t
                 var raw = t
                 cfmakeraw(&raw)
-                tcsetattr(0, TCSANOW, &raw)
+                // TCSAFLUSH: an end-of-file already typed in canonical mode (`script` types one at
+                // the end of its input) would otherwise turn into a NUL byte that the container's
+                // terminal echoes as "^@".
+                tcsetattr(0, TCSAFLUSH, &raw)
             }
             resize()
         }
@@ -39,9 +42,13 @@ final class TerminalProxy {
         if fds[1].revents & Int16(POLLIN | POLLHUP) != 0 {
             if !copy(from: 0, to: master) {
                 stdinOpen = false
-                // End of input: send EOF (^D) so a shell reading the terminal sees it.
-                var eot: UInt8 = 4
-                _ = write(master, &eot, 1)
+                // End of piped input: send EOF (^D) so a shell reading the terminal sees it. Not
+                // for a terminal of ours (runc sends nothing then): the ^D `script` types at its
+                // own end of input would come back as an echoed "^@" in the output.
+                if saved == nil {
+                    var eot: UInt8 = 4
+                    _ = write(master, &eot, 1)
+                }
             }
         }
     }

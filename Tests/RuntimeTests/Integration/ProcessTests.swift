@@ -166,6 +166,19 @@ struct ProcessTests {
         #expect(r.stdout.contains("in-a-tty /dev/pts/0\n") && !r.stdout.contains("/dev/pts/0\r\n"), "\(r.stdout.debugDescription)")
     }
 
+    /// Under `script` with nothing on its stdin (as runc's own suite runs), the end-of-file
+    /// `script` types before swrunc puts the terminal in raw mode must not come out as "^@".
+    @Test func noStrayNULUnderAScriptTerminal() throws {
+        let b = try TestBundle(args: ["echo", "hi"])
+        defer { b.cleanup() }
+        b.spec.process?.terminal = true
+        try b.write()
+        let command = "\(Swrunc.binary) --root \(b.swrunc.root) run --bundle \(b.dir) \(b.id)"
+        let r = Swrunc.exec(["/usr/bin/script", "-qec", command, "/dev/null"], stdin: "")
+        #expect(r.ok, "\(r.stderr)")
+        #expect(r.stdout.hasPrefix("hi") && !r.stdout.contains("^@") && !r.stdout.contains("\0"), "\(r.stdout.debugDescription)")
+    }
+
     func readAll(_ fd: Int32, seconds: Double) -> String {
         var out = [UInt8]()
         let deadline = Date().addingTimeInterval(seconds)

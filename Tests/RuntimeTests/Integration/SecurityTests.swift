@@ -54,7 +54,7 @@ struct SecurityTests {
         defer { try? FileManager.default.removeItem(atPath: decoy) }
         try FileManager.default.createSymbolicLink(atPath: b.rootfs + "/proc", withDestinationPath: decoy)
         let r = try b.create()
-        #expect(!r.ok && r.stderr.contains("mount proc on /proc: the destination is a symlink"), "\(r.stderr)")
+        #expect(!r.ok && r.stderr.contains("mount proc on /proc: filesystem \"proc\" must be mounted on ordinary directory"), "\(r.stderr)")
         let mounts = try String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)
         #expect(!mounts.contains(decoy))
         #expect(!FileManager.default.fileExists(atPath: b.swrunc.root + "/" + b.id))
