@@ -250,3 +250,38 @@ public struct Personality: Codable, Sendable, Equatable {
     public var domain: String
     public var flags: [String]?
 }
+
+// runc takes `process.user`, and `uid`/`gid` in it, as optional (root when absent), and clients
+// (runc's own tests, some shims) send exec process documents without them.
+extension Process {
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        terminal = try c.decodeIfPresent(Bool.self, forKey: .terminal)
+        consoleSize = try c.decodeIfPresent(Box.self, forKey: .consoleSize)
+        user = try c.decodeIfPresent(User.self, forKey: .user) ?? User()
+        args = try c.decodeIfPresent([String].self, forKey: .args)
+        commandLine = try c.decodeIfPresent(String.self, forKey: .commandLine)
+        env = try c.decodeIfPresent([String].self, forKey: .env)
+        cwd = try c.decode(String.self, forKey: .cwd)
+        capabilities = try c.decodeIfPresent(Capabilities.self, forKey: .capabilities)
+        rlimits = try c.decodeIfPresent([Rlimit].self, forKey: .rlimits)
+        noNewPrivileges = try c.decodeIfPresent(Bool.self, forKey: .noNewPrivileges)
+        apparmorProfile = try c.decodeIfPresent(String.self, forKey: .apparmorProfile)
+        oomScoreAdj = try c.decodeIfPresent(Int.self, forKey: .oomScoreAdj)
+        selinuxLabel = try c.decodeIfPresent(String.self, forKey: .selinuxLabel)
+        ioPriority = try c.decodeIfPresent(IOPriority.self, forKey: .ioPriority)
+        scheduler = try c.decodeIfPresent(Scheduler.self, forKey: .scheduler)
+        execCPUAffinity = try c.decodeIfPresent(ExecCPUAffinity.self, forKey: .execCPUAffinity)
+    }
+}
+
+extension User {
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        uid = try c.decodeIfPresent(UInt32.self, forKey: .uid) ?? 0
+        gid = try c.decodeIfPresent(UInt32.self, forKey: .gid) ?? 0
+        umask = try c.decodeIfPresent(UInt32.self, forKey: .umask)
+        additionalGids = try c.decodeIfPresent([UInt32].self, forKey: .additionalGids)
+        username = try c.decodeIfPresent(String.self, forKey: .username)
+    }
+}

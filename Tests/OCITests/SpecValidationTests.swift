@@ -76,6 +76,15 @@ struct SpecValidationTests {
                 == "linux.namespaces[1].type: expected a string, got 7")
     }
 
+    /// runc reads a missing `process.user`, or a missing uid/gid in it, as root; exec process
+    /// documents written by hand or by shims often leave them out.
+    @Test func aMissingUserIsRoot() throws {
+        let spec = try Spec.load(Data(#"{"ociVersion":"1.0.0","root":{"path":"r"},"process":{"cwd":"/","args":["x"]}}"#.utf8))
+        #expect(spec.process?.user.uid == 0 && spec.process?.user.gid == 0)
+        let process = try Process.load(Data(#"{"cwd":"/","args":["x"],"user":{"additionalGids":[5]}}"#.utf8))
+        #expect(process.user.uid == 0 && process.user.gid == 0 && process.user.additionalGids == [5])
+    }
+
     @Test func unknownFieldsAndAnnotationsAreAccepted() throws {
         let json = #"{"ociVersion":"1.2.0","root":{"path":"r"},"futureField":{"x":1},"annotations":{"a.b":"c"},"process":{"user":{"uid":0,"gid":0},"cwd":"/","args":["x"],"newThing":true}}"#
         let spec = try Spec.load(Data(json.utf8))

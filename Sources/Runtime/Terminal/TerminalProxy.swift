@@ -17,12 +17,31 @@ final class TerminalProxy {
                 saved = t
                 var raw = t
                 cfmakeraw(&raw)
-                // TCSAFLUSH: an end-of-file already typed in canonical mode (`script` types one at
-                // the end of its input) would otherwise turn into a NUL byte that the container's
-                // terminal echoes as "^@".
-                tcsetattr(0, TCSAFLUSH, &raw)
+                takeTypedAhead()
+                tcsetattr(0, TCSANOW, &raw)
             }
             resize()
+        }
+    }
+
+    /// Lines and end-of-file marks typed before we got here (`script` forwards its piped input at
+    /// once and types ^D at its end) are read while the terminal is still canonical and passed on:
+    /// going raw would turn a pending end-of-file into a NUL byte the container's terminal echoes
+    /// as "^@", and flushing instead would lose the typed lines. A partial line stays queued and
+    /// is read raw.
+    private func takeTypedAhead() {
+        var buf = [UInt8](repeating: 0, count: 4096)
+        for _ in 0..<256 {
+            var pfd = pollfd(fd: 0, events: Int16(POLLIN), revents: 0)
+            guard poll(&pfd, 1, 0) == 1, pfd.revents & Int16(POLLIN) != 0 else { return }
+            let n = buf.withUnsafeMutableBytes { read(0, $0.baseAddress, $0.count) }
+            if n < 0 { return }
+            if n == 0 {
+                var eof = UInt8(4)
+                _ = write(master, &eof, 1)
+            } else {
+                writeAll(buf[0..<n], to: master)
+            }
         }
     }
 
@@ -59,13 +78,17 @@ final class TerminalProxy {
         var buf = [UInt8](repeating: 0, count: 16384)
         let n = buf.withUnsafeMutableBytes { read(from, $0.baseAddress, $0.count) }
         if n <= 0 { return false }
-        var off = 0
-        while off < n {
-            let w = buf.withUnsafeBytes { write(to, $0.baseAddress! + off, n - off) }
-            if w <= 0 { break }
-            off += w
-        }
+        writeAll(buf[0..<n], to: to)
         return true
+    }
+
+    private func writeAll(_ bytes: ArraySlice<UInt8>, to fd: Int32) {
+        var rest = bytes
+        while !rest.isEmpty {
+            let w = rest.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            if w <= 0 { return }
+            rest = rest.dropFirst(w)
+        }
     }
 
     func drain() {

@@ -179,6 +179,19 @@ struct ProcessTests {
         #expect(r.stdout.hasPrefix("hi") && !r.stdout.contains("^@") && !r.stdout.contains("\0"), "\(r.stdout.debugDescription)")
     }
 
+    /// What was typed before swrunc took the terminal (script forwards piped input at once, and
+    /// its ^D at the end) reaches the container: lines as lines, the end-of-file as one.
+    @Test func inputTypedBeforeTheRuntimeStartsIsKept() throws {
+        let b = try TestBundle(args: ["sh"])
+        defer { b.cleanup() }
+        b.spec.process?.terminal = true
+        try b.write()
+        let command = "sleep 0.5; \(Swrunc.binary) --root \(b.swrunc.root) run --bundle \(b.dir) \(b.id)"
+        let r = Swrunc.exec(["/usr/bin/script", "-qec", command, "/dev/null"], stdin: "echo typed $((40+2)) ahead\n")
+        #expect(r.ok, "\(r.stderr)")
+        #expect(r.stdout.contains("typed 42 ahead") && !r.stdout.contains("^@"), "\(r.stdout.debugDescription)")
+    }
+
     func readAll(_ fd: Int32, seconds: Double) -> String {
         var out = [UInt8]()
         let deadline = Date().addingTimeInterval(seconds)
