@@ -22,6 +22,7 @@
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <sys/mman.h>
+#include <sys/personality.h>
 
 #ifndef SYS_pidfd_open
 #define SYS_pidfd_open 434
@@ -243,3 +244,39 @@ int cshim_seccomp_set_filter(unsigned int flags, const void *program, size_t byt
 }
 
 int cshim_memfd(const char *name) { return memfd_create(name, MFD_CLOEXEC); }
+
+/* The kernel's struct sched_attr, SCHED_ATTR_SIZE_VER1 (with the utilisation clamps, left 0). */
+struct cshim_sched_attr {
+    uint32_t size, policy;
+    uint64_t flags;
+    int32_t nice;
+    uint32_t priority;
+    uint64_t runtime, deadline, period;
+    uint32_t util_min, util_max;
+};
+
+int cshim_sched_setattr(pid_t pid, uint32_t policy, uint64_t flags, int32_t nice, uint32_t priority,
+                        uint64_t runtime, uint64_t deadline, uint64_t period) {
+    struct cshim_sched_attr attr = {
+        .size = sizeof(attr), .policy = policy, .flags = flags, .nice = nice, .priority = priority,
+        .runtime = runtime, .deadline = deadline, .period = period,
+    };
+    return (int)syscall(SYS_sched_setattr, pid, &attr, 0);
+}
+
+int cshim_ioprio_set(int which, int who, int ioprio) { return (int)syscall(SYS_ioprio_set, which, who, ioprio); }
+
+int cshim_set_mempolicy(int mode, const uint64_t *nodemask, size_t words) {
+    /* maxnode counts bits, and the kernel reads one fewer than it is given. */
+    return (int)syscall(SYS_set_mempolicy, mode, nodemask, nodemask ? words * 64 + 1 : 0);
+}
+
+int cshim_sched_setaffinity(pid_t pid, const uint64_t *mask, size_t words) {
+    return (int)syscall(SYS_sched_setaffinity, pid, words * sizeof(uint64_t), mask);
+}
+
+int cshim_sched_getaffinity(pid_t pid, uint64_t *mask, size_t words) {
+    return (int)syscall(SYS_sched_getaffinity, pid, words * sizeof(uint64_t), mask);
+}
+
+int cshim_personality(unsigned long persona) { return personality(persona); }

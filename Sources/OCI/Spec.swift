@@ -129,6 +129,7 @@ public struct Rlimit: Codable, Sendable, Equatable {
 public struct IOPriority: Codable, Sendable, Equatable {
     public var `class`: String
     public var priority: Int?
+    public init(class: String, priority: Int? = nil) { self.class = `class`; self.priority = priority }
 }
 
 public struct Scheduler: Codable, Sendable, Equatable {
@@ -139,11 +140,17 @@ public struct Scheduler: Codable, Sendable, Equatable {
     public var runtime: UInt64?
     public var deadline: UInt64?
     public var period: UInt64?
+    public init(policy: String, nice: Int32? = nil, priority: Int32? = nil, flags: [String]? = nil,
+                runtime: UInt64? = nil, deadline: UInt64? = nil, period: UInt64? = nil) {
+        self.policy = policy; self.nice = nice; self.priority = priority; self.flags = flags
+        self.runtime = runtime; self.deadline = deadline; self.period = period
+    }
 }
 
 public struct ExecCPUAffinity: Codable, Sendable, Equatable {
     public var initial: String?
     public var final: String?
+    public init(initial: String? = nil, final: String? = nil) { self.initial = initial; self.final = final }
 }
 
 public struct Hooks: Codable, Sendable, Equatable {
@@ -204,6 +211,7 @@ public struct Linux: Codable, Sendable, Equatable {
     public var mountLabel: String?
     public var intelRdt: IntelRdt?
     public var personality: Personality?
+    public var memoryPolicy: MemoryPolicy?
 
     public init(namespaces: [Namespace]? = nil) { self.namespaces = namespaces }
 }
@@ -249,6 +257,17 @@ public struct IntelRdt: Codable, Sendable, Equatable {
 public struct Personality: Codable, Sendable, Equatable {
     public var domain: String
     public var flags: [String]?
+    public init(domain: String, flags: [String]? = nil) { self.domain = domain; self.flags = flags }
+}
+
+/// runtime-spec 1.3 `linux.memoryPolicy`: set_mempolicy(2) for the container's processes.
+public struct MemoryPolicy: Codable, Sendable, Equatable {
+    public var mode: String?
+    public var nodes: String?
+    public var flags: [String]?
+    public init(mode: String?, nodes: String? = nil, flags: [String]? = nil) {
+        self.mode = mode; self.nodes = nodes; self.flags = flags
+    }
 }
 
 // runc takes `process.user`, and `uid`/`gid` in it, as optional (root when absent), and clients

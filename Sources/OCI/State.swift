@@ -90,6 +90,13 @@ public struct LinuxFeatures: Codable, Sendable, Equatable {
     public var apparmor: Apparmor?
     public var selinux: Selinux?
     public var mountExtensions: MountExtensions?
+    /// runtime-spec 1.3: the `linux.memoryPolicy` modes and flags this runtime knows.
+    public var memoryPolicy: MemoryPolicyFeatures? = MemoryPolicyFeatures()
+
+    public struct MemoryPolicyFeatures: Codable, Sendable, Equatable {
+        public var modes = MemoryPolicy.modes.keys.sorted()
+        public var flags = MemoryPolicy.modeFlags.keys.sorted()
+    }
 
     public init(namespaces: [String], capabilities: [String], cgroup: Cgroup, idmapMounts: Bool) {
         self.namespaces = namespaces

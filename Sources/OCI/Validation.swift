@@ -103,6 +103,8 @@ extension Spec {
         for key in (linux?.sysctl ?? [:]).keys.sorted() {
             try validateSysctl(key, namespaces: seen)
         }
+        _ = try linux?.memoryPolicy?.resolve(at: "linux.memoryPolicy")
+        _ = try linux?.personality?.resolve(at: "linux.personality")
     }
 
     private func validateSysctl(_ key: String, namespaces: Set<String>) throws(SpecError) {
@@ -176,6 +178,9 @@ extension Process {
         if let adj = oomScoreAdj, adj < -1000 || adj > 1000 {
             throw SpecError("\(base).oomScoreAdj", "must be between -1000 and 1000, got \(adj)")
         }
+        _ = try scheduler?.resolve(at: "\(base).scheduler")
+        _ = try ioPriority?.resolve(at: "\(base).ioPriority")
+        _ = try execCPUAffinity?.resolve(at: "\(base).execCPUAffinity")
     }
 }
 

@@ -69,4 +69,16 @@ int cshim_wtermsig(int status);
 int cshim_seccomp_set_filter(unsigned int flags, const void *program, size_t bytes);
 int cshim_memfd(const char *name);
 
+// Per-process scheduling and memory placement (no glibc wrappers, or GNU-only ones).
+// sched_setattr(2) with a struct sched_attr built from the fields.
+int cshim_sched_setattr(pid_t pid, uint32_t policy, uint64_t flags, int32_t nice, uint32_t priority,
+                        uint64_t runtime, uint64_t deadline, uint64_t period);
+int cshim_ioprio_set(int which, int who, int ioprio);
+// set_mempolicy(2): `nodemask` has `words` 64-bit words (0 with a NULL mask).
+int cshim_set_mempolicy(int mode, const uint64_t *nodemask, size_t words);
+// sched_{set,get}affinity(2) on a mask of `words` 64-bit words; get returns the bytes the kernel filled.
+int cshim_sched_setaffinity(pid_t pid, const uint64_t *mask, size_t words);
+int cshim_sched_getaffinity(pid_t pid, uint64_t *mask, size_t words);
+int cshim_personality(unsigned long persona);
+
 #endif

@@ -70,6 +70,7 @@ enum ContainerInit {
         }
         try ProcessCredentials.applyRlimits(plan.process.rlimits ?? [])
         if let adj = plan.process.oomScoreAdj, !plan.isExec { try ProcessCredentials.applyOOMScoreAdj(adj) }
+        try plan.settings.apply()
         if plan.process.noNewPrivileges == true {
             try check("set no_new_privs") { cshim_prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) }
         }

@@ -28,4 +28,10 @@ struct InitPlan {
     var hasProcess = true
     /// Compiled by the parent; loaded by the init.
     var seccomp: SeccompFilter?
+    /// Scheduler, I/O priority, personality, memory policy: resolved by the parent, applied by the init.
+    var settings = ProcessSettings()
+    /// `exec` only: the CPUs the process starts on and ends up on (nil: every CPU its cpuset allows).
+    var execAffinity: ResolvedCPUAffinity?
+    /// `--debug`: the parent logs the bootstrap's milestones.
+    var debugLog: Logger?
 }

@@ -38,16 +38,23 @@ final class Launcher {
         // The cgroup namespace waits until the child is in its cgroup, so it is unshared later.
         let ns = plan.namespaces
         let cloneFlags = ns.joins.isEmpty && !ns.newTime ? ns.newFlags & ~CLONE_NEWCGROUP : 0
-        let pid = cloneFlags != 0 ? cshim_clone(UInt(UInt32(bitPattern: cloneFlags))) : cshim_fork()
-        if pid < 0 { throw .sys(cloneFlags != 0 ? "clone (namespaces \(Stage1.describe(cloneFlags)))" : "fork") }
-        if pid == 0 {
-            parentEnd.close()
-            Stage1.run(plan, channel: childEnd, created: cloneFlags)
+        // An exec's initial affinity is ours while we fork: the child starts with it.
+        let pid = try CPUAffinity.with(plan.execAffinity?.initial) { () throws(RuntimeError) -> Int32 in
+            let pid = cloneFlags != 0 ? cshim_clone(UInt(UInt32(bitPattern: cloneFlags))) : cshim_fork()
+            if pid < 0 { throw .sys(cloneFlags != 0 ? "clone (namespaces \(Stage1.describe(cloneFlags)))" : "fork") }
+            if pid == 0 {
+                parentEnd.close()
+                Stage1.run(plan, channel: childEnd, created: cloneFlags)
+            }
+            return pid
         }
         stage1 = pid
         childEnd.close()
+        debug("nsexec-0[\(pid)]: => nsexec container setup")
+        debug("nsexec-0[\(pid)]: affinity: \(CPUAffinity.describe(pid))")
         // Into the cgroup before the child runs a single line of container setup.
         try cgroup.add(pid: stage1)
+        try setFinalAffinity()
         try parentEnd.send(.proceed)
         while true {
             let message: SyncMessage
@@ -63,6 +70,7 @@ final class Launcher {
             case .initPid(let pid):
                 // A separate stage 1 stays (holding the init's lifeline) until `commit`.
                 initPid = pid == 0 ? stage1 : pid
+                debug("child process in init() (pid \(initPid))")
             case .runCreateRuntimeHooks:
                 do throws(RuntimeError) {
                     try createRuntimeHooks?(initPid)
@@ -92,6 +100,7 @@ final class Launcher {
                 defer { if fd >= 0 { close(fd) } }
                 try SeccompListener.send(fd: fd, plan: plan, pid: initPid)
             case .ready:
+                debug(plan.isExec ? "setns_init: about to exec" : "init: closing the pipe to signal completion")
                 return parentEnd
             case .failed(let e):
                 throw e
@@ -102,6 +111,23 @@ final class Launcher {
                 throw RuntimeError("bootstrap: unexpected message \(message)")
             }
         }
+    }
+
+    /// Once the child is in its cgroup: an exec's final affinity, or (with none asked for) every
+    /// CPU the cpuset allows, so the container does not inherit the caller's pinning (runc's rule;
+    /// an exec with only an initial affinity keeps it).
+    private func setFinalAffinity() throws(RuntimeError) {
+        if let final = plan.execAffinity?.final {
+            guard CPUAffinity.set(stage1, final) else { throw .sys("error setting final CPU affinity") }
+        } else if plan.execAffinity?.initial == nil {
+            if !CPUAffinity.reset(stage1) {
+                plan.debugLog?.warn("resetting the CPU affinity of pid \(stage1) failed: \(String(cString: strerror(errno)))")
+            }
+        }
+    }
+
+    private func debug(_ message: @autoclosure () -> String) {
+        if let log = plan.debugLog { log.debug(message()) }
     }
 
     /// A child that vanished mid-setup was most often OOM-killed by a memory limit it could not

@@ -124,6 +124,8 @@ extension Container {
             plan.hasProcess = hasProcess
             plan.consoleIsOurs = presetConsole >= 0 && consoleFD == presetConsole
             plan.cgroupLayout = layout
+            if hasProcess { plan.settings = try ProcessSettings(spec: spec, process: process) }
+            if ctx.logger.debugEnabled { plan.debugLog = ctx.logger }
             let launcher = Launcher(plan: plan, cgroup: cgroup)
             launcher.createRuntimeHooks = { (pid: Int32) throws(RuntimeError) in
                 let state = State(id: opts.id, status: .creating, pid: pid, bundle: bundle, annotations: spec.annotations)

@@ -85,12 +85,18 @@ extension Container {
         }
         var spec: Spec
         if let config = opts.config { spec = config } else { spec = try ctx.store.loadConfig(record.id) }
+        let configProcess = spec.process
         spec.process = opts.process
         var plan = InitPlan(
             id: record.id, bundle: record.bundle, rootfs: record.rootfs, spec: spec, process: opts.process,
             namespaces: NamespacePlan(joins), cgroupPaths: paths, noPivot: false, noNewKeyring: true,
             preserveFDs: opts.preserveFDs, fifoFD: -1, consoleFD: consoleFD, isExec: true)
         plan.consoleIsOurs = consoleFD >= 0 && consoleFD == consolePair[1]
+        plan.settings = try ProcessSettings(spec: spec, process: opts.process, configProcess: configProcess)
+        if let affinity = opts.process.execCPUAffinity ?? configProcess?.execCPUAffinity {
+            do { plan.execAffinity = try affinity.resolve(at: "process.execCPUAffinity") } catch { throw RuntimeError(error.description) }
+        }
+        if ctx.logger.debugEnabled { plan.debugLog = ctx.logger }
         // The exec'd process gets the container's filter (a notify listener only hears from the init).
         if var profile = spec.linux?.seccomp {
             profile.listenerPath = nil

@@ -37,9 +37,13 @@ public final class Logger: @unchecked Sendable {
     public func log(_ level: String, _ message: String, errno: Int32? = nil, stage: String? = nil) {
         if level == "debug" && !debugEnabled { return }
         guard fd >= 0 else {
-            if level == "warning" || (level == "debug" && debugEnabled) {
+            if level == "warning" {
                 // One line whatever the message holds (a name from config.json may contain a newline).
                 let text = "swrunc \(level): \(Excerpt.line(message))\n"
+                _ = text.withCString { write(2, $0, strlen($0)) }
+            } else if level == "debug" {
+                // runc's text lines: what people (and runc's tests) grep a --debug run for.
+                let text = Self.textLine(level, message) + "\n"
                 _ = text.withCString { write(2, $0, strlen($0)) }
             }
             return
@@ -51,10 +55,14 @@ public final class Logger: @unchecked Sendable {
             let data = (try? JSONEncoder().encode(Line(level: level, msg: message, time: time, errno: errno, stage: stage))) ?? Data()
             out = String(decoding: data, as: UTF8.self)
         case .text:
-            out = "time=\"\(time)\" level=\(level) msg=\"\(Excerpt.line(message).replacingOccurrences(of: "\"", with: "'"))\""
+            out = Self.textLine(level, message, time: time)
         }
         out += "\n"
         _ = out.withCString { write(fd, $0, strlen($0)) }
+    }
+
+    private static func textLine(_ level: String, _ message: String, time: String = Clock.rfc3339Now()) -> String {
+        "time=\"\(time)\" level=\(level) msg=\"\(Excerpt.line(message).replacingOccurrences(of: "\"", with: "'"))\""
     }
 
     public func warn(_ message: String) { log("warning", message) }

@@ -41,7 +41,7 @@ final class TestBundle {
         for applet in ["sh", "ls", "cat", "echo", "id", "hostname", "mount", "true", "false", "sleep", "grep",
                        "touch", "mkdir", "stat", "readlink", "ps", "head", "wc", "env", "pwd", "umask", "test",
                        "tty", "ip", "sed", "awk", "tr", "cut", "sort", "kill", "domainname", "uname", "nproc",
-                       "dd", "rm", "ln", "chmod", "date", "printf", "find", "xargs", "seq", "sysctl"] {
+                       "dd", "rm", "ln", "chmod", "date", "printf", "find", "xargs", "seq", "sysctl", "ionice"] {
             try fm.createSymbolicLink(atPath: path + "/bin/" + applet, withDestinationPath: "busybox")
         }
         try "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n"
