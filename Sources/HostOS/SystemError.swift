@@ -21,6 +21,13 @@ public struct SystemError: Error, CustomStringConvertible, Sendable, Equatable {
     }
 
     public var description: String { message }
+
+    /// An errno's text as Go (and so runc) spells it: glibc's with a lower-case first letter
+    /// ("no such file or directory"), for lines clients compare word for word.
+    public static func goText(_ code: Int32) -> String {
+        let text = String(cString: strerror(code))
+        return text.prefix(1).lowercased() + text.dropFirst()
+    }
 }
 
 /// Runs a syscall-shaped call (−1 on failure), retrying on EINTR and throwing with context.

@@ -22,11 +22,12 @@ extension Spec {
             guard seen.insert(ns.type).inserted else {
                 throw SpecError("linux.namespaces[\(i)].type", "duplicate namespace type \"\(Excerpt.of(ns.type))\"")
             }
-            if let path = ns.path, !path.hasPrefix("/") {
+            // An empty path means a new namespace, as runc reads it.
+            if let path = ns.path, !path.isEmpty, !path.hasPrefix("/") {
                 throw SpecError("linux.namespaces[\(i)].path", "must be an absolute path, got \"\(Excerpt.of(path))\"")
             }
         }
-        let newUser = namespaces.contains { $0.type == "user" && $0.path == nil }
+        let newUser = namespaces.contains { $0.type == "user" && ($0.path ?? "").isEmpty }
         let hasUser = seen.contains("user")
         if let maps = linux?.uidMappings, !maps.isEmpty, !hasUser {
             throw SpecError("linux.uidMappings", "set, but no user namespace is configured")
@@ -55,7 +56,7 @@ extension Spec {
         }
         try linux?.resources?.validate(at: "linux.resources")
         if let offsets = linux?.timeOffsets, !offsets.isEmpty {
-            guard namespaces.contains(where: { $0.type == "time" && $0.path == nil }) else {
+            guard namespaces.contains(where: { $0.type == "time" && ($0.path ?? "").isEmpty }) else {
                 throw SpecError("linux.timeOffsets", "set, but no new time namespace is configured")
             }
             for key in offsets.keys where key != "monotonic" && key != "boottime" {

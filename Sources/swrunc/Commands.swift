@@ -51,6 +51,8 @@ struct BundleOptions: ParsableArguments {
     var consoleSocket: String?
     @Option(name: .customLong("pid-file"), help: "File to write the container's pid to.")
     var pidFile: String?
+    @Option(name: .customLong("pidfd-socket"), help: "Unix socket that receives a pidfd of the container's init.")
+    var pidfdSocket: String?
     @Flag(name: .customLong("no-pivot"), help: "Use MS_MOVE + chroot instead of pivot_root.")
     var noPivot = false
     @Flag(name: .customLong("no-new-keyring"), help: "Keep the caller's session keyring.")
@@ -62,6 +64,7 @@ struct BundleOptions: ParsableArguments {
         var o = CreateOptions(id: id, bundle: bundle)
         o.pidFile = pidFile
         o.consoleSocket = consoleSocket
+        o.pidfdSocket = pidfdSocket
         o.noPivot = noPivot
         o.noNewKeyring = noNewKeyring
         o.preserveFDs = preserveFDs
@@ -125,11 +128,11 @@ struct StateOutput: Encodable {
     }
 }
 
+/// Keys in the order the type declares them — runc's order, which clients grep for
+/// (`{"type":"stats","id":…`) — where Foundation's encoder would hash-order them.
 func printJSON<T: Encodable>(_ value: T, pretty: Bool = true) throws {
-    let encoder = JSONEncoder()
-    encoder.outputFormatting = pretty ? [.prettyPrinted, .withoutEscapingSlashes] : [.withoutEscapingSlashes]
-    let data = try encoder.encode(value)
-    print(String(decoding: data, as: UTF8.self))
+    let json = try JSONValueEncoder().encodeValue(value)
+    print(pretty ? json.serialized(indent: 2) : json.serialized())
 }
 
 struct State: ParsableCommand {
@@ -223,9 +226,8 @@ struct SpecCommand: ParsableCommand {
         let path = bundle + "/config.json"
         if FileIO.exists(path) { throw RuntimeError("File \(path) exists. Remove it first") }
         let spec = Spec.defaultSpec(rootless: rootless, hostUID: getuid(), hostGID: getgid())
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .withoutEscapingSlashes]
-        try FileIO.writeAtomic(path, try encoder.encode(spec))
+        // In the spec's own field order, as `runc spec` writes it.
+        try FileIO.writeAtomic(path, Array((try JSONValueEncoder().encodeValue(spec).serialized(indent: 2) + "\n").utf8))
     }
 }
 
@@ -262,6 +264,8 @@ struct Exec: ParsableCommand {
     var detach = false
     @Option(name: .customLong("pid-file"), help: "File to write the process's pid to.")
     var pidFile: String?
+    @Option(name: .customLong("pidfd-socket"), help: "Unix socket that receives a pidfd of the process.")
+    var pidfdSocket: String?
     @Option(name: .customLong("preserve-fds"), help: "Pass N extra fds to the process.")
     var preserveFDs: Int = 0
     @Option(name: .customLong("cgroup"), help: "Sub-cgroup to run in ([controller:]path).")
@@ -312,11 +316,34 @@ struct Exec: ParsableCommand {
         opts.detach = detach
         opts.pidFile = pidFile
         opts.consoleSocket = consoleSocket
+        opts.pidfdSocket = pidfdSocket
         opts.preserveFDs = preserveFDs
-        // v1 hosts name a controller ("pids:sub"); a plain path applies to every hierarchy.
-        opts.subCgroup = cgroup.first.map { $0.split(separator: ":").last.map(String.init) ?? $0 }
+        opts.subCgroups = try Self.subCgroups(cgroup)
         let code = try Container.exec(opts, ctx: ctx)
         if code != 0 { throw ExitCodeError(code: code) }
+    }
+}
+
+extension Exec {
+    /// `--cgroup` as runc reads it: `controller[,controller]:path` (repeatable, cgroup v1), or a
+    /// single plain path for every hierarchy.
+    static func subCgroups(_ args: [String]) throws(RuntimeError) -> [String: String] {
+        var paths: [String: String] = [:]
+        for arg in args {
+            guard let colon = arg.firstIndex(of: ":") else {
+                guard args.count == 1 else { throw RuntimeError("invalid --cgroup argument: \(arg) (missing <controller>: prefix)") }
+                paths[""] = arg
+                continue
+            }
+            let path = String(arg[arg.index(after: colon)...])
+            for controller in arg[..<colon].split(separator: ",", omittingEmptySubsequences: false) {
+                if controller.isEmpty { throw RuntimeError("invalid --cgroup argument: \(arg) (empty <controller> prefix)") }
+                if paths.updateValue(path, forKey: String(controller)) != nil {
+                    throw RuntimeError("invalid --cgroup argument(s): controller \(controller) specified multiple times")
+                }
+            }
+        }
+        return paths
     }
 }
 

@@ -67,7 +67,7 @@ enum RuncArgv {
     static let passthroughValued: [String: Set<String>] = ["ps": ["format", "f"], "exec": execValued]
     static let execValued: Set<String> = ["process", "p", "console-socket", "cwd", "env", "e", "user", "u",
                                           "additional-gids", "g", "cap", "c", "apparmor", "process-label",
-                                          "pid-file", "preserve-fds", "cgroup"]
+                                          "pid-file", "preserve-fds", "cgroup", "pidfd-socket"]
 
     /// Rewrites one subcommand's arguments: flags only, up to the first positional argument
     /// after which (for `exec` and `run`'s command) everything passes through untouched.

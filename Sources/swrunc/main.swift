@@ -52,8 +52,9 @@ let context = RuntimeContext(root: globals.root, logger: logger, systemdCgroup: 
                              rootless: globals.rootless == "true")
 RuntimeEnvironment.context = context
 
+if let status = Help.handle(rootHelp: globals.showHelp, rest: rest) { exit(status) }
 do {
-    var command = try parseCommand(globals.showHelp && rest.isEmpty ? ["--help"] : rest)
+    var command = try parseCommand(rest)
     try command.run()
 } catch let error as RuntimeError {
     fail(error.message, errno: error.errno, stage: error.stage)
@@ -85,7 +86,8 @@ func fail(_ message: String, errno: Int32? = nil, stage: String? = nil) -> Never
     let line = Excerpt.line(message)
     logger.log("error", line, errno: errno, stage: stage)
     printError(line)
-    exit(1)
+    // runc's convention: `exec` leaves 1…254 to the process it ran and fails with 255 itself.
+    exit(rest.first == "exec" ? 255 : 1)
 }
 
 /// Every error is one line, whatever the config held (newlines in a cgroupsPath, a 60 KB arg).

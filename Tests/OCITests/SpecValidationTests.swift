@@ -78,6 +78,12 @@ struct SpecValidationTests {
 
     /// runc reads a missing `process.user`, or a missing uid/gid in it, as root; exec process
     /// documents written by hand or by shims often leave them out.
+    /// An empty namespace path asks for a new namespace, as runc reads it.
+    @Test func anEmptyNamespacePathMeansNew() {
+        #expect(error { $0.linux?.namespaces?.removeAll { $0.type == "mount" }; $0.linux?.namespaces?.append(Namespace(type: "mount", path: "")) } == nil)
+        #expect(error { $0.linux?.namespaces = [Namespace(type: "mount", path: "rel")] }?.contains("must be an absolute path") == true)
+    }
+
     @Test func aMissingUserIsRoot() throws {
         let spec = try Spec.load(Data(#"{"ociVersion":"1.0.0","root":{"path":"r"},"process":{"cwd":"/","args":["x"]}}"#.utf8))
         #expect(spec.process?.user.uid == 0 && spec.process?.user.gid == 0)

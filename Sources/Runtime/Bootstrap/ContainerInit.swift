@@ -27,7 +27,8 @@ enum ContainerInit {
             do {
                 try HookRunner.run(plan.spec.hooks?.startContainer ?? [], kind: "startContainer",
                                    state: State(id: plan.id, status: .created, pid: getpid(), bundle: plan.bundle,
-                                                annotations: plan.spec.annotations))
+                                                annotations: plan.spec.annotations),
+                                   defaultEnv: ExecutableLookup.environment(plan.process, preserveFDs: plan.preserveFDs))
             } catch {
                 try? channel.send(.hookFailed(error.message))
                 throw error
@@ -62,7 +63,7 @@ enum ContainerInit {
             if plan.process.terminal == true {
                 guard plan.consoleFD >= 0 else { throw RuntimeError("--tty needs a --console-socket") }
                 try Console.setup(socket: plan.consoleFD, size: plan.process.consoleSize, mountConsole: false,
-                                  clearONLCR: plan.consoleIsOurs)
+                                  clearONLCR: plan.consoleIsOurs, owner: plan.process.user.uid)
                 close(plan.consoleFD)
             }
         } else {
@@ -91,6 +92,7 @@ enum ContainerInit {
         // The working directory is entered while still root (a directory only root may enter
         // works, as with runc), and again as the user if that failed.
         let enteredCwd = chdir(plan.process.cwd) == 0
+        ProcessCredentials.handStdio(to: plan.process.user.uid)
         try ProcessCredentials.switchUser(plan.process.user, allowSetgroups: setgroupsAllowed)
         try check("clear keep-capabilities") { cshim_prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) }
         try caps.applySets()
@@ -187,7 +189,7 @@ enum ContainerInit {
                 throw RuntimeError("process.terminal is set but no --console-socket was given")
             }
             try Console.setup(socket: plan.consoleFD, size: plan.process.consoleSize, mountConsole: !devBound,
-                              clearONLCR: plan.consoleIsOurs)
+                              clearONLCR: plan.consoleIsOurs, owner: plan.process.user.uid)
             close(plan.consoleFD)
         }
         if let hostname = spec.hostname, !hostname.isEmpty {
@@ -224,9 +226,25 @@ enum ContainerInit {
     /// there is no start gate, as for `run` and `exec`).
     static func waitForStart(_ plan: InitPlan) throws(RuntimeError) -> Int32 {
         guard plan.fifoFD >= 0 else { return -1 }
+        exitOnTerminatingSignals()
         let fd = try check("open exec fifo") { cshim_open(procFD(plan.fifoFD), O_WRONLY | O_CLOEXEC, 0) }
         close(plan.fifoFD)
         return fd
+    }
+
+    /// A created container's init ends on SIGTERM and its kin, as runc's does. As the init of its
+    /// pid namespace it would ignore them (the kernel delivers only signals it handles), so it
+    /// handles them until execve, which resets them for the program.
+    static func exitOnTerminatingSignals() {
+        let signals = [SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGALRM]
+        for sig in signals {
+            signal(sig) { sig in
+                signal(sig, SIG_DFL)
+                raise(sig)  // ends a process that is not a namespace's init
+                _exit(128 + sig)
+            }
+        }
+        _ = cshim_unblock_all_signals()
     }
 
     static func exec(_ plan: InitPlan, path: String, seccomp: SeccompFilter?) -> Never {
@@ -253,7 +271,8 @@ enum ContainerInit {
             }
         }
         execve(path, &cargs, &cenv)
-        let line = "swrunc: exec \(path): \(String(cString: strerror(errno)))\n"
+        // runc's line, word for word (clients show it as the reason the container did not start).
+        let line = "exec \(path): \(SystemError.goText(errno))\n"
         _ = line.withCString { write(2, $0, strlen($0)) }
         _exit(127)
     }

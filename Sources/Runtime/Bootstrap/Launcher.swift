@@ -67,6 +67,9 @@ final class Launcher {
             case .needIDMaps:
                 try Self.writeIDMaps(pid: stage1, linux: plan.spec.linux)
                 try parentEnd.send(.idMapsWritten)
+            case .needTimeOffsets:
+                try Self.writeTimeOffsets(pid: stage1, offsets: plan.spec.linux?.timeOffsets ?? [:])
+                try parentEnd.send(.timeOffsetsWritten)
             case .initPid(let pid):
                 // A separate stage 1 stays (holding the init's lifeline) until `commit`.
                 initPid = pid == 0 ? stage1 : pid
@@ -158,6 +161,17 @@ final class Launcher {
         if stage1 > 0 && stage1 != initPid { Glibc.kill(stage1, SIGKILL); reap(stage1) }
         channel?.close()
         channel = nil
+    }
+
+    /// The clock offsets of the stage-1 child's new time namespace, before anything runs in it.
+    static func writeTimeOffsets(pid: Int32, offsets: [String: TimeOffset]) throws(RuntimeError) {
+        var text = ""
+        for (clock, off) in offsets.sorted(by: { $0.key < $1.key }) {
+            text += "\(clock) \(off.secs ?? 0) \(off.nanosecs ?? 0)\n"
+        }
+        do { try FileIO.writeExisting("/proc/\(pid)/timens_offsets", text) } catch {
+            throw RuntimeError("set linux.timeOffsets: \(error)", errno: error.errno)
+        }
     }
 
     /// uid_map/gid_map of the stage-1 child, written by the parent that still holds host privileges.

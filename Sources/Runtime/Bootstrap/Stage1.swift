@@ -92,14 +92,11 @@ enum Stage1 {
             try check("create namespaces (\(describe(rest)))") { cshim_unshare(rest) }
         }
         if ns.newTime, let offsets = plan.spec.linux?.timeOffsets, !offsets.isEmpty {
-            // Offsets must be written before any process enters the namespace: our child is the first.
-            var text = ""
-            for (clock, off) in offsets.sorted(by: { $0.key < $1.key }) {
-                text += "\(clock) \(off.secs ?? 0) \(off.nanosecs ?? 0)\n"
-            }
-            do { try FileIO.writeExisting("/proc/self/timens_offsets", text) } catch {
-                throw RuntimeError("set linux.timeOffsets: \(error)", errno: error.errno)
-            }
+            // Offsets must be written before any process enters the namespace: our child is the
+            // first. The parent writes them (runc's order).
+            try channel.send(.needTimeOffsets)
+            let reply = try channel.receive(waitingFor: "time namespace offsets")
+            if case .failed(let e) = reply { throw e }
         }
     }
 

@@ -33,6 +33,11 @@ enum SyncMessage: Equatable {
     case needMountSource(Int32)
     /// parent → init: the detached mount tree (travels with SCM_RIGHTS).
     case mountSource(Int32)
+    /// stage 1 → parent: I unshared a time namespace; write its clock offsets (from outside:
+    /// a non-dumpable process in a user namespace cannot open its own timens_offsets).
+    case needTimeOffsets
+    /// parent → stage 1: offsets are written.
+    case timeOffsetsWritten
 
     /// The fd a message carries with SCM_RIGHTS, if it is one that does.
     fileprivate var passedFD: Int32 {
@@ -58,6 +63,8 @@ enum SyncMessage: Equatable {
         case .committed: 12
         case .needMountSource: 13
         case .mountSource: 14
+        case .needTimeOffsets: 15
+        case .timeOffsetsWritten: 16
         }
     }
 
@@ -108,6 +115,8 @@ enum SyncMessage: Equatable {
         case 11: return .commit
         case 12: return .committed
         case 14: return .mountSource(-1)
+        case 15: return .needTimeOffsets
+        case 16: return .timeOffsetsWritten
         default: return nil
         }
     }

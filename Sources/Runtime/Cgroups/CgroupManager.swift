@@ -146,7 +146,7 @@ public struct FSCgroupManager: CgroupManager {
             do {
                 try FileIO.writeExisting("\(dir)/cgroup.procs", String(pid))
             } catch {
-                throw RuntimeError("join cgroup \(dir): \(error)", errno: error.errno)
+                throw RuntimeError("error adding pid \(pid) to cgroup \(dir): \(error)", errno: error.errno)
             }
         }
     }

@@ -109,6 +109,8 @@ extension Container {
                 consoleFD = try Console.connect(path)
             }
             defer { if consoleFD >= 0 && consoleFD != presetConsole { close(consoleFD) } }
+            var pidfdSocket = try opts.pidfdSocket.map { (path: String) throws(RuntimeError) in try PidfdSocket(path: path) }
+            defer { pidfdSocket?.close() }
             if process.terminal == true && consoleFD < 0 {
                 throw RuntimeError("process.terminal is set: --console-socket is required")
             }
@@ -138,6 +140,7 @@ extension Container {
             }
             let parentEnd = try launcher.launch()
             let initPid = launcher.initPid
+            try pidfdSocket?.send(pid: initPid, name: "standard")
             guard let stat = ProcStat.read(pid: initPid) else {
                 throw RuntimeError("container init (pid \(initPid)) exited during create")
             }

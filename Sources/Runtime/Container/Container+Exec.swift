@@ -9,9 +9,12 @@ public struct ExecOptions: Sendable {
     public var detach = false
     public var pidFile: String?
     public var consoleSocket: String?
+    /// Receives a pidfd of the process (runc's `--pidfd-socket`).
+    public var pidfdSocket: String?
     public var preserveFDs = 0
-    /// `--cgroup`: a sub-cgroup (relative to the container's) to run the process in.
-    public var subCgroup: String?
+    /// `--cgroup`: sub-cgroups (relative to the container's) to run the process in, by
+    /// controller; the key "" puts it in that sub-cgroup of every hierarchy.
+    public var subCgroups: [String: String] = [:]
     /// The container's config when the caller has read it already (`config(id:ctx:)`), so that
     /// exec decodes it once.
     public var config: Spec?
@@ -78,11 +81,10 @@ extension Container {
             consoleFD = consolePair[1]
         }
         defer { if consoleFD >= 0 && consoleFD != consolePair[1] { close(consoleFD) } }
+        var pidfdSocket = try opts.pidfdSocket.map { (path: String) throws(RuntimeError) in try PidfdSocket(path: path) }
+        defer { pidfdSocket?.close() }
 
-        var paths = record.cgroupPaths
-        if let sub = opts.subCgroup, !sub.isEmpty {
-            for (k, v) in paths { paths[k] = Cgroups.join(v, Cgroups.cleanPath("/" + sub)) }
-        }
+        let paths = try subCgroupPaths(record.cgroupPaths, opts.subCgroups)
         var spec: Spec
         if let config = opts.config { spec = config } else { spec = try ctx.store.loadConfig(record.id) }
         let configProcess = spec.process
@@ -118,6 +120,7 @@ extension Container {
         let pid = launcher.initPid
         do throws(RuntimeError) {
             try waitForExec(channel)
+            try pidfdSocket?.send(pid: pid, name: "setns")
         } catch {
             launcher.abort()
             throw error
@@ -130,5 +133,25 @@ extension Container {
         let master = opts.process.terminal == true ? receiveMaster(consolePair[0]) : -1
         defer { if master >= 0 { close(master) } }
         return waitForExit(pid: pid, master: master)
+    }
+
+    /// The container's cgroup paths with `--cgroup`'s sub-cgroups below them; a sub-path that
+    /// climbs out of the container's cgroup is refused (runc's words).
+    static func subCgroupPaths(_ base: [String: String], _ subs: [String: String]) throws(RuntimeError) -> [String: String] {
+        var paths = base
+        func below(_ dir: String, _ sub: String) throws(RuntimeError) -> String {
+            let joined = Cgroups.cleanPath(dir + "/" + sub)
+            guard joined == dir || joined.hasPrefix(dir + "/") else { throw RuntimeError("bad sub cgroup path: \(sub)") }
+            return joined
+        }
+        if let sub = subs[""] {
+            for (k, v) in base { paths[k] = try below(v, sub) }
+            return paths
+        }
+        for (controller, sub) in subs.sorted(by: { $0.key < $1.key }) {
+            guard let dir = base[controller] else { throw RuntimeError("--cgroup: unknown controller \(controller)") }
+            paths[controller] = try below(dir, sub)
+        }
+        return paths
     }
 }

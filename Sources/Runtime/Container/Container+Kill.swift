@@ -8,6 +8,18 @@ extension Container {
     public static func kill(id: String, signal: Int32, all: Bool, ctx: RuntimeContext) throws(RuntimeError) {
         let record = try load(id, ctx: ctx)
         let status = status(of: record, store: ctx.store)
+        // Without a pid namespace of its own, SIGKILL to the init leaves the container's other
+        // processes running (only a namespace's init takes them along): kill them all, even when
+        // the init is already gone (runc's rule).
+        let sharesPidNamespace = record.pidNamespace == nil
+        if signal == SIGKILL && sharesPidNamespace && !all {
+            let pids = record.cgroup.containerPids(pidNamespace: nil)
+            if pids.isEmpty && status == .stopped { throw RuntimeError("container not running") }
+            try? setFrozen(record, true)
+            for pid in pids { _ = Glibc.kill(pid, SIGKILL) }
+            try? setFrozen(record, false)
+            return
+        }
         if status == .stopped && !all { throw RuntimeError("container not running") }
         if all {
             let cgroup = record.cgroup

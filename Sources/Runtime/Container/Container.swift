@@ -7,6 +7,8 @@ public struct CreateOptions: Sendable {
     public var bundle: String
     public var pidFile: String?
     public var consoleSocket: String?
+    /// Receives a pidfd of the container's init (runc's `--pidfd-socket`).
+    public var pidfdSocket: String?
     public var noPivot = false
     public var noNewKeyring = false
     public var preserveFDs = 0

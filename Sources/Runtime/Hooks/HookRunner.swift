@@ -7,14 +7,17 @@ import OCI
 /// Runs OCI hooks: the container state as JSON on stdin, `timeout` enforced with a pidfd,
 /// stdout/stderr captured for the error message.
 enum HookRunner {
-    static func run(_ hooks: [Hook], kind: String, state: State) throws(RuntimeError) {
+    /// `defaultEnv` is the environment of a hook that names none (startContainer hooks get the
+    /// process's, as runc's always have).
+    static func run(_ hooks: [Hook], kind: String, state: State, defaultEnv: [String] = []) throws(RuntimeError) {
         guard !hooks.isEmpty else { return }
         let json = try encode(state, kind: kind)
         for (i, hook) in hooks.enumerated() {
             do {
-                try run(hook, stdin: json)
+                try run(hook, stdin: json, defaultEnv: defaultEnv)
             } catch {
-                throw RuntimeError("\(kind) hook #\(i) (\(hook.path)): \(error.message)", errno: error.errno)
+                // runc's prefix: clients match "error running <kind> hook #<n>:".
+                throw RuntimeError("error running \(kind) hook #\(i): \(hook.path): \(error.message)", errno: error.errno)
             }
         }
     }
@@ -30,7 +33,7 @@ enum HookRunner {
         }
         for (i, hook) in hooks.enumerated() {
             do throws(RuntimeError) { try run(hook, stdin: json) } catch {
-                logger.warn("\(kind) hook #\(i) (\(hook.path)): \(error.message)")
+                logger.warn("error running \(kind) hook #\(i): \(hook.path): \(error.message)")
             }
         }
     }
@@ -41,7 +44,7 @@ enum HookRunner {
         }
     }
 
-    static func run(_ hook: Hook, stdin: [UInt8]) throws(RuntimeError) {
+    static func run(_ hook: Hook, stdin: [UInt8], defaultEnv: [String] = []) throws(RuntimeError) {
         var inPipe: [Int32] = [-1, -1]
         var outPipe: [Int32] = [-1, -1]
         try check("pipe") { cshim_pipe2(&inPipe, O_CLOEXEC) }
@@ -53,7 +56,7 @@ enum HookRunner {
         let pid: pid_t
         do {
             pid = try Spawn.start(argv, program: hook.path,
-                                  Spawn.Options(stdin: inPipe[0], stdout: outPipe[1], stderr: outPipe[1], environment: hook.env ?? []))
+                                  Spawn.Options(stdin: inPipe[0], stdout: outPipe[1], stderr: outPipe[1], environment: hook.env ?? defaultEnv))
         } catch {
             throw .sys("start", error.errno ?? EIO)
         }

@@ -41,6 +41,20 @@ enum ProcessCredentials {
         }
     }
 
+    /// The process's user gets its stdio pipes and sockets (a non-root process can then reopen
+    /// /dev/stdout or /proc/self/fd/1, as under runc). Terminals and files are not ours to give
+    /// away — the caller's tty must keep its owner; the container's own pty is handed over by
+    /// `Console`. A pipe whose owner is not mapped here stays as it is.
+    static func handStdio(to uid: UInt32) {
+        for fd: Int32 in 0...2 {
+            var st = stat()
+            guard fstat(fd, &st) == 0, st.st_uid != uid else { continue }
+            let type = st.st_mode & S_IFMT
+            guard type == S_IFIFO || type == S_IFSOCK else { continue }
+            _ = fchown(fd, uid, gid_t(UInt32.max))
+        }
+    }
+
     /// setgroups, then gid, then uid: the order in which each step still has the privilege it needs.
     static func switchUser(_ user: User, allowSetgroups: Bool) throws(RuntimeError) {
         if allowSetgroups {

@@ -7,7 +7,9 @@ import OCI
 /// client over `--console-socket` with SCM_RIGHTS (runc's protocol), its slave made the
 /// controlling terminal, stdio, and /dev/console.
 enum Console {
-    static func setup(socket: Int32, size: Box?, mountConsole: Bool, clearONLCR: Bool) throws(RuntimeError) {
+    /// `owner`: the process's uid, given the slave so that it can use its own terminal (the
+    /// group stays devpts's, tty in the default config); an unmapped uid leaves it as it is.
+    static func setup(socket: Int32, size: Box?, mountConsole: Bool, clearONLCR: Bool, owner: UInt32) throws(RuntimeError) {
         let master = try check("open /dev/ptmx") { cshim_open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC, 0) }
         defer { close(master) }
         try check("unlockpt") { cshim_unlockpt(master) }
@@ -16,6 +18,7 @@ enum Console {
         let slavePath = name.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
         let slave = try check("open \(slavePath)") { cshim_open(slavePath, O_RDWR | O_NOCTTY | O_CLOEXEC, 0) }
         defer { close(slave) }
+        if owner != 0 { _ = fchown(slave, owner, gid_t(UInt32.max)) }
         if let size {
             var ws = winsize(ws_row: UInt16(clamping: size.height), ws_col: UInt16(clamping: size.width),
                              ws_xpixel: 0, ws_ypixel: 0)

@@ -13,6 +13,31 @@ struct CLITests {
         #expect(lines[2].hasPrefix("spec: 1."))
     }
 
+    /// runc's help shape: NAME first ("swrunc create - …"); an unknown command's help fails.
+    @Test func helpInRuncsShape() throws {
+        let sw = Swrunc(root: "/tmp")
+        let root = sw.run(["-h"])
+        #expect(root.ok && root.stdout.hasPrefix("NAME:\n   swrunc - Open Container Initiative runtime"), "\(root.stdout)")
+        for command in ["create", "exec", "features"] {
+            let r = sw.run([command, "--help"])
+            let lines = r.stdout.split(separator: "\n")
+            #expect(r.ok && lines.first == "NAME:" && lines.dropFirst().first?.hasPrefix("   swrunc \(command) - ") == true, "\(r.stdout)")
+        }
+        let foo = sw.run(["foo", "-h"])
+        #expect(!foo.ok && foo.stderr.contains("No help topic for 'foo'"))
+    }
+
+    /// JSON keys in runc's order, which clients match textually.
+    @Test func eventsAndStateKeepRuncsKeyOrder() throws {
+        let b = try TestBundle(args: ["sleep", "60"])
+        defer { b.cleanup() }
+        #expect(try b.run("-d").ok)
+        let e = b.swrunc("events", "--stats", b.id)
+        #expect(e.stdout.hasPrefix("{\"type\":\"stats\",\"id\":\"\(b.id)\",\"data\":"), "\(e.stdout.prefix(80))")
+        let s = b.swrunc("state", b.id)
+        #expect(s.stdout.hasPrefix("{\n  \"ociVersion\": "), "\(s.stdout.prefix(80))")
+    }
+
     @Test func goStyleAndEqualsFlagsAreAccepted() throws {
         let b = try TestBundle(args: ["echo", "ok"])
         try b.write()

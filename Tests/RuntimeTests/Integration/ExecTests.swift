@@ -107,6 +107,26 @@ struct ExecTests {
         #expect(fds == [0, 1, 2])
     }
 
+    /// `--cgroup controller[,controller]:path` on v1, a plain path for all; climbing out is refused.
+    @Test func subCgroupsByController() throws {
+        let b = try running()
+        let base = "/sys/fs/cgroup/pids/\(b.cgroupParent)/\(b.id)"
+        try FileManager.default.createDirectory(atPath: base + "/sub", withIntermediateDirectories: false)
+        let r = b.swrunc("exec", "--cgroup", "pids:sub", b.id, "cat", "/proc/self/cgroup")
+        #expect(r.ok, "\(r.stderr)")
+        let lines = r.stdout.split(separator: "\n")
+        #expect(lines.contains { $0.hasSuffix(":pids:/\(b.cgroupParent)/\(b.id)/sub") })
+        #expect(lines.contains { $0.hasSuffix(":memory:/\(b.cgroupParent)/\(b.id)") })
+        let up = b.swrunc("exec", "--cgroup", "..", b.id, "true")
+        #expect(up.status == 255 && up.stderr.contains("bad sub cgroup path"))
+        let unknown = b.swrunc("exec", "--cgroup", "whaaat:/", b.id, "true")
+        #expect(!unknown.ok && unknown.stderr.contains("unknown controller whaaat"))
+        let missing = b.swrunc("exec", "--cgroup", "pids:nonexistent", b.id, "true")
+        #expect(!missing.ok && missing.stderr.contains("adding pid"), "\(missing.stderr)")
+        let twice = b.swrunc("exec", "--cgroup", "pids:a", "--cgroup", "pids:b", b.id, "true")
+        #expect(!twice.ok && twice.stderr.contains("specified multiple times"))
+    }
+
     @Test func errors() throws {
         let b = try TestBundle(args: ["true"])
         #expect(try b.run("--keep").ok)
@@ -119,5 +139,8 @@ struct ExecTests {
         #expect(!label.ok && label.stderr.contains("SELinux"))
         let notFound = r.swrunc("exec", r.id, "no-such-cmd")
         #expect(!notFound.ok && notFound.stderr.contains("executable file not found"))
+        // runc's convention: exec's own failures are 255, leaving 1…254 to the process.
+        #expect(notFound.status == 255 && missing.status == 255 && stopped.status == 255)
+        #expect(r.swrunc("exec", r.id, "sh", "-c", "exit 42").status == 42)
     }
 }

@@ -55,7 +55,7 @@ struct HookTests {
                              poststop: [recorder(b, kind: "poststop", log: log)])
         let r = try b.create()
         #expect(!r.ok)
-        #expect(r.stderr.contains("createRuntime hook #0") && r.stderr.contains("exit status 3") && r.stderr.contains("broken"))
+        #expect(r.stderr.contains("error running createRuntime hook #0:") && r.stderr.contains("exit status 3") && r.stderr.contains("broken"))
         #expect(!FileManager.default.fileExists(atPath: b.swrunc.root + "/" + b.id))
         #expect(!FileManager.default.fileExists(atPath: "/sys/fs/cgroup/pids/\(b.cgroupParent)/\(b.id)"))
         #expect((try? String(contentsOfFile: log, encoding: .utf8))?.hasPrefix("poststop") == true,
@@ -82,6 +82,19 @@ struct HookTests {
         #expect(r.ok)
         #expect(r.stdout.contains("still-runs"))
         #expect(r.stderr.contains("poststart hook #0"))
+    }
+
+    /// A startContainer hook that names no environment runs with the process's, as runc's do.
+    @Test func startContainerHooksGetTheProcessEnvironment() throws {
+        let b = try TestBundle(args: ["true"])
+        defer { b.cleanup() }
+        try "#!/bin/sh\n[ \"$ONE\" = two ] && [ -n \"$HOME\" ] || { echo \"ONE=$ONE HOME=$HOME\"; exit 1; }\n"
+            .write(toFile: b.rootfs + "/check-env.sh", atomically: true, encoding: .utf8)
+        chmod(b.rootfs + "/check-env.sh", 0o755)
+        b.spec.process?.env = ["ONE=two", "PATH=/bin"]
+        b.spec.hooks = Hooks(startContainer: [Hook(path: "/check-env.sh")])
+        let r = try b.run()
+        #expect(r.ok, "\(r.stderr)")
     }
 
     @Test func hookTimeoutIsEnforced() throws {

@@ -128,6 +128,41 @@ struct LifecycleTests {
         #expect(left == 0)
     }
 
+    /// Without a pid namespace of its own, SIGKILL to the container reaches every process in
+    /// its cgroup (exec'd ones too), even once the init is gone — runc's rule.
+    @Test(arguments: [false, true])
+    func sigkillWithoutAPidNamespaceKillsEveryProcess(initGone: Bool) throws {
+        let b = try TestBundle(args: ["sleep", "60"])
+        defer { b.cleanup() }
+        b.spec.linux?.namespaces?.removeAll { $0.type == "pid" }
+        #expect(try b.run("-d").ok)
+        for _ in 0..<3 { #expect(b.swrunc("exec", "-d", b.id, "sleep", "60").ok) }
+        let procs = "/sys/fs/cgroup/pids/\(b.cgroupParent)/\(b.id)/cgroup.procs"
+        func members() -> [Int32] {
+            ((try? String(contentsOfFile: procs, encoding: .utf8)) ?? "").split(separator: "\n").compactMap { Int32($0) }
+        }
+        #expect(members().count == 4)
+        if initGone {
+            let pid = try #require(try b.state()["pid"] as? Int)
+            kill(pid_t(pid), SIGKILL)
+            #expect(eventually { processGone(pid) })
+        }
+        let k = b.swrunc("kill", b.id, "KILL")
+        #expect(k.ok, "\(k.stderr)")
+        #expect(eventually { members().isEmpty }, "left: \(members())")
+        #expect(!b.swrunc("kill", b.id, "KILL").ok, "nothing left: container not running")
+    }
+
+    /// A created container's init ends on SIGTERM (it would ignore it as its namespace's init
+    /// without a handler); runc's does the same.
+    @Test func aCreatedContainerEndsOnSIGTERM() throws {
+        let b = try TestBundle(args: ["sleep", "60"])
+        defer { b.cleanup() }
+        #expect(try b.create().ok)
+        #expect(b.swrunc("kill", b.id, "TERM").ok)
+        #expect(eventually { (try? b.state()["status"] as? String) == "stopped" })
+    }
+
     @Test func statusComesFromTheLiveProcessAndItsStartTime() throws {
         let b = try TestBundle(args: ["sleep", "60"])
         #expect(try b.run("--detach").ok)

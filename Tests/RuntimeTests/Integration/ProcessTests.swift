@@ -192,6 +192,32 @@ struct ProcessTests {
         #expect(r.stdout.contains("typed 42 ahead") && !r.stdout.contains("^@"), "\(r.stdout.debugDescription)")
     }
 
+    /// The terminal belongs to the process's user (the group stays devpts's tty group).
+    @Test func theTerminalIsOwnedByTheProcessUser() throws {
+        let b = try TestBundle(args: ["sh", "-c", "stat -c %u:%g $(tty); sleep 0.2"])
+        defer { b.cleanup() }
+        b.spec.process?.terminal = true
+        b.spec.process?.user = User(uid: 1000, gid: 100)
+        let socketPath = b.dir + "/console.sock"
+        let listener = try ConsoleListener(path: socketPath)
+        defer { listener.close() }
+        #expect(try b.run("-d", "--console-socket", socketPath).ok)
+        let master = try listener.acceptMaster()
+        defer { Glibc.close(master) }
+        #expect(readAll(master, seconds: 2).contains("1000:5"))
+    }
+
+    /// An execve that fails after the lookup (here: a missing interpreter) ends with runc's line.
+    @Test func execveFailureIsRuncsLine() throws {
+        let b = try TestBundle(args: ["/run.sh"])
+        defer { b.cleanup() }
+        try "#!/mmnnttbb foo\nsh\n".write(toFile: b.rootfs + "/run.sh", atomically: true, encoding: .utf8)
+        chmod(b.rootfs + "/run.sh", 0o755)
+        let r = try b.run()
+        #expect(!r.ok)
+        #expect(r.stderr == "exec /run.sh: no such file or directory\n", "\(r.stderr)")
+    }
+
     func readAll(_ fd: Int32, seconds: Double) -> String {
         var out = [UInt8]()
         let deadline = Date().addingTimeInterval(seconds)
@@ -224,14 +250,19 @@ final class ConsoleListener {
     }
 
     func acceptMaster() throws -> Int32 {
+        try acceptFD().fd
+    }
+
+    /// One connection's message: its text and the fd it carried.
+    func acceptFD() throws -> (name: String, fd: Int32) {
         let conn = accept(fd, nil, nil)
         try #require(conn >= 0)
         defer { Glibc.close(conn) }
         var buf = [UInt8](repeating: 0, count: 256)
-        var master: Int32 = -1
-        _ = buf.withUnsafeMutableBytes { cshim_recv_msg(conn, $0.baseAddress, $0.count, &master) }
-        try #require(master >= 0, "no pty master received")
-        return master
+        var received: Int32 = -1
+        let n = buf.withUnsafeMutableBytes { cshim_recv_msg(conn, $0.baseAddress, $0.count, &received) }
+        try #require(received >= 0, "no fd received")
+        return (String(decoding: buf.prefix(max(n, 0)), as: UTF8.self), received)
     }
 
     func close() { Glibc.close(fd) }

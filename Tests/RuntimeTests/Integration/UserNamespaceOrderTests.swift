@@ -34,6 +34,20 @@ struct UserNamespaceOrderTests {
         #expect(!w.ok && w.stderr.contains("Read-only"), "\(w.stderr)")
     }
 
+    /// Time namespace offsets in a user namespace: written by the parent (the non-dumpable
+    /// child cannot open its own timens_offsets there).
+    @Test func timeOffsetsInAUserNamespace() throws {
+        let b = try TestBundle(args: ["cat", "/proc/self/timens_offsets"])
+        defer { b.cleanup() }
+        try Self.addUserNamespace(b)
+        b.spec.linux?.namespaces?.append(Namespace(type: "time"))
+        b.spec.linux?.timeOffsets = ["monotonic": TimeOffset(secs: 7881, nanosecs: 2718281),
+                                     "boottime": TimeOffset(secs: 1337, nanosecs: 3141519)]
+        let r = try b.run()
+        #expect(r.ok, "\(r.stderr)")
+        #expect(r.stdout.contains("7881") && r.stdout.contains("2718281") && r.stdout.contains("1337"), "\(r.stdout)")
+    }
+
     /// A container that joins another's user namespace and a network namespace that user
     /// namespace does not own: the network namespace is joined first, with the host's rights.
     @Test func joinsANetworkNamespaceItsUserNamespaceDoesNotOwn() throws {
