@@ -37,7 +37,7 @@ final class TestBundle {
         for d in ["bin", "proc", "sys", "dev", "etc", "tmp", "root"] {
             try fm.createDirectory(atPath: path + "/" + d, withIntermediateDirectories: true)
         }
-        try fm.copyItem(atPath: "/bin/busybox", toPath: path + "/bin/busybox")
+        try copyExecutable("/bin/busybox", to: path + "/bin/busybox")
         for applet in ["sh", "ls", "cat", "echo", "id", "hostname", "mount", "true", "false", "sleep", "grep",
                        "touch", "mkdir", "stat", "readlink", "ps", "head", "wc", "env", "pwd", "umask", "test",
                        "tty", "ip", "sed", "awk", "tr", "cut", "sort", "kill", "domainname", "uname", "nproc",
@@ -47,6 +47,25 @@ final class TestBundle {
         try "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n"
             .write(toFile: path + "/etc/passwd", atomically: true, encoding: .utf8)
         try "root:x:0:\ntty:x:5:\nnogroup:x:65534:\n".write(toFile: path + "/etc/group", atomically: true, encoding: .utf8)
+    }
+
+    /// Copies with close-on-exec descriptors: tests run in parallel threads, and a write fd
+    /// inherited by another test's child until its exec would make this binary ETXTBSY.
+    static func copyExecutable(_ source: String, to target: String) throws {
+        let input = open(source, O_RDONLY | O_CLOEXEC)
+        try #require(input >= 0, "open \(source)")
+        defer { close(input) }
+        let output = open(target, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o755)
+        try #require(output >= 0, "create \(target)")
+        defer { close(output) }
+        var buf = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = buf.withUnsafeMutableBytes { read(input, $0.baseAddress, $0.count) }
+            try #require(n >= 0, "read \(source)")
+            if n == 0 { break }
+            let w = buf.withUnsafeBytes { Glibc.write(output, $0.baseAddress, n) }
+            try #require(w == n, "write \(target)")
+        }
     }
 
     func write() throws {
