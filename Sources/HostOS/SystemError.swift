@@ -25,8 +25,11 @@ public struct SystemError: Error, CustomStringConvertible, Sendable, Equatable {
     /// An errno's text as Go (and so runc) spells it: glibc's with a lower-case first letter
     /// ("no such file or directory"), for lines clients compare word for word.
     public static func goText(_ code: Int32) -> String {
-        let text = String(cString: strerror(code))
-        return text.prefix(1).lowercased() + text.dropFirst()
+        lowerFirst(String(cString: strerror(code)))
+    }
+
+    public static func lowerFirst(_ text: String) -> String {
+        text.prefix(1).lowercased() + text.dropFirst()
     }
 }
 

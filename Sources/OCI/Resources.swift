@@ -87,6 +87,22 @@ public struct HugepageLimit: Codable, Sendable, Equatable {
     public var pageSize: String
     public var limit: UInt64
     public init(pageSize: String, limit: UInt64) { self.pageSize = pageSize; self.limit = limit }
+
+    private enum CodingKeys: String, CodingKey { case pageSize, limit }
+    private enum GoSpelling: String, CodingKey { case pagesize }
+
+    /// runc (Go's decoder, case-blind) also takes `pagesize`; configs written for it use that.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        limit = try c.decode(UInt64.self, forKey: .limit)
+        if let size = try c.decodeIfPresent(String.self, forKey: .pageSize) {
+            pageSize = size
+        } else if let size = try decoder.container(keyedBy: GoSpelling.self).decodeIfPresent(String.self, forKey: .pagesize) {
+            pageSize = size
+        } else {
+            pageSize = try c.decode(String.self, forKey: .pageSize)  // the missing-field error, with its path
+        }
+    }
 }
 
 public struct Network: Codable, Sendable, Equatable {

@@ -20,7 +20,7 @@ extension Features {
             operators: SeccompFilter.operators.keys.sorted(),
             archs: ["SCMP_ARCH_AARCH64", "SCMP_ARCH_ARM", "SCMP_ARCH_PPC64LE", "SCMP_ARCH_RISCV64", "SCMP_ARCH_S390X",
                     "SCMP_ARCH_X32", "SCMP_ARCH_X86", "SCMP_ARCH_X86_64"],
-            flags: SeccompFilter.flagAttributes.keys.sorted())
+            flags: SeccompFilter.flagBits.keys.sorted())
         return Features(
             ociVersionMin: "1.0.0", ociVersionMax: Spec.version, hooks: hooks, mountOptions: MountOptions.knownNames,
             linux: linux,

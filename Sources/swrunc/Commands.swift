@@ -270,7 +270,7 @@ struct Exec: ParsableCommand {
     var preserveFDs: Int = 0
     @Option(name: .customLong("cgroup"), help: "Sub-cgroup to run in ([controller:]path).")
     var cgroup: [String] = []
-    @Flag(name: .customLong("ignore-paused"), help: "Accepted for runc compatibility.")
+    @Flag(name: .customLong("ignore-paused"), help: "Exec into a paused container; the process runs once it is resumed.")
     var ignorePaused = false
     @Argument var id: String
     @Argument(parsing: .postTerminator) var command: [String] = []
@@ -317,6 +317,7 @@ struct Exec: ParsableCommand {
         opts.pidFile = pidFile
         opts.consoleSocket = consoleSocket
         opts.pidfdSocket = pidfdSocket
+        opts.ignorePaused = ignorePaused
         opts.preserveFDs = preserveFDs
         opts.subCgroups = try Self.subCgroups(cgroup)
         let code = try Container.exec(opts, ctx: ctx)

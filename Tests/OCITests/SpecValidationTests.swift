@@ -84,6 +84,15 @@ struct SpecValidationTests {
         #expect(error { $0.linux?.namespaces = [Namespace(type: "mount", path: "rel")] }?.contains("must be an absolute path") == true)
     }
 
+    /// Go's case-blind decoder lets runc configs spell `pagesize`; both spellings read the same.
+    @Test func hugepageLimitsTakeRuncsSpelling() throws {
+        let json = #"{"ociVersion":"1.0.0","root":{"path":"r"},"linux":{"resources":{"hugepageLimits":[{"pagesize":"2MB","limit":4096},{"pageSize":"1GB","limit":0}]}}}"#
+        let spec = try Spec.load(Data(json.utf8))
+        #expect(spec.linux?.resources?.hugepageLimits?.map(\.pageSize) == ["2MB", "1GB"])
+        #expect(decodeError(#"{"ociVersion":"1.0.0","root":{"path":"r"},"linux":{"resources":{"hugepageLimits":[{"limit":1}]}}}"#)?
+            .contains("pageSize: required field is missing") == true)
+    }
+
     @Test func aMissingUserIsRoot() throws {
         let spec = try Spec.load(Data(#"{"ociVersion":"1.0.0","root":{"path":"r"},"process":{"cwd":"/","args":["x"]}}"#.utf8))
         #expect(spec.process?.user.uid == 0 && spec.process?.user.gid == 0)

@@ -12,7 +12,7 @@ enum ContainerInit {
     static func run(_ plan: InitPlan, channel: SyncChannel) -> Never {
         var reported = false
         do throws(RuntimeError) {
-            let (exe, pendingSeccomp) = try setup(plan, channel: channel)
+            var (exe, pendingSeccomp) = try setup(plan, channel: channel)
             try channel.send(.ready)
             // Until the parent has recorded the container, this process dies with it.
             let commit = try channel.receive(waitingFor: "the runtime to record the container", timeout: -1)
@@ -24,8 +24,15 @@ enum ContainerInit {
             // Without a process nothing can be started: wait to be deleted.
             if !plan.hasProcess { while true { pause() } }
             let gate = try waitForStart(plan)
+            let startHooks = plan.spec.hooks?.startContainer ?? []
+            if let filter = pendingSeccomp, !startHooks.isEmpty {
+                // startContainer hooks run confined by the container's filter, as under runc;
+                // without such hooks the filter still goes on last, just before execve.
+                _ = try filter.load()
+                pendingSeccomp = nil
+            }
             do {
-                try HookRunner.run(plan.spec.hooks?.startContainer ?? [], kind: "startContainer",
+                try HookRunner.run(startHooks, kind: "startContainer",
                                    state: State(id: plan.id, status: .created, pid: getpid(), bundle: plan.bundle,
                                                 annotations: plan.spec.annotations),
                                    defaultEnv: ExecutableLookup.environment(plan.process, preserveFDs: plan.preserveFDs))

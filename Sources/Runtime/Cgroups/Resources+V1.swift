@@ -100,6 +100,10 @@ extension FSCgroupManager {
             let path = "\(dir)/\(w.file)"
             if !FileIO.exists(path) {
                 if w.optional { continue }
+                if w.field.hasPrefix("linux.resources.unified"), paths.keys.contains(where: { !$0.isEmpty }) {
+                    // A v2 key for a controller that cgroup v1 manages on this host (runc's words).
+                    throw RuntimeError("\(w.field): invalid configuration: \(w.file) needs its controller in the cgroup v2 hierarchy, and this host manages it with cgroup v1")
+                }
                 throw RuntimeError("\(w.field): \(w.file) is not supported by this kernel")
             }
             do {

@@ -54,6 +54,9 @@ extension Container {
         if !caps.unknown.isEmpty {
             ctx.logger.warn("ignoring unknown capabilities: \(caps.unknown.map { Excerpt.of($0) }.joined(separator: ", "))")
         }
+        for name in caps.unraisableAmbient {
+            ctx.logger.warn("can't raise ambient capability \(name): operation not permitted (not in the inheritable and permitted sets)")
+        }
         if !caps.unavailable.isEmpty {
             ctx.logger.warn("ignoring capabilities not in the runtime's bounding set: \(caps.unavailable.map { Excerpt.of($0) }.joined(separator: ", "))")
         }
@@ -123,6 +126,7 @@ extension Container {
                 noPivot: opts.noPivot, noNewKeyring: opts.noNewKeyring, preserveFDs: preserve,
                 fifoFD: fifoFD, consoleFD: consoleFD)
             plan.seccomp = seccomp
+            if let seccomp { ctx.logger.debug("seccomp filter flags: \(seccomp.effectiveFlags)") }
             plan.hasProcess = hasProcess
             plan.consoleIsOurs = presetConsole >= 0 && consoleFD == presetConsole
             plan.cgroupLayout = layout

@@ -15,6 +15,8 @@ public struct ExecOptions: Sendable {
     /// `--cgroup`: sub-cgroups (relative to the container's) to run the process in, by
     /// controller; the key "" puts it in that sub-cgroup of every hierarchy.
     public var subCgroups: [String: String] = [:]
+    /// `--ignore-paused`: exec into a paused container; the process runs once it is resumed.
+    public var ignorePaused = false
     /// The container's config when the caller has read it already (`config(id:ctx:)`), so that
     /// exec decodes it once.
     public var config: Spec?
@@ -49,11 +51,16 @@ extension Container {
         let record = try load(opts.id, ctx: ctx)
         switch status(of: record, store: ctx.store) {
         case .running, .created: break
-        case .paused: throw RuntimeError("cannot exec in a paused container (resume it first)")
+        case .paused where !opts.ignorePaused:
+            throw RuntimeError("cannot exec in a paused container (resume it first, or use --ignore-paused)")
+        case .paused: break
         default: throw RuntimeError("cannot exec in a stopped container")
         }
         do { try opts.process.validate(at: "process") } catch { throw RuntimeError(error.description) }
         try LSM.validate(opts.process, mountLabel: nil)
+        for name in CapabilitySets(opts.process.capabilities).unraisableAmbient {
+            ctx.logger.warn("can't raise ambient capability \(name): operation not permitted (not in the inheritable and permitted sets)")
+        }
         if !opts.detach {
             _ = cshim_prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
         }
@@ -99,12 +106,11 @@ extension Container {
             do { plan.execAffinity = try affinity.resolve(at: "process.execCPUAffinity") } catch { throw RuntimeError(error.description) }
         }
         if ctx.logger.debugEnabled { plan.debugLog = ctx.logger }
-        // The exec'd process gets the container's filter (a notify listener only hears from the init).
-        if var profile = spec.linux?.seccomp {
-            profile.listenerPath = nil
-            if profile.defaultAction == "SCMP_ACT_NOTIFY" { profile.defaultAction = "SCMP_ACT_ALLOW" }
-            profile.syscalls = profile.syscalls?.filter { $0.action != "SCMP_ACT_NOTIFY" }
+        // The exec'd process gets the container's filter; with a notify action, its listener fd
+        // goes to the agent too (runc's behaviour), with the exec'd process's pid.
+        if let profile = spec.linux?.seccomp {
             plan.seccomp = try SeccompFilter(profile, cacheDir: ctx.store.seccompCacheDir)
+            if let filter = plan.seccomp { ctx.logger.debug("seccomp filter flags: \(filter.effectiveFlags)") }
         }
         let launcher = Launcher(plan: plan, cgroup: FSCgroupManager(paths: paths, owned: record.ownedCgroups.map(Set.init)))
         let channel: SyncChannel

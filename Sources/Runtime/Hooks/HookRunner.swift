@@ -99,7 +99,10 @@ enum HookRunner {
         switch Spawn.wait(pid) {
         case .exited(0): return
         case .exited(let code): throw RuntimeError("exit status \(code)" + (text.isEmpty ? "" : ", output: \(text)"))
-        case .signaled(let sig): throw RuntimeError("killed by signal \(sig)" + (text.isEmpty ? "" : ", output: \(text)"))
+        case .signaled(let sig):
+            // Go's words for the signal (runc's suite matches "bad system call" for SIGSYS).
+            let name = strsignal(sig).map { SystemError.lowerFirst(String(cString: $0)) } ?? "signal \(sig)"
+            throw RuntimeError("killed by signal \(sig) (\(name))" + (text.isEmpty ? "" : ", output: \(text)"))
         }
     }
 }

@@ -81,6 +81,12 @@ struct CapabilitySets {
         }
     }
 
+    /// Ambient capabilities the kernel will refuse to raise (not both permitted and inheritable):
+    /// the init skips them, and the parent says so beforehand in runc's words.
+    var unraisableAmbient: [String] {
+        ambient.filter { !inheritable.contains($0) || !permitted.contains($0) }.map(Self.name)
+    }
+
     static func name(_ cap: cap_value_t) -> String {
         Int(cap) < KnownNames.capabilities.count ? KnownNames.capabilities[Int(cap)] : "capability \(cap)"
     }

@@ -9,12 +9,15 @@ import FoundationEssentials
 /// profile fails `create` with the field's JSON path and costs the child nothing — and the
 /// container's init loads it as late as the kernel allows (see `ContainerInit`).
 ///
-/// Filters without SCMP_ACT_NOTIFY are exported as a BPF program and cached under the state root,
-/// keyed by the profile's canonical JSON: the next container with the same profile (Docker's and
-/// podman's default, every time) skips libseccomp entirely and loads the program directly.
+/// libseccomp compiles; swrunc exports the program, puts runc's -ENOSYS stub in front of it (a
+/// syscall newer than any the profile names looks unimplemented, so libc falls back — clone3 →
+/// clone — instead of failing with the default errno), and loads it with seccomp(2) and exactly
+/// the flags the profile asks for. Filters without SCMP_ACT_NOTIFY are cached under the state
+/// root, keyed by the profile's canonical JSON: the next container with the same profile
+/// (Docker's and podman's default, every time) skips libseccomp entirely.
 final class SeccompFilter {
     private var ctx: scmp_filter_ctx?
-    /// The exported program and the seccomp(2) flags it is loaded with (cacheable filters only).
+    /// The program as loaded (stub included) and the seccomp(2) flags from the profile.
     private var program: [UInt8] = []
     private var loadFlags: UInt32 = 0
     let notifies: Bool
@@ -47,10 +50,18 @@ final class SeccompFilter {
         "SCMP_CMP_MASKED_EQ": SCMP_CMP_MASKED_EQ,
     ]
 
-    static let flagAttributes: [String: scmp_filter_attr] = [
-        "SECCOMP_FILTER_FLAG_TSYNC": SCMP_FLTATR_CTL_TSYNC, "SECCOMP_FILTER_FLAG_LOG": SCMP_FLTATR_CTL_LOG,
-        "SECCOMP_FILTER_FLAG_SPEC_ALLOW": SCMP_FLTATR_CTL_SSB,
+    /// seccomp(2) filter flags by their spec names (WAIT_KILLABLE_RECV goes with a listener only).
+    static let flagBits: [String: UInt32] = [
+        "SECCOMP_FILTER_FLAG_TSYNC": 1, "SECCOMP_FILTER_FLAG_LOG": 2, "SECCOMP_FILTER_FLAG_SPEC_ALLOW": 4,
+        "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV": 32,
     ]
+    static let newListenerFlag: UInt32 = 8, waitKillableFlag: UInt32 = 32
+
+    /// The flags seccomp(2) gets: the profile's, plus NEW_LISTENER for a notifying filter
+    /// (`--debug` logs them, as runc does).
+    var effectiveFlags: UInt32 {
+        notifies ? loadFlags | Self.newListenerFlag : loadFlags & ~Self.waitKillableFlag
+    }
 
     /// A cached or freshly compiled filter; `cacheDir` nil compiles without caching.
     convenience init(_ s: OCI.Seccomp, cacheDir: String?) throws(RuntimeError) {
@@ -64,9 +75,6 @@ final class SeccompFilter {
             return
         }
         try self.init(s)
-        guard let program = exportProgram() else { return }
-        self.program = program
-        self.loadFlags = SeccompCache.flags(s)
         SeccompCache.store(key, program: program, in: cacheDir)
     }
 
@@ -79,7 +87,7 @@ final class SeccompFilter {
         listenerMetadata = s.listenerMetadata
     }
 
-    /// libseccomp's program for this filter, as it would load it.
+    /// libseccomp's program for this filter.
     private func exportProgram() -> [UInt8]? {
         guard let ctx else { return nil }
         let fd = cshim_memfd("swrunc-seccomp")
@@ -100,13 +108,16 @@ final class SeccompFilter {
         var notifies = defaultAction == Self.actNotify
         // NO_NEW_PRIVS is the config's decision (process.noNewPrivileges), not libseccomp's.
         seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0)
+        var flags: UInt32 = 0
         for (i, flag) in (s.flags ?? []).enumerated() {
-            guard let attr = Self.flagAttributes[flag] else {
+            guard let bit = Self.flagBits[flag] else {
                 seccomp_release(ctx)
                 throw RuntimeError("\(base).flags[\(i)]: unsupported seccomp flag \"\(flag)\"")
             }
-            seccomp_attr_set(ctx, attr, 1)
+            flags |= bit
         }
+        loadFlags = flags
+        var largestSyscall: Int32 = -1
         for (i, name) in (s.architectures ?? []).enumerated() {
             var short = name.hasPrefix("SCMP_ARCH_") ? String(name.dropFirst(10)) : name
             short = short.lowercased()
@@ -140,6 +151,12 @@ final class SeccompFilter {
                 throw error
             }
             if action == Self.actNotify { notifies = true }
+            if action == Self.actNotify && rule.names.contains("write") {
+                // The runtime itself writes to pass the notify fd on: it would wait on itself.
+                seccomp_release(ctx)
+                throw RuntimeError("\(path): SCMP_ACT_NOTIFY cannot be used for the write syscall")
+            }
+            for name in rule.names { largestSyscall = max(largestSyscall, seccomp_syscall_resolve_name(name)) }
             // libseccomp refuses a rule that repeats the default action; it would change nothing.
             if action == defaultAction { continue }
             // Conditions on distinct arguments are ANDed in one rule; libseccomp cannot AND two
@@ -167,19 +184,17 @@ final class SeccompFilter {
             // Fully initialised here, so deinit runs and releases the context.
             throw RuntimeError("\(base).listenerPath: required when an action is SCMP_ACT_NOTIFY")
         }
+        guard let exported = exportProgram() else { throw RuntimeError("\(base): libseccomp could not export the filter") }
+        let permissive = ["SCMP_ACT_ALLOW", "SCMP_ACT_LOG", "SCMP_ACT_TRACE"].contains(s.defaultAction)
+        let wantsENOSYS = !permissive && s.defaultErrnoRet != UInt32(ENOSYS) && largestSyscall >= 0
+        program = (wantsENOSYS ? ENOSYSStub.program(above: UInt32(largestSyscall)) : []) + exported
     }
 
     /// Loads the filter into this process; returns the notify fd when the filter has one.
     func load() throws(RuntimeError) -> Int32 {
-        if !program.isEmpty {
-            let rc = program.withUnsafeBytes { cshim_seccomp_set_filter(loadFlags, $0.baseAddress, $0.count) }
-            if rc != 0 { throw .sys("load seccomp filter") }
-            return -1
-        }
-        guard let ctx else { throw RuntimeError("load seccomp filter: no program") }
-        let rc = seccomp_load(ctx)
-        if rc != 0 { throw RuntimeError("load seccomp filter: \(String(cString: strerror(-rc)))", errno: -rc) }
-        return notifies ? seccomp_notify_fd(ctx) : -1
+        let rc = program.withUnsafeBytes { cshim_seccomp_set_filter(effectiveFlags, $0.baseAddress, $0.count) }
+        if rc < 0 { throw .sys("load seccomp filter") }
+        return notifies ? rc : -1
     }
 
     deinit { if let ctx { seccomp_release(ctx) } }
@@ -193,24 +208,16 @@ enum SeccompCache {
     }
 
     /// The profile as canonical JSON, plus what else decides the program: libseccomp's version.
+    /// `format` changes whenever swrunc's own part of the program (the stub) does.
     static func key(_ s: OCI.Seccomp) -> [UInt8] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let profile = (try? encoder.encode(s)).map(Array.init) ?? []
-        return Array("libseccomp \(Features.seccompVersion())\n".utf8) + profile
+        return Array("libseccomp \(Features.seccompVersion()) format 2\n".utf8) + profile
     }
 
     static func flags(_ s: OCI.Seccomp) -> UInt32 {
-        var f: UInt32 = 0
-        for flag in s.flags ?? [] {
-            switch flag {
-            case "SECCOMP_FILTER_FLAG_TSYNC": f |= 1
-            case "SECCOMP_FILTER_FLAG_LOG": f |= 2
-            case "SECCOMP_FILTER_FLAG_SPEC_ALLOW": f |= 4
-            default: break
-            }
-        }
-        return f
+        (s.flags ?? []).reduce(0) { $0 | (SeccompFilter.flagBits[$1] ?? 0) }
     }
 
     static func path(_ key: [UInt8], in dir: String) -> String {

@@ -21,14 +21,17 @@ enum SeccompListener {
         }
         let message = ProcessState(
             ociVersion: Spec.version, fds: ["seccompFd"], pid: pid, metadata: plan.seccomp?.listenerMetadata ?? "",
-            state: State(id: plan.id, status: .creating, pid: pid, bundle: plan.bundle, annotations: plan.spec.annotations))
+            state: State(id: plan.id, status: plan.isExec ? .running : .creating, pid: pid, bundle: plan.bundle,
+                         annotations: plan.spec.annotations))
         let json: [UInt8]
         do { json = Array(try JSONEncoder().encode(message)) } catch {
             throw RuntimeError("encode seccomp listener message: \(error)")
         }
         let sock: Int32
         do { sock = try UnixSocket.connect(path, what: "seccomp agent") } catch {
-            throw RuntimeError("linux.seccomp.listenerPath: \(error.message)", errno: error.errno)
+            // runc's words, which agents and their users search for.
+            let reason = error.errno.map { String(cString: strerror($0)) } ?? error.message
+            throw RuntimeError("linux.seccomp.listenerPath: failed to connect with seccomp agent \(path): \(reason)", errno: error.errno)
         }
         defer { close(sock) }
         let n = json.withUnsafeBytes { cshim_send_msg(sock, $0.baseAddress, $0.count, fd) }

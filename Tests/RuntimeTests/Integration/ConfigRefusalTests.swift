@@ -142,7 +142,7 @@ struct ConfigRefusalTests {
         seccomp.listenerPath = b.dir + "/no-agent.sock"
         b.spec.linux?.seccomp = seccomp
         let r = try create(b)
-        #expect(!r.ok && r.stderr.contains("linux.seccomp.listenerPath: connect to seccomp agent"), "\(r.stderr)")
+        #expect(!r.ok && r.stderr.contains("linux.seccomp.listenerPath: failed to connect with seccomp agent"), "\(r.stderr)")
         #expect(!r.stderr.contains("console"))
     }
 }

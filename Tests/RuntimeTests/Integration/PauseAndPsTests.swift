@@ -26,6 +26,21 @@ struct PauseAndPsTests {
         #expect(!again.ok && again.stderr.contains("not paused"))
     }
 
+    /// exec refuses a paused container (255) unless --ignore-paused: then the process runs once
+    /// the container is resumed.
+    @Test func execIntoAPausedContainer() throws {
+        let b = try TestBundle(args: ["sleep", "60"])
+        defer { b.cleanup() }
+        #expect(try b.run("-d").ok)
+        #expect(b.swrunc("pause", b.id).ok)
+        let refused = b.swrunc("exec", b.id, "echo", "ok")
+        #expect(refused.status == 255 && refused.stderr.contains("cannot exec in a paused container"))
+        let sw = "\(Swrunc.binary) --root \(b.swrunc.root)"
+        let r = Swrunc.sh("(sleep 1; \(sw) resume \(b.id)) & \(sw) exec --ignore-paused \(b.id) echo ok; rc=$?; wait; exit $rc")
+        #expect(r.ok, "\(r.stderr)")
+        #expect(r.stdout == "ok\n")
+    }
+
     @Test func deleteForceOfAPausedContainer() throws {
         let b = try TestBundle(args: ["sleep", "60"])
         #expect(try b.run("-d").ok)

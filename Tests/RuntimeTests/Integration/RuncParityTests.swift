@@ -89,6 +89,21 @@ struct RuncParityTests {
         #expect(r.stdout.contains("0000000000000001"), "\(r.stdout)")
     }
 
+    /// An ambient capability outside the inheritable set cannot be raised: a warning in runc's
+    /// words, the others still raised, the container runs.
+    @Test func anAmbientCapabilityOutsideInheritableIsAWarning() throws {
+        let b = try TestBundle(args: ["grep", "CapAmb", "/proc/self/status"])
+        defer { b.cleanup() }
+        let all = ["CAP_CHOWN", "CAP_KILL"]
+        b.spec.process?.capabilities = Capabilities(bounding: all, effective: all, permitted: all)
+        b.spec.process?.capabilities?.inheritable = ["CAP_KILL"]
+        b.spec.process?.capabilities?.ambient = ["CAP_KILL", "CAP_CHOWN"]
+        let r = try b.run()
+        #expect(r.ok, "\(r.stderr)")
+        #expect(r.stderr.contains("can't raise ambient capability CAP_CHOWN: "), "\(r.stderr)")
+        #expect(r.stdout == "CapAmb:\t0000000000000020\n", "\(r.stdout)")
+    }
+
     @Test func withoutAMountNamespaceItRunsAndDeleteRemovesItsMounts() throws {
         let b = try TestBundle(args: ["sh", "-c", "ls /proc/self >/dev/null && echo in-rootfs $(ls /bin/busybox)"])
         b.spec.linux?.namespaces?.removeAll { $0.type == "mount" }

@@ -169,3 +169,107 @@ struct SeccompProfileTests {
         #expect(r.stdout.contains("Invalid cross-device link") && r.stdout.contains("still-running"), "\(r.stdout)")
     }
 }
+
+@Suite("seccomp: runc's refinements — the -ENOSYS stub, flags, exec notify, startContainer hooks")
+struct SeccompRuncParityTests {
+    func bundle(_ name: String = #function, args: [String], _ profile: Seccomp) throws -> TestBundle {
+        let b = try TestBundle(name, args: args)
+        b.spec.linux?.seccomp = profile
+        return b
+    }
+
+    /// A syscall numbered above every one the profile names gets ENOSYS (libc then falls back);
+    /// one the profile leaves out below that still gets the default errno.
+    @Test func syscallsNewerThanTheProfileGetENOSYS() throws {
+        var profile = Seccomp(defaultAction: "SCMP_ACT_ERRNO", syscalls: [
+            SeccompSyscall(names: ["read", "write", "exit", "exit_group", "brk", "arch_prctl", "set_tid_address",
+                                   "rt_sigprocmask", "execve", "mmap", "munmap", "uname", "readlink", "openat",
+                                   "close", "fstat", "newfstatat", "prlimit64", "set_robust_list", "rseq",
+                                   "getrandom", "mprotect", "futex", "ioctl"], action: "SCMP_ACT_ALLOW"),
+        ])
+        profile.defaultErrnoRet = UInt32(EXDEV)
+        let b = try bundle(args: ["/probe"], profile)
+        defer { b.cleanup() }
+        let source = b.dir + "/probe.c"
+        try """
+        #include <errno.h>
+        #include <stdio.h>
+        #include <unistd.h>
+        #include <sys/syscall.h>
+        int main(void) {
+            long a = syscall(1000, 0, 0, 0); int ea = errno;
+            long b = syscall(SYS_getppid); int eb = errno;
+            printf("%ld %d %ld %d\\n", a, ea, b, eb);
+            return 0;
+        }
+        """.write(toFile: source, atomically: true, encoding: .utf8)
+        let cc = Swrunc.exec(["/usr/bin/gcc", "-static", "-O1", "-o", b.rootfs + "/probe", source])
+        try #require(cc.ok, "gcc: \(cc.stderr)")
+        let r = try b.run()
+        #expect(r.ok, "\(r.stderr)")
+        #expect(r.stdout == "-1 \(ENOSYS) -1 \(EXDEV)\n", "\(r.stdout)")
+    }
+
+    @Test func flagsAreLoadedAsAskedAndLogged() throws {
+        var profile = Seccomp(defaultAction: "SCMP_ACT_ALLOW", syscalls: [
+            SeccompSyscall(names: ["mkdir", "mkdirat"], action: "SCMP_ACT_ERRNO"),
+        ])
+        profile.flags = ["SECCOMP_FILTER_FLAG_LOG", "SECCOMP_FILTER_FLAG_SPEC_ALLOW"]
+        let b = try bundle(args: ["sh", "-c", "mkdir /tmp/x 2>/dev/null || echo denied"], profile)
+        defer { b.cleanup() }
+        try b.write()
+        let r = b.swrunc.run(["--root", b.swrunc.root, "--debug", "run", "--bundle", b.dir, b.id])
+        #expect(r.ok && r.stdout == "denied\n", "\(r.stderr)")
+        #expect(r.stderr.contains("seccomp filter flags: 6"), "\(r.stderr)")
+    }
+
+    /// Notifying on write(2) would have the runtime wait on its own writes: refused up front.
+    @Test func notifyOnWriteIsRefused() throws {
+        var profile = Seccomp(defaultAction: "SCMP_ACT_ALLOW", syscalls: [
+            SeccompSyscall(names: ["write"], action: "SCMP_ACT_NOTIFY"),
+        ])
+        profile.listenerPath = "/tmp/nobody-listens.sock"
+        let b = try bundle(args: ["true"], profile)
+        defer { b.cleanup() }
+        let r = try b.create()
+        #expect(!r.ok && r.stderr.contains("SCMP_ACT_NOTIFY cannot be used for the write syscall"), "\(r.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: b.swrunc.root + "/" + b.id))
+    }
+
+    /// A startContainer hook runs under the container's filter, as under runc.
+    @Test func startContainerHooksRunUnderTheFilter() throws {
+        let b = try bundle(args: ["true"], Seccomp(defaultAction: "SCMP_ACT_ALLOW", syscalls: [
+            SeccompSyscall(names: ["mkdir", "mkdirat"], action: "SCMP_ACT_KILL"),
+        ]))
+        defer { b.cleanup() }
+        b.spec.hooks = Hooks(startContainer: [Hook(path: "/bin/sh", args: ["sh", "-c", "mkdir /tmp/hooked"])])
+        let r = try b.run()
+        #expect(!r.ok)
+        #expect(r.stderr.contains("error running startContainer hook") && r.stderr.contains("bad system call"), "\(r.stderr)")
+    }
+
+    /// An exec'd process under a notifying filter: the agent gets its fd too, with its pid.
+    @Test func execSendsItsNotifyFdToTheAgent() throws {
+        var profile = Seccomp(defaultAction: "SCMP_ACT_ALLOW", syscalls: [
+            SeccompSyscall(names: ["mkdir", "mkdirat"], action: "SCMP_ACT_NOTIFY"),
+        ])
+        let b = try bundle(args: ["sleep", "60"], profile)
+        defer { b.cleanup() }
+        let socketPath = b.dir + "/agent.sock"
+        profile.listenerPath = socketPath
+        b.spec.linux?.seccomp = profile
+        let agent = try ConsoleListener(path: socketPath)
+        defer { agent.close() }
+        #expect(try b.run("-d").ok)
+        let first = try agent.acceptFD()
+        close(first.fd)
+        let e = b.swrunc("exec", "-d", "--pid-file", b.dir + "/exec.pid", b.id, "sleep", "30")
+        #expect(e.ok, "\(e.stderr)")
+        let second = try agent.acceptFD()
+        defer { close(second.fd) }
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(second.name.utf8)) as? [String: Any])
+        let pid = Int(try String(contentsOfFile: b.dir + "/exec.pid", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines))
+        #expect(json["pid"] as? Int == pid)
+        #expect((json["state"] as? [String: Any])?["status"] as? String == "running")
+    }
+}
