@@ -7,7 +7,7 @@ extension Spec {
             terminal: true, user: User(uid: 0, gid: 0), args: ["sh"],
             env: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=xterm"],
             cwd: "/",
-            capabilities: Capabilities(bounding: caps, effective: caps, permitted: caps, ambient: caps),
+            capabilities: Capabilities(bounding: caps, effective: caps, permitted: caps),
             rlimits: [Rlimit(type: "RLIMIT_NOFILE", hard: 1024, soft: 1024)],
             noNewPrivileges: true)
         process.terminal = true

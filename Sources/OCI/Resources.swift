@@ -13,6 +13,14 @@ public struct Resources: Codable, Sendable, Equatable {
     public init() {}
 }
 
+extension DeviceCgroupRule {
+    /// The rule's r, w and m, in that order ("rwm" when none is given).
+    public var effectiveAccess: String {
+        guard let access, !access.isEmpty else { return "rwm" }
+        return String("rwm".filter { access.contains($0) })
+    }
+}
+
 public struct DeviceCgroupRule: Codable, Sendable, Equatable {
     public var allow: Bool
     public var type: String?
@@ -159,4 +167,13 @@ public struct SeccompArg: Codable, Sendable, Equatable {
     public var value: UInt64
     public var valueTwo: UInt64?
     public var op: String
+}
+
+extension Resources {
+    /// Limits that only a cgroup can enforce (device rules are left to the kernel's own checks
+    /// when there is no cgroup, as runc leaves them for rootless containers).
+    public var needsACgroup: Bool {
+        memory != nil || cpu != nil || pids != nil || blockIO != nil || !(hugepageLimits ?? []).isEmpty
+            || network != nil || !(rdma ?? [:]).isEmpty || !(unified ?? [:]).isEmpty
+    }
 }

@@ -65,8 +65,10 @@ extension Resources {
             }
             try DeviceNumbers.checkRule(rule.major, max: DeviceNumbers.maxMajor, at: "\(at).major")
             try DeviceNumbers.checkRule(rule.minor, max: DeviceNumbers.maxMinor, at: "\(at).minor")
-            if let access = rule.access, !access.allSatisfy({ "rwm".contains($0) }) {
-                throw SpecError("\(at).access", "may only hold r, w and m, got \"\(Excerpt.of(access))\"")
+            // Letters other than r, w and m mean nothing to either cgroup version; runc drops
+            // them, and so do we — but a rule left with none of the three is a mistake.
+            if let access = rule.access, !access.isEmpty, rule.effectiveAccess.isEmpty {
+                throw SpecError("\(at).access", "must hold r, w or m, got \"\(Excerpt.of(access))\"")
             }
         }
         if let swappiness = memory?.swappiness, swappiness > 100 {

@@ -1,8 +1,10 @@
+import Glibc
 import Runtime
 
 /// The global options (given before the subcommand, as runc's clients do).
 struct GlobalOptions: Sendable {
-    var root = "/run/swrunc"
+    /// nil: the default, `RuncArgv.defaultRoot`.
+    var root: String?
     var log: String?
     var logFormat = "text"
     var debug = false
@@ -16,6 +18,14 @@ struct GlobalOptions: Sendable {
 /// `--flag`, `--flag=value`, `--bool=true`, and global flags before the subcommand. This turns
 /// such an argv into what ArgumentParser expects; the parsing itself stays ArgumentParser's.
 enum RuncArgv {
+    /// An unprivileged user's containers live under $XDG_RUNTIME_DIR (runc's rule); root's under /run.
+    static func defaultRoot(rootless: Bool) -> String {
+        if rootless, geteuid() != 0, let xdg = getenv("XDG_RUNTIME_DIR").map({ String(cString: $0) }), !xdg.isEmpty {
+            return xdg + "/swrunc"
+        }
+        return "/run/swrunc"
+    }
+
     static let globalValued: Set<String> = ["root", "log", "log-format", "rootless", "criu"]
     static let globalBools: Set<String> = ["debug", "systemd-cgroup", "version", "help", "h", "v"]
     /// Boolean flags of any subcommand: `--flag=true` becomes `--flag`, `--flag=false` is dropped.

@@ -48,8 +48,10 @@ if let trace = getenv("SWRUNC_TRACE").map({ String(cString: $0) }), !trace.isEmp
     // Records every invocation (clients' exact command lines) for integration tests.
     Logger(path: trace, format: .text, debug: true).log("info", "argv: \(argv.joined(separator: " "))")
 }
-let context = RuntimeContext(root: globals.root, logger: logger, systemdCgroup: globals.systemdCgroup,
-                             rootless: globals.rootless == "true")
+// `--rootless auto` (the default) means "not root", as runc decides it.
+let rootless = globals.rootless == "true" || (globals.rootless == "auto" && geteuid() != 0)
+let context = RuntimeContext(root: globals.root ?? RuncArgv.defaultRoot(rootless: rootless), logger: logger,
+                             systemdCgroup: globals.systemdCgroup, rootless: rootless)
 RuntimeEnvironment.context = context
 
 if let status = Help.handle(rootHelp: globals.showHelp, rest: rest) { exit(status) }

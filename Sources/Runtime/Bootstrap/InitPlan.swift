@@ -1,3 +1,4 @@
+import Glibc
 import OCI
 
 /// Everything the container's bootstrap needs, resolved by the parent before it forks. The
@@ -32,6 +33,8 @@ struct InitPlan {
     var settings = ProcessSettings()
     /// `exec` only: the CPUs the process starts on and ends up on (nil: every CPU its cpuset allows).
     var execAffinity: ResolvedCPUAffinity?
+    /// The runtime runs without host privileges (its child must let it write the id maps).
+    var rootlessParent = geteuid() != 0
     /// `--debug`: the parent logs the bootstrap's milestones.
     var debugLog: Logger?
 }

@@ -65,7 +65,10 @@ enum Stage1 {
         // it), then the user namespace, then those that needed its privileges (runc's order).
         let joinsUser = fds.contains { $0.0 == .user }
         var afterUser: [(NamespaceType, Int32, String)] = []
-        for (type, fd, path) in fds where type != .user {
+        // Unprivileged, nothing can be joined before the user namespace that owns it.
+        let firstPass = plan.rootlessParent ? [] : fds
+        if plan.rootlessParent { afterUser = fds.filter { $0.0 != .user } }
+        for (type, fd, path) in firstPass where type != .user {
             if cshim_setns(fd, type.cloneFlag) == 0 { continue }
             if errno == EPERM && joinsUser { afterUser.append((type, fd, path)); continue }
             throw .sys("join \(type.rawValue) namespace \(path)")
@@ -74,11 +77,17 @@ enum Stage1 {
             try check("join \(type.rawValue) namespace \(path)") { cshim_setns(fd, type.cloneFlag) }
         }
         if ns.newUser {
+            // An unprivileged parent can open our uid_map only while we are dumpable (a
+            // non-dumpable process's /proc files belong to the host's root). Nothing of the
+            // container runs yet; dumpable goes off again before anything does.
+            let unprivilegedParent = plan.rootlessParent
+            if unprivilegedParent { _ = cshim_prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) }
             if created & CLONE_NEWUSER == 0 {
                 try check("create user namespace") { cshim_unshare(CLONE_NEWUSER) }
             }
             try channel.send(.needIDMaps)
             let reply = try channel.receive(waitingFor: "uid/gid mappings")
+            if unprivilegedParent { _ = cshim_prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) }
             if case .failed(let e) = reply { throw e }
         }
         if ns.userNamespace {

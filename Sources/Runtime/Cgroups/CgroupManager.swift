@@ -104,7 +104,7 @@ public struct FSCgroupManager: CgroupManager {
                 let members = Self.members(of: dir)
                 if !members.isEmpty {
                     let shown = members.prefix(3).map(String.init).joined(separator: ", ")
-                    throw RuntimeError("linux.cgroupsPath: cgroup \(dir) already has processes (pid \(shown)\(members.count > 3 ? ", …" : ""))")
+                    throw RuntimeError("linux.cgroupsPath: container's cgroup is not empty: \(dir) has processes (pid \(shown)\(members.count > 3 ? ", …" : ""))")
                 }
                 continue
             }

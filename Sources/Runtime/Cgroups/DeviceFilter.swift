@@ -22,7 +22,7 @@ public struct DeviceRule: Equatable, Sendable {
             let t = (r.type?.first).map { $0 } ?? "a"
             return DeviceRule(allow: r.allow, type: t, major: r.major.flatMap { $0 < 0 ? nil : $0 },
                               minor: r.minor.flatMap { $0 < 0 ? nil : $0 },
-                              access: (r.access?.isEmpty ?? true) ? "rwm" : r.access!)
+                              access: r.effectiveAccess)
         }
         out += [("c", nil, nil, "m"), ("b", nil, nil, "m"), ("c", 1, 3, "rwm"), ("c", 1, 8, "rwm"), ("c", 1, 7, "rwm"),
                 ("c", 5, 0, "rwm"), ("c", 1, 5, "rwm"), ("c", 1, 9, "rwm"), ("c", 5, 1, "rwm"), ("c", 136, nil, "rwm"),

@@ -91,12 +91,24 @@ extension Container {
             try ctx.store.saveIntent(CreateIntent(cgroupPaths: cgroup.paths, ownedCgroups: cgroup.owned,
                                                   hostRootfsMount: hostMount), id: opts.id)
             rollback.add { try? cgroup.destroy() }
-            try cgroup.create()
+            do {
+                try cgroup.create()
+            } catch where ctx.rootless && [EACCES, EPERM, EROFS].contains(error.errno ?? 0) {
+                // An unprivileged user without a delegated cgroup: the container runs without
+                // one (runc's rule), unless the config asks for limits only a cgroup can keep.
+                try? cgroup.destroy()
+                if let limits = spec.linux?.resources, limits.needsACgroup {
+                    throw RuntimeError("linux.resources: limits need a cgroup, and this unprivileged user has none delegated (\(error.message))", errno: error.errno)
+                }
+                ctx.logger.debug("rootless: running without a cgroup (\(error.message))")
+                cgroup = FSCgroupManager(paths: [:], owned: [])
+                try ctx.store.saveIntent(CreateIntent(cgroupPaths: [:], ownedCgroups: [], hostRootfsMount: hostMount), id: opts.id)
+            }
             if let hostMount {
                 rollback.add { try? hostMount.unmount() }
                 try hostMount.mount()
             }
-            if let resources = spec.linux?.resources {
+            if let resources = spec.linux?.resources, !cgroup.paths.isEmpty {
                 try cgroup.apply(resources)
             }
             // Spec: a failing prestart/createRuntime/createContainer hook still gets poststop.

@@ -65,8 +65,11 @@ extension Container {
             _ = cshim_prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
         }
         var joins: [OCI.Namespace] = []
+        // Unprivileged, a pid namespace owned by the container's user namespace can only be
+        // joined from inside that user namespace: stage 1 joins it after the user namespace.
+        let unprivileged = geteuid() != 0 && record.namespacePaths?[NamespaceType.user.rawValue] != nil
         for (type, path) in (record.namespacePaths ?? [:]).sorted(by: { $0.key < $1.key }) {
-            if type == NamespaceType.pid.rawValue {
+            if type == NamespaceType.pid.rawValue && !unprivileged {
                 // Joining a pid namespace only affects children: doing it here, before the fork,
                 // makes the exec'd process our direct child instead of an orphan we must inherit.
                 let fd = cshim_open(path, O_RDONLY | O_CLOEXEC, 0)

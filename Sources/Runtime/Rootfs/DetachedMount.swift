@@ -124,16 +124,3 @@ enum UserNamespaceFD {
         }
     }
 }
-
-/// uid_map/gid_map of a process in a new user namespace, written by a parent that still holds
-/// the host's privileges. Errors name the config field: `prefix` is `linux.` or `mounts[3].`.
-enum IDMapFiles {
-    static func write(pid: Int32, uid: [IDMapping], gid: [IDMapping], prefix: String) throws(RuntimeError) {
-        for (file, maps) in [("uid_map", uid), ("gid_map", gid)] {
-            let text = maps.map { "\($0.containerID) \($0.hostID) \($0.size)\n" }.joined()
-            do { try FileIO.writeExisting("/proc/\(pid)/\(file)", text) } catch {
-                throw RuntimeError("\(prefix)\(file == "uid_map" ? "uidMappings" : "gidMappings"): \(error)", errno: error.errno)
-            }
-        }
-    }
-}
