@@ -15,6 +15,12 @@ public struct CgroupWrite: Equatable, Sendable {
 /// linux.resources → cgroup v1 files, in the order they must be written. Pure: unit-tested on
 /// values, applied to the real hierarchy by `FSCgroupManager.apply`.
 public enum ResourcesV1 {
+    /// pids.max for a spec limit: negative is unlimited, and 0 becomes 1 — runc's mapping (a
+    /// cgroup that admits no task at all would refuse the container's own init).
+    static func pidsMax(_ limit: Int64) -> String {
+        limit < 0 ? "max" : String(max(limit, 1))
+    }
+
     public static func writes(_ r: Resources, includeDevices: Bool = true) -> [CgroupWrite] {
         var out: [CgroupWrite] = []
         func add(_ c: String, _ f: String, _ v: String, _ field: String, optional: Bool = false) {
@@ -39,7 +45,7 @@ public enum ResourcesV1 {
             if let cpus = c.cpus, !cpus.isEmpty { add("cpuset", "cpuset.cpus", cpus, "cpu.cpus") }
             if let mems = c.mems, !mems.isEmpty { add("cpuset", "cpuset.mems", mems, "cpu.mems") }
         }
-        if let p = r.pids { add("pids", "pids.max", p.limit > 0 ? String(p.limit) : "max", "pids.limit") }
+        if let p = r.pids { add("pids", "pids.max", Self.pidsMax(p.limit), "pids.limit") }
         if let b = r.blockIO {
             if let w = b.weight, w > 0 { add("blkio", "blkio.weight", String(w), "blockIO.weight") }
             if let w = b.leafWeight, w > 0 { add("blkio", "blkio.leaf_weight", String(w), "blockIO.leafWeight") }
@@ -84,6 +90,13 @@ public enum ResourcesV1 {
 }
 
 extension FSCgroupManager {
+    /// v1 files written in this order, whose partner goes first when the kernel refuses that order.
+    static let writtenTogether = [
+        "memory.limit_in_bytes": "memory.memsw.limit_in_bytes",
+        "cpu.cfs_period_us": "cpu.cfs_quota_us",
+        "cpu.rt_period_us": "cpu.rt_runtime_us",
+    ]
+
     /// Writes linux.resources. A controller the host lacks is an error naming the field, except
     /// for knobs the spec lets a runtime skip.
     public func apply(_ resources: Resources, includeDevices: Bool = true) throws(RuntimeError) {
@@ -109,10 +122,11 @@ extension FSCgroupManager {
             do {
                 try FileIO.writeExisting(path, w.value)
             } catch {
-                // Raising the memory limit above memsw (or lowering memsw below it) is refused
-                // in one order and fine in the other: retry with the swap limit first.
-                if w.file == "memory.limit_in_bytes", let swap = pending.first(where: { $0.file == "memory.memsw.limit_in_bytes" }) {
-                    try? FileIO.writeExisting("\(dir)/\(swap.file)", swap.value)
+                // Pairs the kernel checks against each other (memory below memsw, a cfs or rt
+                // period against its quota and the parent's share) are refused in one order and
+                // fine in the other: retry with the partner written first.
+                if let partnerFile = Self.writtenTogether[w.file], let partner = pending.first(where: { $0.file == partnerFile }) {
+                    try? FileIO.writeExisting("\(dir)/\(partner.file)", partner.value)
                     if (try? FileIO.writeExisting(path, w.value)) != nil { continue }
                 }
                 throw RuntimeError("\(w.field): write \(w.file)=\(w.value): \(error.message.split(separator: ":").last.map { String($0).trimmed() } ?? error.message)",

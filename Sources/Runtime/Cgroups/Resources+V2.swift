@@ -46,7 +46,7 @@ public enum ResourcesV2 {
             if let cpus = c.cpus, !cpus.isEmpty { add("cpuset.cpus", cpus, "cpu.cpus") }
             if let mems = c.mems, !mems.isEmpty { add("cpuset.mems", mems, "cpu.mems") }
         }
-        if let p = r.pids { add("pids.max", p.limit > 0 ? String(p.limit) : "max", "pids.limit") }
+        if let p = r.pids { add("pids.max", ResourcesV1.pidsMax(p.limit), "pids.limit") }
         if let b = r.blockIO {
             if let w = b.weight, w > 0 { add("io.weight", String(ioWeight(fromBlkio: w)), "blockIO.weight") }
             for (i, d) in (b.weightDevice ?? []).enumerated() {

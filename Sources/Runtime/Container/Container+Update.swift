@@ -18,6 +18,9 @@ extension Container {
             if let v = m.limit { cur.limit = v }
             if let v = m.reservation { cur.reservation = v }
             if let v = m.swap { cur.swap = v }
+            // Removing the memory limit removes the memory+swap one with it unless a new one is
+            // given (runc's rule; a swap limit below an unlimited memory limit is meaningless).
+            if m.limit == -1 && m.swap == nil && cur.swap != nil { cur.swap = -1 }
             if let v = m.swappiness { cur.swappiness = v }
             if let v = m.disableOOMKiller { cur.disableOOMKiller = v }
             if let v = m.checkBeforeUpdate { cur.checkBeforeUpdate = v }

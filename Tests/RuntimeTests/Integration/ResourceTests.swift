@@ -105,6 +105,40 @@ struct ResourceTests {
         #expect(cgroupFile(b, "cpu", "cpu.shares") == "512")
     }
 
+    /// Paired v1 files the kernel checks against each other go in whichever order it accepts:
+    /// a shorter cfs period with a proportionally smaller quota under a parent capped at 50%,
+    /// and pids.limit 0 (runc's "1"); removing the memory limit removes memory+swap with it.
+    @Test func pairedWritesInTheOrderTheKernelTakes() throws {
+        let b = try TestBundle(args: ["sleep", "60"])
+        defer { b.cleanup() }
+        let parent = "/sys/fs/cgroup/cpu/\(b.cgroupParent)"
+        try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true)
+        try "50000".write(toFile: parent + "/cpu.cfs_quota_us", atomically: false, encoding: .utf8)
+        b.spec.linux?.resources = Resources()
+        b.spec.linux?.resources?.cpu = CPU()
+        b.spec.linux?.resources?.cpu?.quota = 500_000
+        b.spec.linux?.resources?.cpu?.period = 1_000_000
+        b.spec.linux?.resources?.memory = Memory()
+        b.spec.linux?.resources?.memory?.limit = 64 << 20
+        b.spec.linux?.resources?.memory?.swap = 96 << 20
+        #expect(try b.run("-d").ok)
+        let dir = "/sys/fs/cgroup/cpu/\(b.cgroupParent)/\(b.id)"
+        func value(_ file: String, _ controller: String = "cpu") -> String {
+            ((try? String(contentsOfFile: "/sys/fs/cgroup/\(controller)/\(b.cgroupParent)/\(b.id)/\(file)", encoding: .utf8)) ?? "")
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        #expect(!b.swrunc("update", "--cpu-quota", "600000", b.id).ok, "above the parent's share")
+        let u = b.swrunc("update", "--cpu-period", "10000", "--cpu-quota", "3000", b.id)
+        #expect(u.ok, "\(u.stderr)")
+        #expect(value("cpu.cfs_period_us") == "10000" && value("cpu.cfs_quota_us") == "3000", "\(dir)")
+        #expect(b.swrunc("update", "--pids-limit", "0", b.id).ok)
+        #expect(value("pids.max", "pids") == "1")
+        let m = b.swrunc("update", "--memory", "-1", b.id)
+        #expect(m.ok, "\(m.stderr)")
+        #expect(value("memory.limit_in_bytes", "memory") == value("memory.memsw.limit_in_bytes", "memory"))
+        #expect(Int64(value("memory.limit_in_bytes", "memory")) ?? 0 > 1 << 40)
+    }
+
     @Test func checkBeforeUpdateRefusesALimitBelowUsage() throws {
         // tmpfs pages are charged to the cgroup and stay: a stable usage of 16 MiB.
         let b = try TestBundle(args: ["sh", "-c", "head -c 16m /dev/zero > /dev/shm/fill; sleep 60"])
