@@ -170,6 +170,11 @@ enum ContainerInit {
             let reply = try channel.receive(waitingFor: "createRuntime hooks", timeout: -1)
             if case .failed(let e) = reply { throw e }
         }
+        // createContainer hooks start in the container's root (relative paths in them mean the
+        // rootfs, as under runc).
+        if !(hooks.createContainer ?? []).isEmpty {
+            try check("chdir \(plan.rootfs)") { chdir(plan.rootfs) }
+        }
         do {
             try HookRunner.run(hooks.createContainer ?? [], kind: "createContainer",
                                state: State(id: plan.id, status: .creating, pid: getpid(), bundle: plan.bundle,

@@ -51,10 +51,15 @@ final class SeccompFilter {
     ]
 
     /// seccomp(2) filter flags by their spec names (WAIT_KILLABLE_RECV goes with a listener only).
+    /// TSYNC is accepted and left out, as runc leaves it: the init that loads the filter has a
+    /// single thread, and the kernel refuses TSYNC next to NEW_LISTENER.
     static let flagBits: [String: UInt32] = [
-        "SECCOMP_FILTER_FLAG_TSYNC": 1, "SECCOMP_FILTER_FLAG_LOG": 2, "SECCOMP_FILTER_FLAG_SPEC_ALLOW": 4,
+        "SECCOMP_FILTER_FLAG_TSYNC": 0, "SECCOMP_FILTER_FLAG_LOG": 2, "SECCOMP_FILTER_FLAG_SPEC_ALLOW": 4,
         "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV": 32,
     ]
+    /// A profile without `flags` gets SPEC_ALLOW, as under runc (and Docker before it): seccomp
+    /// alone does not switch on the speculative-store-bypass mitigation. `flags: []` means none.
+    static let defaultFlags: UInt32 = 4
     static let newListenerFlag: UInt32 = 8, waitKillableFlag: UInt32 = 32
 
     /// The flags seccomp(2) gets: the profile's, plus NEW_LISTENER for a notifying filter
@@ -108,7 +113,7 @@ final class SeccompFilter {
         var notifies = defaultAction == Self.actNotify
         // NO_NEW_PRIVS is the config's decision (process.noNewPrivileges), not libseccomp's.
         seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0)
-        var flags: UInt32 = 0
+        var flags: UInt32 = s.flags == nil ? Self.defaultFlags : 0
         for (i, flag) in (s.flags ?? []).enumerated() {
             guard let bit = Self.flagBits[flag] else {
                 seccomp_release(ctx)
@@ -217,7 +222,8 @@ enum SeccompCache {
     }
 
     static func flags(_ s: OCI.Seccomp) -> UInt32 {
-        (s.flags ?? []).reduce(0) { $0 | (SeccompFilter.flagBits[$1] ?? 0) }
+        guard let names = s.flags else { return SeccompFilter.defaultFlags }
+        return names.reduce(0) { $0 | (SeccompFilter.flagBits[$1] ?? 0) }
     }
 
     static func path(_ key: [UInt8], in dir: String) -> String {

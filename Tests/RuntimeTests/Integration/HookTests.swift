@@ -97,6 +97,15 @@ struct HookTests {
         #expect(r.ok, "\(r.stderr)")
     }
 
+    /// createContainer hooks start in the container's root: a relative path names a rootfs file.
+    @Test func createContainerHooksStartInTheRootfs() throws {
+        let b = try TestBundle(args: ["cat", "/from-hook"])
+        defer { b.cleanup() }
+        b.spec.hooks = Hooks(createContainer: [Hook(path: "/bin/sh", args: ["sh", "-c", "echo made-here > ./from-hook"])])
+        let r = try b.run()
+        #expect(r.ok && r.stdout == "made-here\n", "\(r.stderr)")
+    }
+
     @Test func hookTimeoutIsEnforced() throws {
         let b = try TestBundle(args: ["true"])
         b.spec.hooks = Hooks(prestart: [Hook(path: "/bin/sleep", args: ["sleep", "30"], timeout: 1)])

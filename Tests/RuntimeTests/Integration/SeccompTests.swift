@@ -221,6 +221,14 @@ struct SeccompRuncParityTests {
         let r = b.swrunc.run(["--root", b.swrunc.root, "--debug", "run", "--bundle", b.dir, b.id])
         #expect(r.ok && r.stdout == "denied\n", "\(r.stderr)")
         #expect(r.stderr.contains("seccomp filter flags: 6"), "\(r.stderr)")
+        // No flags at all: SPEC_ALLOW (runc's default); TSYNC is accepted and not used.
+        for (flags, expected) in [(nil, 4), (["SECCOMP_FILTER_FLAG_TSYNC"], 0)] as [([String]?, Int)] {
+            b.swrunc("delete", "--force", b.id)
+            b.spec.linux?.seccomp?.flags = flags
+            try b.write()
+            let again = b.swrunc.run(["--root", b.swrunc.root, "--debug", "run", "--bundle", b.dir, b.id])
+            #expect(again.ok && again.stderr.contains("seccomp filter flags: \(expected)\""), "\(again.stderr)")
+        }
     }
 
     /// Notifying on write(2) would have the runtime wait on its own writes: refused up front.
