@@ -131,6 +131,13 @@ def remove_cgroup_tree(name):
                 os.rmdir(d)
             except OSError:
                 pass
+    # conmon also writes <parent>/conmon/tasks under controllers the host lists but does not
+    # mount (hugetlb here): plain tmpfs files beside the real hierarchies, named by this harness.
+    for entry in os.listdir("/sys/fs/cgroup"):
+        base = os.path.join("/sys/fs/cgroup", entry)
+        top = os.path.join(base, name.strip("/"))
+        if not os.path.ismount(base) and os.path.isdir(top):
+            shutil.rmtree(top, ignore_errors=True)
 
 
 def _add_bytes(tar, name, data):
