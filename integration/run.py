@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """containerd, dockerd and podman running their containers through swrunc.
 
-Usage: run.py SWRUNC [--only containerd|docker|podman|swctr|swctr-containers|swctr-build|swctr-compose]...
+Usage: run.py SWRUNC [--only containerd|docker|podman|podman-rootless|swctr|swctr-containers|swctr-build|swctr-compose]...
 
 Every daemon is a throwaway: its own root, state and socket under a temp dir, cgroupfs, stopped by
 PID and cleaned up (mounts, cgroups, network devices) even when a scenario fails. Prints TAP and the
@@ -35,6 +35,7 @@ def main():
     from containerd_tests import Containerd
     from docker_tests import Docker
     from podman_tests import Podman
+    from podman_rootless_tests import PodmanRootless
     from swctr_tests import Swctr
     from swctr_container_tests import SwctrContainers
     from swctr_build_tests import SwctrBuild
@@ -42,6 +43,7 @@ def main():
     suites = [("containerd", lambda c: Containerd(tap, c, swrunc, archive, image)),
               ("docker", lambda c: Docker(tap, c, swrunc, archive, image)),
               ("podman", lambda c: Podman(tap, c, swrunc, archive, image)),
+              ("podman-rootless", lambda c: PodmanRootless(tap, c, swrunc, archive, image)),
               ("swctr", lambda c: Swctr(tap, c, swrunc, archive, image)),
               ("swctr-containers", lambda c: SwctrContainers(tap, c, swrunc, archive, image)),
               ("swctr-build", lambda c: SwctrBuild(tap, c, swrunc, archive, image)),
@@ -58,7 +60,8 @@ def main():
             except Exception:
                 tap.check(False, f"{name}: scenarios ran to completion", traceback.format_exc())
             finally:
-                if client is not None:
+                # The rootless suite runs swrunc unwrapped (the wrapper would choose its --root).
+                if client is not None and hasattr(client, "rec"):
                     tap.note(f"swrunc command lines sent by {name} (ids and paths folded):")
                     for line in client.rec.distinct():
                         tap.note(f"  swrunc {line}")

@@ -1,5 +1,6 @@
 import Glibc
 import Runtime
+import HostOS
 
 /// The global options (given before the subcommand, as runc's clients do).
 struct GlobalOptions: Sendable {
@@ -18,12 +19,14 @@ struct GlobalOptions: Sendable {
 /// `--flag`, `--flag=value`, `--bool=true`, and global flags before the subcommand. This turns
 /// such an argv into what ArgumentParser expects; the parsing itself stays ArgumentParser's.
 enum RuncArgv {
-    /// An unprivileged user's containers live under $XDG_RUNTIME_DIR (runc's rule); root's under /run.
+    /// An unprivileged user's containers live under $XDG_RUNTIME_DIR (runc's rule, which also
+    /// counts root of a user namespace unless $USER says root); root's under /run.
     static func defaultRoot(rootless: Bool) -> String {
-        if rootless, geteuid() != 0, let xdg = getenv("XDG_RUNTIME_DIR").map({ String(cString: $0) }), !xdg.isEmpty {
-            return xdg + "/swrunc"
+        guard rootless, let xdg = getenv("XDG_RUNTIME_DIR").map({ String(cString: $0) }), !xdg.isEmpty else {
+            return "/run/swrunc"
         }
-        return "/run/swrunc"
+        let user = getenv("USER").map { String(cString: $0) }
+        return geteuid() != 0 || (UserNamespace.isNested && user != "root") ? xdg + "/swrunc" : "/run/swrunc"
     }
 
     static let globalValued: Set<String> = ["root", "log", "log-format", "rootless", "criu"]

@@ -1,4 +1,5 @@
 import JSON
+import HostOS
 import Glibc
 import ArgumentParser
 import OCI
@@ -48,8 +49,9 @@ if let trace = getenv("SWRUNC_TRACE").map({ String(cString: $0) }), !trace.isEmp
     // Records every invocation (clients' exact command lines) for integration tests.
     Logger(path: trace, format: .text, debug: true).log("info", "argv: \(argv.joined(separator: " "))")
 }
-// `--rootless auto` (the default) means "not root", as runc decides it.
-let rootless = globals.rootless == "true" || (globals.rootless == "auto" && geteuid() != 0)
+// `--rootless auto` (the default): not root, or root of a user namespace (podman runs its
+// runtime so for an unprivileged user) — runc's rule.
+let rootless = globals.rootless == "true" || (globals.rootless == "auto" && (geteuid() != 0 || UserNamespace.isNested))
 let context = RuntimeContext(root: globals.root ?? RuncArgv.defaultRoot(rootless: rootless), logger: logger,
                              systemdCgroup: globals.systemdCgroup, rootless: rootless)
 RuntimeEnvironment.context = context

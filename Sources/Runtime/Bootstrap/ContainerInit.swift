@@ -140,7 +140,10 @@ enum ContainerInit {
             try RootSwitch.prepare(rootfs: plan.rootfs, propagation: linux.rootfsPropagation)
         }
         let root = try SafeRoot(path: plan.rootfs)
-        var mounter = Mounter(root: root, bundle: plan.bundle, inUserNamespace: plan.namespaces.userNamespace,
+        // In a user namespace of its own, or one the runtime was started in (rootless podman's):
+        // no mknod, no new sysfs without a network namespace, and the like.
+        let inUserNamespace = plan.namespaces.userNamespace || plan.runtimeInUserNamespace
+        var mounter = Mounter(root: root, bundle: plan.bundle, inUserNamespace: inUserNamespace,
                               cgroupNamespace: plan.namespaces.has(.cgroup), cgroupPaths: plan.cgroupPaths,
                               cgroupLayout: plan.cgroupLayout,
                               mountLabel: linux.mountLabel)
@@ -157,7 +160,7 @@ enum ContainerInit {
         let readonlyLater = try mounter.mountAll(mounts)
         let devBound = mounts.contains { $0.destination == "/dev" && MountOptions($0.options ?? []).isBind }
         if !devBound {
-            let devices = DeviceSetup(root: root, inUserNamespace: plan.namespaces.userNamespace)
+            let devices = DeviceSetup(root: root, inUserNamespace: inUserNamespace)
             let defaults = DeviceSetup.defaults.filter { d in !(linux.devices ?? []).contains { $0.path == d.path } }
             try devices.create(defaults, replaceExisting: true)
             try devices.create(linux.devices ?? [], replaceExisting: false)

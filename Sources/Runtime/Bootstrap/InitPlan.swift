@@ -35,6 +35,8 @@ struct InitPlan {
     var execAffinity: ResolvedCPUAffinity?
     /// The runtime runs without host privileges (its child must let it write the id maps).
     var rootlessParent = geteuid() != 0
+    /// The runtime itself runs in a user namespace (started by rootless podman, say).
+    var runtimeInUserNamespace = false
     /// `--debug`: the parent logs the bootstrap's milestones.
     var debugLog: Logger?
 }
