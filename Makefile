@@ -8,9 +8,11 @@ BIN := $(CURDIR)/.build/release/swrunc
 # Debian packages the build and demo need, then those the tests add (installed only when missing).
 DEPS := busybox-static libseccomp-dev libcap-dev libselinux1-dev libpcre2-dev pkg-config jq
 # swctr: libarchive and libcrypto to build; podman's seccomp profile, its default for containers; the CNI
-# plugins (dnsname runs dnsmasq), iproute2 for network namespaces, iptables for the plugins.
+# plugins (dnsname runs dnsmasq), iproute2 for network namespaces, iptables for the plugins; rootless:
+# uidmap (newuidmap for the user's subordinate ids) and slirp4netns (its default network).
 SWCTR_DEPS := libarchive-dev libssl-dev golang-github-containers-common \
-	containernetworking-plugins golang-github-containernetworking-plugin-dnsname dnsmasq-base iproute2 iptables
+	containernetworking-plugins golang-github-containernetworking-plugin-dnsname dnsmasq-base iproute2 iptables \
+	uidmap slirp4netns
 TEST_DEPS := runc crun hyperfine time golang-github-containers-common libjansson-dev python3 util-linux \
 	containerd docker.io podman curl iptables libarchive-dev libssl-dev docker-registry skopeo umoci \
 	apache2-utils openssl zstd iperf3 buildah debootstrap uidmap gcc libc6-dev

@@ -4,59 +4,30 @@ podman starts the runtime as root of the user's own user namespace: swrunc must 
 rootless there, keep its state under $XDG_RUNTIME_DIR, make no cgroup and no device node.
 """
 import os
-import shutil
-import subprocess
 
-from harness import run, unique, rmtree
+from harness import unique
+from rootless_account import RootlessAccount
 
 
 class PodmanRootless:
     def __init__(self, tap, cleanup, swrunc, archive, image):
         self.tap = tap
-        self.user = unique("swrl")
-        # A throwaway account; useradd gives it subordinate id ranges and userdel takes them back.
-        r = run(["useradd", "-m", "-s", "/bin/sh", "-K", "SUB_UID_COUNT=65536", "-K", "SUB_GID_COUNT=65536",
-                 self.user])
-        if r.returncode != 0:
-            raise RuntimeError(f"useradd: {r.stderr}")
-        cleanup.add("rootless user", self.remove_user)
-        self.uid = int(run(["id", "-u", self.user]).stdout)
-        self.home = os.path.expanduser(f"~{self.user}")
-        self.xdg = f"/run/user/{self.uid}"
-        os.makedirs(self.xdg, mode=0o700, exist_ok=True)
-        os.chown(self.xdg, self.uid, self.uid)
-        cleanup.add("rootless runtime dir", lambda: rmtree(self.xdg))
+        self.account = RootlessAccount(cleanup)
+        self.uid, self.home, self.xdg = self.account.uid, self.account.home, self.account.xdg
         # The runtime and the image where the user can read them.
-        self.swrunc = os.path.join(self.home, "swrunc")
-        shutil.copy(swrunc, self.swrunc)
-        self.archive = os.path.join(self.home, "busybox.tar")
-        shutil.copy(archive, self.archive)
-        for path in (self.swrunc, self.archive):
-            os.chown(path, self.uid, self.uid)
+        self.swrunc = self.account.give(swrunc)
+        self.archive = self.account.give(archive, "busybox.tar")
         cleanup.add("rootless podman", self.reset)
 
     def p(self, *args, timeout=120):
-        env = ["env", "-i", f"HOME={self.home}", f"USER={self.user}", f"XDG_RUNTIME_DIR={self.xdg}",
-               "PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin"]
-        return run(["runuser", "-u", self.user, "--"] + env +
-                   ["podman", "--runtime", self.swrunc, "--cgroup-manager", "cgroupfs", "--events-backend", "file"]
-                   + list(args), timeout=timeout)
+        return self.account.run(["podman", "--runtime", self.swrunc, "--cgroup-manager", "cgroupfs",
+                                 "--events-backend", "file"] + list(args), timeout=timeout)
 
     def reset(self):
         # Removes the containers, the storage and podman's pause process (the user namespace holder).
         self.p("rm", "-af", "-t", "0", timeout=120)
         self.p("system", "reset", "-f", timeout=120)
         self.p("system", "migrate", timeout=60)
-
-    def remove_user(self):
-        # Whatever the user still runs was started by this suite: end it by pid, then the account.
-        pids = run(["ps", "-u", str(self.uid), "-o", "pid="]).stdout.split()
-        for pid in pids:
-            try:
-                os.kill(int(pid), 9)
-            except (ProcessLookupError, ValueError):
-                pass
-        run(["userdel", "-r", self.user])
 
     def tests(self):
         t = self.tap

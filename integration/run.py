@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """containerd, dockerd and podman running their containers through swrunc.
 
-Usage: run.py SWRUNC [--only containerd|docker|podman|podman-rootless|swctr|swctr-containers|swctr-build|swctr-compose]...
+Usage: run.py SWRUNC [--only containerd|docker|podman|podman-rootless|swctr|swctr-containers|swctr-build|swctr-compose|swctr-rootless]...
 
 Every daemon is a throwaway: its own root, state and socket under a temp dir, cgroupfs, stopped by
 PID and cleaned up (mounts, cgroups, network devices) even when a scenario fails. Prints TAP and the
@@ -40,6 +40,7 @@ def main():
     from swctr_container_tests import SwctrContainers
     from swctr_build_tests import SwctrBuild
     from swctr_compose_tests import SwctrCompose
+    from swctr_rootless_tests import SwctrRootless
     suites = [("containerd", lambda c: Containerd(tap, c, swrunc, archive, image)),
               ("docker", lambda c: Docker(tap, c, swrunc, archive, image)),
               ("podman", lambda c: Podman(tap, c, swrunc, archive, image)),
@@ -47,7 +48,8 @@ def main():
               ("swctr", lambda c: Swctr(tap, c, swrunc, archive, image)),
               ("swctr-containers", lambda c: SwctrContainers(tap, c, swrunc, archive, image)),
               ("swctr-build", lambda c: SwctrBuild(tap, c, swrunc, archive, image)),
-              ("swctr-compose", lambda c: SwctrCompose(tap, c, swrunc, archive, image))]
+              ("swctr-compose", lambda c: SwctrCompose(tap, c, swrunc, archive, image)),
+              ("swctr-rootless", lambda c: SwctrRootless(tap, c, swrunc, archive, image))]
     try:
         for name, make in suites:
             if a.only and name not in a.only:

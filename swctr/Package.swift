@@ -25,6 +25,8 @@ let package = Package(
                        providers: [.apt(["libarchive-dev"])]),
         .systemLibrary(name: "CCrypto", path: "Sources/CCrypto", pkgConfig: "libcrypto",
                        providers: [.apt(["libssl-dev"])]),
+        // Only the swctr executable links this: its constructor joins the rootless namespaces.
+        .target(name: "SwctrStart", path: "Sources/SwctrStart"),
         .target(name: "Registry", dependencies: [
             "CCrypto",
             .product(name: "HostOS", package: "swrunc"),
@@ -95,7 +97,7 @@ let package = Package(
             .product(name: "Yams", package: "Yams"),
         ]),
         .executableTarget(name: "swctr", dependencies: [
-            "Registry", "Images", "Containers", "Database", "Logs", "Monitor", "RuntimeClient", "CArchive", "Networks", "Build", "Compose",
+            "SwctrStart", "Registry", "Images", "Containers", "Database", "Logs", "Monitor", "RuntimeClient", "CArchive", "Networks", "Build", "Compose",
             .product(name: "Yams", package: "Yams"),
             .product(name: "OCI", package: "swrunc"),
             .product(name: "JSON", package: "swrunc"),

@@ -51,7 +51,7 @@ if let trace = getenv("SWRUNC_TRACE").map({ String(cString: $0) }), !trace.isEmp
 }
 // `--rootless auto` (the default): not root, or root of a user namespace (podman runs its
 // runtime so for an unprivileged user) — runc's rule.
-let rootless = globals.rootless == "true" || (globals.rootless == "auto" && (geteuid() != 0 || UserNamespace.isNested))
+let rootless = globals.rootless == "true" || (globals.rootless == "auto" && UserNamespace.callerIsUnprivileged)
 let context = RuntimeContext(root: globals.root ?? RuncArgv.defaultRoot(rootless: rootless), logger: logger,
                              systemdCgroup: globals.systemdCgroup, rootless: rootless)
 RuntimeEnvironment.context = context

@@ -102,3 +102,21 @@ struct ParsingTests {
         #expect(stat.startTime > 0)
     }
 }
+
+@Suite("subordinate id ranges")
+struct SubordinateRangeTests {
+    /// newuidmap's file format: `name:start:count` or `uid:start:count`; the caller's first range.
+    @Test func byNameOrUid() throws {
+        let dir = "/tmp/swrunc-subid-\(getpid())"
+        try FileIO.mkdirAll(dir)
+        defer { FileIO.removeTree(dir) }
+        let file = dir + "/subuid"
+        try FileIO.writeFile(Array("alice:100000:65536\n2001:300000:1000\nbroken line\nbob:x:5\nalice:900000:10\n".utf8), to: file)
+        let alice = try #require(IDMaps.subordinateRange(file: file, user: "alice", id: 2000))
+        #expect(alice.start == 100000 && alice.count == 65536)
+        let byUid = try #require(IDMaps.subordinateRange(file: file, user: "carol", id: 2001))
+        #expect(byUid.start == 300000 && byUid.count == 1000)
+        #expect(IDMaps.subordinateRange(file: file, user: "bob", id: 5) == nil)
+        #expect(IDMaps.subordinateRange(file: dir + "/missing", user: "alice", id: 2000) == nil)
+    }
+}

@@ -1,4 +1,5 @@
 import Glibc
+import HostOS
 import OCI
 
 /// The namespace part of a config, resolved once: what to join by path, what to create.

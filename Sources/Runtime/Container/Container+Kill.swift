@@ -13,7 +13,7 @@ extension Container {
         // the init is already gone (runc's rule).
         let sharesPidNamespace = record.pidNamespace == nil
         if signal == SIGKILL && sharesPidNamespace && !all {
-            let pids = record.cgroup.containerPids(pidNamespace: nil)
+            let pids = members(record, pidNamespace: nil)
             if pids.isEmpty && status == .stopped { throw RuntimeError("container not running") }
             try? setFrozen(record, true)
             for pid in pids { _ = Glibc.kill(pid, SIGKILL) }
@@ -22,16 +22,26 @@ extension Container {
         }
         if status == .stopped && !all { throw RuntimeError("container not running") }
         if all {
-            let cgroup = record.cgroup
             // Frozen, nothing can fork between listing the pids and signalling them (runc does
             // the same); a container that was already paused stays paused.
             let freeze = status == .running || status == .created
             if freeze { try? setFrozen(record, true) }
-            for pid in cgroup.containerPids(pidNamespace: record.pidNamespace) { _ = Glibc.kill(pid, signal) }
+            for pid in members(record, pidNamespace: record.pidNamespace) { _ = Glibc.kill(pid, signal) }
             if freeze { try? setFrozen(record, false) }
             return
         }
         try signalInit(record, signal: signal)
+    }
+
+    /// The container's processes: its cgroup's members, or without a cgroup (rootless, no
+    /// delegation) the processes in its pid namespace — just the init when it has none.
+    static func members(_ record: ContainerRecord, pidNamespace: UInt64?) -> [Int32] {
+        let cgroup = record.cgroup
+        guard cgroup.paths.isEmpty else { return cgroup.containerPids(pidNamespace: pidNamespace) }
+        guard let pidNamespace else {
+            return record.pid > 0 && ProcStat.read(pid: record.pid)?.startTime == record.pidStartTime ? [record.pid] : []
+        }
+        return FileIO.listDirectory("/proc").compactMap { Int32($0) }.filter { ProcStat.pidNamespace(of: $0) == pidNamespace }
     }
 
     /// Signals through a pidfd taken after checking the start time: a recycled pid is never hit.

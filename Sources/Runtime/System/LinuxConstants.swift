@@ -1,13 +1,6 @@
 // Linux constants that Swift's Glibc module hides behind _GNU_SOURCE (values from the uapi
 // headers; identical on every architecture swrunc builds for unless noted).
-let CLONE_NEWNS: Int32 = 0x0002_0000
-let CLONE_NEWCGROUP: Int32 = 0x0200_0000
-let CLONE_NEWUTS: Int32 = 0x0400_0000
-let CLONE_NEWIPC: Int32 = 0x0800_0000
-let CLONE_NEWUSER: Int32 = 0x1000_0000
-let CLONE_NEWPID: Int32 = 0x2000_0000
-let CLONE_NEWNET: Int32 = 0x4000_0000
-let CLONE_NEWTIME: Int32 = 0x80
+// The CLONE_NEW* flags are HostOS's (CloneFlags.swift): swctr uses them too.
 
 let O_PATH: Int32 = 0o10000000
 let AT_EMPTY_PATH: Int32 = 0x1000

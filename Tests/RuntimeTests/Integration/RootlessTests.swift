@@ -65,6 +65,24 @@ struct RootlessTests {
         #expect(u.swrunc("list", "-q").stdout.isEmpty)
     }
 
+    /// Without a cgroup, `kill --all` still reaches every process of the container: those in
+    /// its pid namespace (a container manager's forced stop relies on it).
+    @Test func killAllWithoutACgroupReachesTheWholePidNamespace() throws {
+        let u = try User(args: ["sh", "-c", "trap '' TERM; sleep 300 & sleep 301 & wait"])
+        defer { u.cleanup() }
+        try u.write()
+        try #require(u.swrunc("run", "-d", u.id).ok)
+        let pids = { Swrunc.exec(["/usr/bin/pgrep", "-u", "\(u.uid)", "-x", "-f", "sleep 30[01]"]).stdout.split(separator: "\n") }
+        for _ in 0..<100 where pids().count < 2 { usleep(20_000) }
+        #expect(pids().count == 2)
+        let k = u.swrunc("kill", "--all", u.id, "KILL")
+        #expect(k.ok, "\(k.stderr)")
+        for _ in 0..<100 where !pids().isEmpty { usleep(20_000) }
+        #expect(pids().isEmpty, "sleeps left after kill --all")
+        for _ in 0..<100 where !u.swrunc("state", u.id).stdout.contains("\"stopped\"") { usleep(20_000) }
+        #expect(u.swrunc("state", u.id).stdout.contains("\"stopped\""))
+    }
+
     @Test func limitsWithoutADelegatedCgroupAreRefused() throws {
         let u = try User(args: ["true"])
         defer { u.cleanup() }

@@ -67,12 +67,17 @@ public struct ContainerConfig: Codable, Sendable, Equatable {
     }
 
     /// Whether the container has a network namespace of its own that swctr names and sets up.
-    public var ownsNetworkNamespace: Bool { NetworkMode.isNamed(network) }
+    public var ownsNetworkNamespace: Bool { NetworkMode.isNamed(network) || network == NetworkMode.slirp }
 }
 
 /// What `--network` says: a network's name, or one of Docker's modes.
 public enum NetworkMode {
-    public static func isNamed(_ mode: String) -> Bool { mode != "host" && mode != "none" && !mode.hasPrefix("container:") }
+    /// User-mode networking, the rootless default (see ContainerManager+Slirp).
+    public static let slirp = "slirp4netns"
+
+    public static func isNamed(_ mode: String) -> Bool {
+        mode != "host" && mode != "none" && mode != slirp && !mode.hasPrefix("container:")
+    }
 
     /// `container:NAME|ID`: the container whose network namespace is joined.
     public static func container(_ mode: String) -> String? {

@@ -22,13 +22,15 @@ struct AttachmentRecord {
 /// good; `network connect`/`disconnect` add and remove interfaces of a running container.
 extension ContainerManager {
     public func netnsName(_ id: String) -> String { "swctr-" + String(id.prefix(12)) }
-    public func netnsPath(_ id: String) -> String { "/run/netns/" + netnsName(id) }
+    /// `ip netns`'s file as root; rootless (no /run/netns to write) a file in the container's directory.
+    public func netnsPath(_ id: String) -> String { store.rootless ? directory(id) + "/netns" : "/run/netns/" + netnsName(id) }
     func attachmentPath(_ id: String) -> String { directory(id) + "/network.json" }
 
     /// At start: the namespace, an ADD per network, the container's hosts and resolv.conf. A
     /// failure DELs what was added and removes the namespace.
     func attachNetwork(_ row: ContainerRow, _ options: ContainerConfig) throws(SwctrError) {
         if NetworkMode.container(options.network) != nil { return try joinContainerNetwork(row, options) }
+        if options.network == NetworkMode.slirp { return try attachSlirp(row, options) }
         guard options.ownsNetworkNamespace else { return }
         detachNetwork(row)  // what a crash or a reboot left
         var options = options
@@ -101,6 +103,7 @@ extension ContainerManager {
     func detachNetwork(_ row: ContainerRow) {
         for r in loadAttachments(row).reversed() { delEndpoint(row, r) }
         unlink(attachmentPath(row.id))
+        if FileIO.exists(slirpPIDFile(row.id)) || store.rootless { return detachSlirp(row) }
         if FileIO.exists(netnsPath(row.id)) { _ = try? Spawn.capture([Self.ipTool, "netns", "delete", netnsName(row.id)]) }
     }
 

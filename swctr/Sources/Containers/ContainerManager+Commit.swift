@@ -1,4 +1,5 @@
 import Database
+import Glibc
 import HostOS
 import Images
 import JSON
@@ -25,7 +26,9 @@ extension ContainerManager {
         var config = try Self.commitConfig(base: base, options: config(of: row))
         for change in request.changes { try Self.apply(change, to: &config) }
         let v = view(row)
-        let pause = request.pause && v.status == .running
+        // Rootless without a delegated cgroup there is no freezer: committed running, as podman
+        // does by default.
+        let pause = request.pause && v.status == .running && canPause
         if pause {
             do { try runtime.pause(row.id) } catch { throw Self.translate(error) }
         }
@@ -132,5 +135,13 @@ extension String {
     /// Without one pair of surrounding double quotes.
     func trimmingQuotes() -> String {
         count >= 2 && hasPrefix("\"") && hasSuffix("\"") ? String(dropFirst().dropLast()) : self
+    }
+}
+
+extension ContainerManager {
+    /// The runtime can pause this store's containers: as root, or rootless with a cgroup v1
+    /// freezer or cgroup v2 the user may write (a delegated hierarchy).
+    var canPause: Bool {
+        !store.rootless || access("/sys/fs/cgroup/freezer", W_OK) == 0 || access("/sys/fs/cgroup/cgroup.subtree_control", W_OK) == 0
     }
 }

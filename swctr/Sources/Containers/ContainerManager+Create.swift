@@ -123,7 +123,18 @@ extension ContainerManager {
             options.hostname = theirs.network == "host" ? nil : theirs.hostname ?? String(target.id.prefix(12))
             return
         }
-        guard options.ownsNetworkNamespace else { return }
+        if store.rootless {
+            // Docker's default network is a bridge only root can make: rootless, slirp4netns
+            // stands in for it (podman's rule); a user-defined network is refused.
+            if options.network == Self.defaultNetwork && options.endpoints.map({ $0.count <= 1 }) ?? true {
+                options.network = NetworkMode.slirp
+                options.endpoints = nil
+            }
+            if NetworkMode.isNamed(options.network) {
+                throw SwctrError(.invalidArgument, "network \(options.network): rootless containers use slirp4netns, host or none (networks of their own need root)")
+            }
+        }
+        guard NetworkMode.isNamed(options.network) else { return }
         var endpoints: [Endpoint] = []
         for var e in options.attachedNetworks {
             let n = try network(e.network)
@@ -159,6 +170,7 @@ extension ContainerManager {
     func buildSpec(id: String, options: ContainerConfig, image: ImageConfig.Config?) throws(SwctrError) -> Spec {
         let root = rootfs(id)
         var builder = SpecBuilder(id: id, rootfs: root, image: image, options: options)
+        builder.rootless = store.rootless
         builder.passwd = RootedPath.read("/etc/passwd", in: root).map { String(decoding: $0, as: UTF8.self) }
         builder.group = RootedPath.read("/etc/group", in: root).map { String(decoding: $0, as: UTF8.self) }
         if options.initProcess {

@@ -19,6 +19,9 @@ extension ContainerManager {
                                                      && ($0.hostIP.isEmpty || p.hostIP.isEmpty || $0.hostIP == p.hostIP) }) {
                 throw SwctrError(.conflict, "Bind for \(shown) failed: port is already allocated")
             }
+            if store.rootless, p.hostPort != 0, p.hostPort < Self.unprivilegedPortStart {
+                throw SwctrError(.invalidArgument, "Bind for \(shown)/\(p.proto) failed: rootless, host ports below \(Self.unprivilegedPortStart) are privileged (net.ipv4.ip_unprivileged_port_start)")
+            }
             guard let port = Self.probePort(p.hostIP, p.hostPort, udp: p.proto == "udp") else {
                 throw SwctrError(.conflict, "Bind for \(shown)/\(p.proto) failed: port is already in use on the host")
             }
@@ -30,6 +33,10 @@ extension ContainerManager {
             if let json = try? JSONValueEncoder().encode(options) { updated.config = String(decoding: json, as: UTF8.self) }
             try? database.update(updated)
         }
+    }
+
+    static var unprivilegedPortStart: Int {
+        Int(((try? FileIO.readString("/proc/sys/net/ipv4/ip_unprivileged_port_start")) ?? "1024").trimmed()) ?? 1024
     }
 
     /// Binds the address and port (0: any free one) and lets go; the port, or nil when taken.

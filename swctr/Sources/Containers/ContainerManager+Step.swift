@@ -40,6 +40,7 @@ extension ContainerManager {
         do throws(SwctrError) {
             let id = "swctr-step-" + String(Names.newID().prefix(16))
             var builder = SpecBuilder(id: id, rootfs: rootfs, image: nil, options: step.options)
+            builder.rootless = store.rootless
             builder.passwd = RootedPath.read("/etc/passwd", in: rootfs).map { String(decoding: $0, as: UTF8.self) }
             builder.group = RootedPath.read("/etc/group", in: rootfs).map { String(decoding: $0, as: UTF8.self) }
             builder.seccomp = try seccompProfile(step.options, capabilities: try builder.capabilities())

@@ -100,7 +100,7 @@ public enum InspectDocument {
             ("Ports", .string(ContainerManager.portsColumn(v.options))), ("Status", .string(v.statusText(now: now))), ("State", .string(v.stateName)),
             ("Size", .string(size.map { "\(StatsLine.decimalSize($0.own)) (virtual \(StatsLine.decimalSize($0.own + $0.image)))" } ?? "")), ("Labels", .string(v.options.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ","))),
             ("Mounts", .string((v.options.mounts ?? []).map { $0.type == .volume ? $0.source : $0.target }.joined(separator: ","))),
-            ("Networks", .string(v.options.ownsNetworkNamespace ? v.options.attachedNetworks.map(\.network).joined(separator: ",") : v.options.network)),
+            ("Networks", .string(NetworkMode.isNamed(v.options.network) ? v.options.attachedNetworks.map(\.network).joined(separator: ",") : v.options.network)),
         ])
     }
 

@@ -33,7 +33,9 @@ public enum Snapshot {
             try? FileIO.mkdirAll(empty)
             lower = [empty]
         }
-        let opts = "lowerdir=\(lower.joined(separator: ":")),upperdir=\(dir)/upper,workdir=\(dir)/work"
+        var opts = "lowerdir=\(lower.joined(separator: ":")),upperdir=\(dir)/upper,workdir=\(dir)/work"
+        // A rootless store keeps overlay's marks in user.* xattrs (trusted.* needs the host's root).
+        if store.rootless { opts += ",userxattr" }
         guard Glibc.mount("overlay", rootfs, "overlay", 0, opts) == 0 else {
             throw SwctrError(.failure, "mount overlay on \(rootfs): \(String(cString: strerror(errno)))")
         }

@@ -18,6 +18,8 @@ public struct SpecBuilder {
     public var seccomp: Seccomp?
     /// Host path of the init (`--init`: catatonit or tini), bound at /dev/init.
     public var initBinary: String?
+    /// The store is rootless: the runtime runs as root of the user's namespace, not of the host.
+    public var rootless = false
     /// A named network (or container:ID): the namespace to join, and the directory holding the
     /// hosts, hostname and resolv.conf bound over the image's (nil: the image's stay).
     public var networkNamespace: String?
@@ -146,6 +148,14 @@ public struct SpecBuilder {
             // Docker's --network host shares the host's network and UTS namespaces.
             linux.namespaces = (linux.namespaces ?? []).filter { $0.type != "network" && $0.type != "uts" }
             spec.hostname = nil
+            if rootless {
+                // sysfs can be mounted only by root of the network namespace's owner, which the
+                // host's is not: the host's /sys is bound read-only instead (as podman does).
+                spec.mounts = spec.mounts?.map { m in
+                    m.type == "sysfs" ? Mount(destination: m.destination, type: "bind", source: "/sys",
+                                              options: ["rbind", "nosuid", "noexec", "nodev", "ro"]) : m
+                }
+            }
         case "none":
             break
         default:

@@ -22,8 +22,12 @@ extension ImageRecord {
 /// (and swept at open).
 public final class ImageStore: Sendable {
     public let root: String
-    /// Opened by an unprivileged user: layers are unpacked in rootless form (see LayerUnpacker).
+    /// Opened by an unprivileged user (or by root of its rootless namespace): layers are
+    /// unpacked in rootless form (see LayerUnpacker) and mounted with `userxattr`.
     public let rootless: Bool
+    /// Unpacked layers keep their files' owners: as root, or as root of a rootless user's
+    /// namespace with a subordinate id range (without one every file is the user's).
+    public let keepsOwners: Bool
     /// The records (images here, containers in the Containers library), shared.
     public let database: StoreDatabase
     var db: DatabaseQueue { database.queue }
@@ -34,7 +38,8 @@ public final class ImageStore: Sendable {
 
     public init(root: String) throws {
         self.root = root
-        rootless = geteuid() != 0
+        rootless = UserNamespace.callerIsUnprivileged
+        keepsOwners = geteuid() == 0 && UserNamespace.mappedIDCount > 1
         for d in ["", "/blobs/sha256", "/layers", "/containers", "/tmp"] {
             try FileIO.mkdirAll(root + d)
         }
@@ -110,7 +115,7 @@ public final class ImageStore: Sendable {
         let tmp = temporary("layer")
         try FileIO.mkdirAll(tmp)
         do {
-            let got = try LayerUnpacker.unpack(blobPath(digest), into: tmp, rootless: rootless)
+            let got = try LayerUnpacker.unpack(blobPath(digest), into: tmp, rootless: rootless, keepOwners: keepsOwners)
             guard got == diffID else { throw StoreError("layer \(digest): diffID mismatch: content is \(got), config says \(diffID)") }
             try commit(tmp, to: layerPath(diffID))
         } catch {

@@ -20,14 +20,16 @@ public struct UnpackError: Error, CustomStringConvertible {
 /// whiteout device), and a device node is refused: it could not be created, and a layer without
 /// it would not be the image.
 public enum LayerUnpacker {
-    public static func unpack(_ blob: String, into dir: String, rootless: Bool = false) throws(UnpackError) -> String {
+    /// `keepOwners` rootless: the caller is root of a user namespace that maps a subordinate id
+    /// range, so files keep their owners as ids of that range (podman's rootless store).
+    public static func unpack(_ blob: String, into dir: String, rootless: Bool = false, keepOwners: Bool = true) throws(UnpackError) -> String {
         guard let reader = archive_read_new() else { throw UnpackError("libarchive: out of memory") }
         defer { archive_read_free(reader) }
         archive_read_support_filter_all(reader)
         archive_read_support_format_tar(reader)
         guard let writer = archive_write_disk_new() else { throw UnpackError("libarchive: out of memory") }
         defer { archive_write_free(writer) }
-        let flags = ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM | (rootless ? 0 : ARCHIVE_EXTRACT_OWNER) | ARCHIVE_EXTRACT_XATTR
+        let flags = ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_PERM | (rootless && !keepOwners ? 0 : ARCHIVE_EXTRACT_OWNER) | ARCHIVE_EXTRACT_XATTR
             | ARCHIVE_EXTRACT_SECURE_NODOTDOT | ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS
             | ARCHIVE_EXTRACT_UNLINK
         archive_write_disk_set_options(writer, flags)

@@ -9,6 +9,16 @@ if args.first == "--version" {
     _ = "swctr-monitor version 0.3.0\n".withCString { write(1, $0, strlen($0)) }
     exit(0)
 }
+// --userns-holder READFD WRITEFD: a rootless user's namespace holder (see NamespaceHolder).
+if args.first == "--userns-holder", args.count == 3, let r = Int32(args[1]), let w = Int32(args[2]) {
+    ProcessControl.closeFDs(from: 3, keeping: [r, w])
+    // Reparented at once, like a monitor: whoever started it collects no child that never ends.
+    switch fork() {
+    case -1: exit(1)
+    case 0: NamespaceHolder.run(readFD: r, writeFD: w)
+    default: exit(0)
+    }
+}
 guard let directory = args.first else {
     _ = "usage: swctr-monitor DIR [--sync-fd N] [--wait-attach]\n".withCString { write(2, $0, strlen($0)) }
     exit(2)

@@ -38,7 +38,7 @@ struct Global: ParsableArguments {
     /// Where the store is: podman's defaults, system-wide for root and per user otherwise.
     var root: String {
         if let rootOption { return rootOption }
-        guard geteuid() != 0 else { return "/var/lib/swctr" }
+        guard UserNamespace.callerIsUnprivileged else { return "/var/lib/swctr" }
         if let xdg = getenv("XDG_DATA_HOME"), xdg.pointee != 0 { return String(cString: xdg) + "/swctr" }
         let home = getenv("HOME").map { String(cString: $0) } ?? "/"
         return home + "/.local/share/swctr"
@@ -72,7 +72,7 @@ struct Global: ParsableArguments {
     /// work without swrunc installed.
     func manager(needsRuntime: Bool = true) -> ContainerManager {
         guard geteuid() == 0 else {
-            fail("swctr needs root for containers (rootless containers are not supported yet; pull, load and the image commands work without root)")
+            fail("rootless containers need swctr's user namespace: \(Swctr.rootlessFailure ?? "not entered")")
         }
         let me = Self.executable
         let found = runtime ?? SwruncCLI.locate("swrunc", nextTo: me)

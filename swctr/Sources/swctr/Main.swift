@@ -1,5 +1,10 @@
 import ArgumentParser
+import Containers
+import Database
+import Glibc
 import HostOS
+import RuntimeClient
+import SwctrStart
 
 // swctr: images and containers above swrunc, daemonless. Pulls talk to registries over HTTP(S)
 // (AsyncHTTPClient); the store is content-addressed with SQLite records (GRDB); containers are
@@ -27,8 +32,32 @@ struct Swctr: AsyncParsableCommand {
         // A foreground run passes the signals it gets to the container: from the start they are
         // caught (and queued on a pipe), so none of them kills swctr before it is attached.
         let verb = args.first == "container" ? args.dropFirst().first : args.first
+        enterRootlessNamespace(verb: verb)
         if verb == "run" || verb == "start" || verb == "attach" { AttachSession.signalPipe = try? SignalPipe.install(AttachSession.forwardedSignals) }
         await main(args)
+    }
+
+    /// Why this unprivileged user's command runs outside its rootless namespace (container
+    /// commands then fail with this reason; image commands work the same without it).
+    nonisolated(unsafe) static var rootlessFailure: String?
+
+    /// An unprivileged user's command goes into the user's namespaces (see RootlessNamespace)
+    /// before anything else happens; help and version need none. The constructor in SwctrStart
+    /// has already joined them when this is the re-executed command.
+    static func enterRootlessNamespace(verb: String?) {
+        let joined = swctr_userns_joined()
+        if joined < 0 {
+            rootlessFailure = "cannot join the rootless namespace: \(String(cString: strerror(-joined)))"
+            return
+        }
+        guard joined == 0, geteuid() != 0 else { return }
+        guard let verb, !["-h", "--help", "help", "version", "--version", "login", "logout"].contains(verb) else { return }
+        let me = Global.executable
+        do throws(SwctrError) {
+            try RootlessNamespace.reexecute(CommandLine.arguments, monitor: SwruncCLI.locate("swctr-monitor", nextTo: me))
+        } catch {
+            rootlessFailure = error.message
+        }
     }
 
     /// `swctr --root R run …` as `swctr run --root R …`: the global options the user (or the

@@ -2,6 +2,7 @@ import Containers
 import Database
 import JSON
 import Networks
+import OCI
 import Testing
 
 @Suite("subnets, -p specs, conflists and CNI results")
@@ -84,6 +85,29 @@ struct NetworkTests {
         #expect(o.attachedNetworks.map(\.network) == ["shop", "back"])
         o.network = "container:abc"
         #expect(!o.ownsNetworkNamespace && NetworkMode.container(o.network) == "abc" && NetworkMode.container("host") == nil)
+        // slirp4netns: a namespace of the container's own, but no network record to attach.
+        o.network = NetworkMode.slirp
+        o.endpoints = nil
+        #expect(o.ownsNetworkNamespace && o.attachedNetworks.isEmpty && !NetworkMode.isNamed(o.network))
+    }
+
+    /// Rootless on the host's network, sysfs cannot be mounted (the network namespace is not
+    /// the user's): the host's /sys is bound read-only in its place; as root sysfs stays.
+    @Test func rootlessHostNetworkBindsSys() throws {
+        var o = ContainerConfig()
+        o.network = "host"
+        o.cmd = ["true"]
+        var builder = SpecBuilder(id: "c1", rootfs: "/tmp/none", image: nil, options: o)
+        func sys(_ b: SpecBuilder) throws -> Mount? { try b.build().mounts?.first { $0.destination == "/sys" } }
+        #expect(try sys(builder)?.type == "sysfs")
+        builder.rootless = true
+        let bound = try sys(builder)
+        #expect(bound?.type == "bind" && bound?.source == "/sys" && bound?.options?.contains("ro") == true
+                && bound?.options?.contains("rbind") == true)
+        o.network = "none"
+        builder = SpecBuilder(id: "c1", rootfs: "/tmp/none", image: nil, options: o)
+        builder.rootless = true
+        #expect(try sys(builder)?.type == "sysfs")
     }
 }
 

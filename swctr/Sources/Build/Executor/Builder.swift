@@ -39,8 +39,9 @@ public final class Builder: @unchecked Sendable {
     /// Builds the request's Dockerfile; the image recorded under its tags (or untagged).
     public static func build(_ request: BuildRequest, manager: ContainerManager, fetch: @escaping ImageFetcher,
                              events: @escaping @Sendable (BuildEvent) -> Void = { _ in }) async throws(SwctrError) -> ImageRecord {
+        // Rootless, the command runs as root of the user's namespace (RootlessNamespace).
         guard geteuid() == 0 else {
-            throw SwctrError(.invalidArgument, "swctr build needs root (its steps run on overlay mounts)")
+            throw SwctrError(.invalidArgument, "swctr build needs root or the user's rootless namespace (its steps run on overlay mounts)")
         }
         let dockerfile = try DockerfileParser.parse(request.dockerfile, file: request.dockerfileName)
         let plan = try BuildPlan(dockerfile, file: request.dockerfileName, buildArgs: request.buildArgs, target: request.target,
