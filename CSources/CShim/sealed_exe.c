@@ -10,6 +10,8 @@
 #include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/vfs.h>
+#include <linux/magic.h>
 #include <sys/syscall.h>
 #include <linux/mount.h>
 
@@ -32,6 +34,11 @@ int cshim_exe_is_sealed(void) {
     }
     close(fd);
     return sealed;
+}
+
+int cshim_exe_is_overlay(void) {
+    struct statfs fs;
+    return statfs("/proc/self/exe", &fs) == 0 && fs.f_type == OVERLAYFS_SUPER_MAGIC;
 }
 
 // overlayfs takes ':' as the layer separator and '\' as the escape in lowerdir.

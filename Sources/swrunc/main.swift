@@ -26,11 +26,14 @@ do {
 }
 // A command that enters a container must not be running the host's binary: the start code
 // re-executed from a sealed copy before main; make sure it did.
-do {
+let sealedCommands: Set<String> = {
     var commands = Set<String>()
     var entry = swrunc_sealed_commands()
     while let name = entry?.pointee { commands.insert(String(cString: name)); entry = entry?.advanced(by: 1) }
-    try SealedExecutable.verify(command: rest.first, commands: commands, failure: swrunc_sealed_exe_error())
+    return commands
+}()
+do {
+    try SealedExecutable.verify(command: rest.first, commands: sealedCommands, failure: swrunc_sealed_exe_error())
 } catch {
     printError(error.message)
     exit(1)
@@ -45,6 +48,9 @@ if let bad = logger.openError {
     exit(1)
 }
 logger.debug("swrunc \(argv.joined(separator: " "))")
+if logger.debugEnabled {
+    for line in SealedExecutable.debugLines(command: rest.first, commands: sealedCommands) { logger.debug(line) }
+}
 if let trace = getenv("SWRUNC_TRACE").map({ String(cString: $0) }), !trace.isEmpty {
     // Records every invocation (clients' exact command lines) for integration tests.
     Logger(path: trace, format: .text, debug: true).log("info", "argv: \(argv.joined(separator: " "))")

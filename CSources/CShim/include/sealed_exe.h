@@ -7,6 +7,9 @@
 // write seals, or it lives on a read-only mount. 0 when it can; -1 with errno on error.
 int cshim_exe_is_sealed(void);
 
+// 1 when this process runs from an overlayfs copy (the sealed form runc 1.2 prefers), else 0.
+int cshim_exe_is_overlay(void);
+
 // An O_PATH fd of `name` inside `dir`, seen through an overlayfs mount that has no upper layer
 // and was never attached anywhere: nothing can write to the file through it, and no path leads to
 // it. `empty_dir` is an empty directory (overlayfs needs two lower layers to be read-only).

@@ -20,4 +20,13 @@ public enum SealedExecutable {
         let code = failure != 0 ? failure : (sealed < 0 ? errno : EPERM)
         throw .sys("\(command): cannot run from a sealed copy of the runtime binary (it would be writable from the container)", code)
     }
+
+    /// What --debug says about the copy this command runs from, in runc's words (its bats suite
+    /// looks for "runc exeseal: …", which "swrunc exeseal: …" contains).
+    public static func debugLines(command: String?, commands: Set<String>) -> [String] {
+        guard let command, commands.contains(command), cshim_exe_is_sealed() == 1 else { return [] }
+        let overlay = cshim_exe_is_overlay() == 1
+        return ["swrunc exeseal: using /proc/self/exe clone",
+                overlay ? "swrunc exeseal: using overlayfs for sealed /proc/self/exe" : "swrunc exeseal: using a sealed memfd copy of /proc/self/exe"]
+    }
 }
