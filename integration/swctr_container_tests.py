@@ -284,6 +284,16 @@ class SwctrContainers(SwctrContainerFiles, SwctrVolumes, SwctrNetworks, SwctrEnd
                 "swctr --health-cmd: unhealthy, then healthy once the check passes; ps shows and filters it",
                 f"{health()} {ps}")
         self.sw("rm", "-f", cid)
+        # Docker 25's start interval: checks every 100 ms during the 60 s start period, though
+        # the interval is a minute — healthy long before the first interval would have passed.
+        r = self.srun("-d", "--health-cmd", "true", "--health-interval", "60s", "--health-start-period", "60s",
+                      "--health-start-interval", "100ms", img, "sleep", "1000")
+        cid = r.stdout.strip()
+        hc = self.inspect(cid).get("Config", {}).get("Healthcheck", {})
+        good = wait_for(lambda: health() == "healthy", timeout=20)
+        t.check(r.returncode == 0 and good and hc.get("StartInterval") == 100_000_000,
+                "swctr --health-start-interval: checks come that often during the start period", f"{r.stderr} {health()} {hc}")
+        self.sw("rm", "-f", cid)
 
     def crash(self):
         """The monitor dies (SIGKILL): the container keeps running, ps still tells the truth, and

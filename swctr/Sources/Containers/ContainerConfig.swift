@@ -111,13 +111,17 @@ public struct HealthcheckOptions: Codable, Sendable, Equatable {
     public var interval: Int64?
     public var timeout: Int64?
     public var startPeriod: Int64?
+    /// Docker 25's `--health-start-interval`: the time between checks during the start period.
+    public var startInterval: Int64?
     public var retries: Int?
 
-    public init(test: [String], interval: Int64? = nil, timeout: Int64? = nil, startPeriod: Int64? = nil, retries: Int? = nil) {
+    public init(test: [String], interval: Int64? = nil, timeout: Int64? = nil, startPeriod: Int64? = nil,
+                startInterval: Int64? = nil, retries: Int? = nil) {
         self.test = test
         self.interval = interval
         self.timeout = timeout
         self.startPeriod = startPeriod
+        self.startInterval = startInterval
         self.retries = retries
     }
 
@@ -125,6 +129,7 @@ public struct HealthcheckOptions: Codable, Sendable, Equatable {
     public var resolved: HealthConfig {
         HealthConfig(test: test, interval: interval.flatMap { $0 > 0 ? $0 : nil } ?? 30_000_000_000,
                      timeout: timeout.flatMap { $0 > 0 ? $0 : nil } ?? 30_000_000_000,
-                     startPeriod: startPeriod ?? 0, retries: retries.flatMap { $0 > 0 ? $0 : nil } ?? 3)
+                     startPeriod: startPeriod ?? 0, startInterval: startInterval.flatMap { $0 > 0 ? $0 : nil },
+                     retries: retries.flatMap { $0 > 0 ? $0 : nil } ?? 3)
     }
 }

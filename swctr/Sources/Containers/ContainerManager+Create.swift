@@ -158,6 +158,7 @@ extension ContainerManager {
                 merged.interval = mine.interval ?? merged.interval
                 merged.timeout = mine.timeout ?? merged.timeout
                 merged.startPeriod = mine.startPeriod ?? merged.startPeriod
+                merged.startInterval = mine.startInterval ?? merged.startInterval
                 merged.retries = mine.retries ?? merged.retries
             }
             options.healthcheck = merged

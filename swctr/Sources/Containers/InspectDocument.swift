@@ -33,7 +33,8 @@ public enum InspectDocument {
         ]
         if health != .null { stateFields.append(("Health", health)) }
         let hc: JSONValue = o.healthcheck.map { h in
-            obj([("Test", strings(h.test))] + [("Interval", h.interval), ("Timeout", h.timeout), ("StartPeriod", h.startPeriod)]
+            obj([("Test", strings(h.test))] + [("Interval", h.interval), ("Timeout", h.timeout), ("StartPeriod", h.startPeriod),
+                                             ("StartInterval", h.startInterval)]
                 .compactMap { k, x in x.map { (k, num(Int($0))) } } + (h.retries.map { [("Retries", num($0))] } ?? []))
         } ?? .null
         var config: [(String, JSONValue)] = [

@@ -19,10 +19,18 @@ final class HealthRunner {
         self.config = config
         argv = [runtime, "--root", root, "exec", id] + command
         self.directory = directory
-        next = startedAt + UInt64(max(config.interval, 1_000_000))
+        next = startedAt  // every stored property set before `gap` reads the config
+        next = startedAt + gap
     }
 
     var inStartPeriod: Bool { Clock.monotonicNanos() - startedAt < UInt64(max(0, config.startPeriod)) }
+
+    /// The wait before the next check: the start interval while the start period lasts (when
+    /// one is set), else the interval.
+    var gap: UInt64 {
+        if let start = config.startInterval, start > 0, inStartPeriod { return UInt64(max(start, 1_000_000)) }
+        return UInt64(max(config.interval, 1_000_000))
+    }
 
     /// When the loop must wake: the next check, or the running one's timeout.
     var nextEvent: UInt64 { pid > 0 ? checkStarted + UInt64(max(config.timeout, 1_000_000)) : next }
@@ -59,7 +67,7 @@ final class HealthRunner {
         result = HealthResult(start: checkStartedAt, end: Clock.rfc3339Now(), exitCode: code, output: text)
         pid = 0
         output = nil
-        next = Clock.monotonicNanos() + UInt64(max(config.interval, 1_000_000))
+        next = Clock.monotonicNanos() + gap
     }
 
     func takeResult() -> HealthResult? {

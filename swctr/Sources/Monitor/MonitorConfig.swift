@@ -129,14 +129,18 @@ public struct HealthConfig: Codable, Sendable, Equatable {
     public var interval: Int64
     public var timeout: Int64
     public var startPeriod: Int64
+    /// Checks during the start period come this often instead of every `interval` (nil: no
+    /// difference) — Docker 25's StartInterval.
+    public var startInterval: Int64?
     public var retries: Int
 
     public init(test: [String], interval: Int64 = 30_000_000_000, timeout: Int64 = 30_000_000_000,
-                startPeriod: Int64 = 0, retries: Int = 3) {
+                startPeriod: Int64 = 0, startInterval: Int64? = nil, retries: Int = 3) {
         self.test = test
         self.interval = interval
         self.timeout = timeout
         self.startPeriod = startPeriod
+        self.startInterval = startInterval
         self.retries = retries
     }
 

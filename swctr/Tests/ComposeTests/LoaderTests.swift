@@ -74,7 +74,7 @@ struct LoaderTests {
               db:
                 image: postgres
                 volumes: ["data:/var/lib/db", "./conf:/etc/db:ro", "/cache"]
-                healthcheck: {test: "pg_isready", interval: 2s, retries: 5}
+                healthcheck: {test: "pg_isready", interval: 2s, retries: 5, start_period: 30s, start_interval: 250ms}
               web:
                 build: {context: ./web, args: [MODE=prod]}
                 depends_on: {db: {condition: service_healthy}}
@@ -92,7 +92,8 @@ struct LoaderTests {
             #expect(p.name == "fancyname" && p.services.map(\.name) == ["db", "web"] && p.inactive == ["debug"])
             let db = try #require(p.service("db"))
             #expect(db.volumes.map(\.type) == [.volume, .bind, .volume] && db.volumes[1].source == dir + "/conf" && db.volumes[1].readOnly)
-            #expect(db.healthcheck?.test == ["CMD-SHELL", "pg_isready"] && db.healthcheck?.interval == 2_000_000_000)
+            #expect(db.healthcheck?.test == ["CMD-SHELL", "pg_isready"] && db.healthcheck?.interval == 2_000_000_000
+                    && db.healthcheck?.startPeriod == 30_000_000_000 && db.healthcheck?.startInterval == 250_000_000)
             let web = try #require(p.service("web"))
             #expect(web.build?.context == dir + "/web" && web.build?.args.first?.value == "prod")
             #expect(web.dependsOn.first?.condition == .healthy && web.replicas == 2 && web.memLimit == "64m")

@@ -7,10 +7,11 @@ import Images
 import Monitor
 import Registry
 
-/// `up`: networks, volumes and images first; then each dependency level in order, its services
-/// side by side — a service whose containers still carry the config hash the file gives now is
-/// left running (only scaled), a changed one is recreated with its dependents; a service starts
-/// once what it depends on is started, healthy or completed as its depends_on asks.
+/// `up`: networks, volumes and images first; then the containers of each dependency level in
+/// order, its services side by side — a service whose containers still carry the config hash
+/// the file gives now is left running (only scaled), a changed one is recreated with its
+/// dependents; then the starts, a service once what it depends on is started, healthy or
+/// completed as its depends_on asks.
 extension ComposeEngine {
     public struct UpOptions: Sendable {
         public var services: [String] = []
@@ -45,21 +46,40 @@ extension ComposeEngine {
             if !o.removeOrphans && !orphans.isEmpty {
                 report("Found orphan containers (\(orphans.map(\.row.name).joined(separator: ", "))) for this project. Run up --remove-orphans to clean them up.")
             }
+            // Compose v2's order: every container is created first, level by level (a changed
+            // dependency recreates its dependents), so a dependent's create overlaps nothing on
+            // the critical path; then each level starts once its dependencies are as depends_on
+            // asks.
+            let order = try levels(services)
             var recreated = Set<String>()
-            for level in try levels(services) {
+            let pending = PendingStarts()
+            for level in order {
                 let errors = ErrorBox()
                 let box = RecreatedBox()
                 let snapshot = recreated
                 Self.parallel(level) { [self] s in
                     do throws(SwctrError) {
-                        try waitForDependencies(s)
                         let dependencyChanged = s.dependsOn.contains { snapshot.contains($0.service) }
-                        let changed = try converge(s, o, forceRecreate: o.forceRecreate || dependencyChanged, made: made)
-                        if changed { box.add(s.name) }
+                        let result = try converge(s, o, forceRecreate: o.forceRecreate || dependencyChanged, made: made)
+                        if result.changed { box.add(s.name) }
+                        pending.set(s.name, result.toStart)
                     } catch { errors.add(error) }
                 }
                 if let e = errors.first { throw e }
                 recreated.formUnion(box.all)
+            }
+            for level in order {
+                let errors = ErrorBox()
+                Self.parallel(level) { [self] s in
+                    do throws(SwctrError) {
+                        try waitForDependencies(s)
+                        for id in pending.get(s.name) {
+                            try manager.start(id)
+                            report(" ✔ Container \((try? manager.find(id).name) ?? id)  Started")
+                        }
+                    } catch { errors.add(error) }
+                }
+                if let e = errors.first { throw e }
             }
             if o.wait { try waitUntilReady(services, timeout: o.waitTimeout) }
         } catch {
@@ -81,9 +101,9 @@ extension ComposeEngine {
         return String(Digest.hex(Digest.of(Array((s.fingerprint + "\nimage-id=" + imageID).utf8))).prefix(32))
     }
 
-    /// Brings one service to its replica count with the current configuration; true when it
-    /// recreated (or first created) containers.
-    func converge(_ s: ComposeService, _ o: UpOptions, forceRecreate: Bool, made: CreatedSet) throws(SwctrError) -> Bool {
+    /// Brings one service to its replica count with the current configuration, short of
+    /// starting: the containers to start, and whether it recreated (or first created) any.
+    func converge(_ s: ComposeService, _ o: UpOptions, forceRecreate: Bool, made: CreatedSet) throws(SwctrError) -> (toStart: [String], changed: Bool) {
         let hash = configHash(s)
         let want = o.scale[s.name] ?? s.replicas
         if s.containerName != nil && want > 1 {
@@ -123,11 +143,7 @@ extension ComposeEngine {
             toStart.append(row.id)
             changed = true
         }
-        for id in toStart {
-            try manager.start(id)
-            report(" ✔ Container \((try? manager.find(id).name) ?? id)  Started")
-        }
-        return changed
+        return (toStart, changed)
     }
 
     /// Blocks until each dependency of `s` is as its condition asks; a dependency that exits or
@@ -162,7 +178,9 @@ extension ComposeEngine {
                     }
                     if views.allSatisfy({ $0.status == .exited }) { break waiting }
                 }
-                usleep(100_000)
+                // A dependency's state changes once per probe or exit: polling every 25 ms keeps
+                // the dependent's start close behind it (a view is one row and a state file).
+                usleep(25_000)
             }
         }
     }
@@ -177,7 +195,7 @@ extension ComposeEngine {
             }
             if views.allSatisfy({ $0.isRunning && ($0.options.healthcheck == nil || $0.state.health?.status == .healthy) }) { return }
             if let deadline, Clock.monotonicSeconds() > deadline { throw SwctrError(.transient, "timed out waiting for the project to be healthy") }
-            usleep(100_000)
+            usleep(25_000)
         }
     }
 
@@ -190,6 +208,14 @@ extension ComposeEngine {
             report(" ✔ Container \(v.row.name)  Removed")
         }
     }
+}
+
+/// The containers each service's converge left to start.
+final class PendingStarts: @unchecked Sendable {
+    private let lock = NSLock()
+    private var ids: [String: [String]] = [:]
+    func set(_ service: String, _ list: [String]) { lock.withLock { ids[service] = list } }
+    func get(_ service: String) -> [String] { lock.withLock { ids[service] ?? [] } }
 }
 
 /// Containers an up made, for the rollback when it fails.

@@ -265,6 +265,7 @@ struct ServiceDecoder {
             case "interval": h.interval = try Fields.duration(v, "\(p).interval")
             case "timeout": h.timeout = try Fields.duration(v, "\(p).timeout")
             case "start_period": h.startPeriod = try Fields.duration(v, "\(p).start_period")
+            case "start_interval": h.startInterval = try Fields.duration(v, "\(p).start_interval")
             case "retries": h.retries = try Fields.int(v, "\(p).retries")
             case "disable": h.disable = try Fields.bool(v, "\(p).disable")
             default: break

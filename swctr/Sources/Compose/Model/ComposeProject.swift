@@ -86,7 +86,8 @@ public struct ComposeService: Sendable, Equatable {
         add("networks", networks.map { "\($0.name)|\($0.aliases)|\($0.ipv4 ?? "")" })
         add("network_mode", networkMode)
         add("depends_on", dependsOn.map { "\($0.service)|\($0.condition.rawValue)" })
-        add("healthcheck", healthcheck.map { "\($0.test)|\($0.interval ?? 0)|\($0.timeout ?? 0)|\($0.startPeriod ?? 0)|\($0.retries ?? 0)|\($0.disable)" })
+        add("healthcheck", healthcheck.map { "\($0.test)|\($0.interval ?? 0)|\($0.timeout ?? 0)|\($0.startPeriod ?? 0)|\($0.retries ?? 0)|\($0.disable)"
+            + ($0.startInterval.map { "|\($0)" } ?? "") })
         add("restart", restart)
         add("container_name", containerName)
         add("hostname", hostname)
@@ -170,6 +171,7 @@ public struct ComposeHealthcheck: Sendable {
     public var interval: Int64?
     public var timeout: Int64?
     public var startPeriod: Int64?
+    public var startInterval: Int64?
     public var retries: Int?
     public var disable = false
 }

@@ -64,7 +64,8 @@ struct ServiceTranslation {
         c.stopSignal = s.stopSignal
         c.stopTimeout = s.stopGracePeriod
         if let h = s.healthcheck, !h.disable, h.test.first != "NONE", !h.test.isEmpty {
-            c.healthcheck = HealthcheckOptions(test: h.test, interval: h.interval, timeout: h.timeout, startPeriod: h.startPeriod, retries: h.retries)
+            c.healthcheck = HealthcheckOptions(test: h.test, interval: h.interval, timeout: h.timeout, startPeriod: h.startPeriod,
+                                               startInterval: h.startInterval, retries: h.retries)
         }
         if let r = s.restart, !oneoff {
             do { c.restart = try OptionParsing.restart(r) } catch { throw at("restart", error) }

@@ -26,6 +26,7 @@ struct ContainerOptions: ParsableArguments {
     @Option(name: .customLong("health-interval"), help: "Time between checks (e.g. 30s).") var healthInterval: String?
     @Option(name: .customLong("health-timeout"), help: "Time a check may take.") var healthTimeout: String?
     @Option(name: .customLong("health-start-period"), help: "Failures in this time do not count.") var healthStartPeriod: String?
+    @Option(name: .customLong("health-start-interval"), help: "Time between checks during the start period.") var healthStartInterval: String?
     @Option(name: .customLong("health-retries"), help: "Consecutive failures that make it unhealthy.") var healthRetries: Int?
     @Flag(name: .customLong("no-healthcheck"), help: "Disable the image's HEALTHCHECK.") var noHealthcheck = false
     @Flag(name: [.customShort("t"), .customLong("tty")], help: "Give the container a terminal.") var tty = false
@@ -105,18 +106,19 @@ struct ContainerOptions: ParsableArguments {
         if let stopSignal { _ = try OptionParsing.signal(stopSignal) }
         c.stopSignal = stopSignal
         c.stopTimeout = stopTimeout
-        if let healthCmd {
+        func duration(_ text: String?, _ flag: String) throws(SwctrError) -> Int64? {
+            guard let text else { return nil }
+            return try OptionParsing.duration(text, flag: flag)
+        }
+        // Without --health-cmd the timings change the image's HEALTHCHECK (an empty test).
+        if healthCmd != nil || healthInterval != nil || healthTimeout != nil || healthRetries != nil
+            || healthStartPeriod != nil || healthStartInterval != nil {
             c.healthcheck = HealthcheckOptions(
-                test: ["CMD-SHELL", healthCmd],
-                interval: try healthInterval.map { d throws(SwctrError) in try OptionParsing.duration(d, flag: "--health-interval") },
-                timeout: try healthTimeout.map { d throws(SwctrError) in try OptionParsing.duration(d, flag: "--health-timeout") },
-                startPeriod: try healthStartPeriod.map { d throws(SwctrError) in try OptionParsing.duration(d, flag: "--health-start-period") },
-                retries: healthRetries)
-        } else if healthInterval != nil || healthTimeout != nil || healthRetries != nil {
-            c.healthcheck = HealthcheckOptions(
-                test: [],
-                interval: try healthInterval.map { d throws(SwctrError) in try OptionParsing.duration(d, flag: "--health-interval") },
-                timeout: try healthTimeout.map { d throws(SwctrError) in try OptionParsing.duration(d, flag: "--health-timeout") },
+                test: healthCmd.map { ["CMD-SHELL", $0] } ?? [],
+                interval: try duration(healthInterval, "--health-interval"),
+                timeout: try duration(healthTimeout, "--health-timeout"),
+                startPeriod: try duration(healthStartPeriod, "--health-start-period"),
+                startInterval: try duration(healthStartInterval, "--health-start-interval"),
                 retries: healthRetries)
         }
         if noHealthcheck && healthCmd != nil {
