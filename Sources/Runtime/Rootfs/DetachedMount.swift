@@ -91,12 +91,7 @@ enum DetachedMount {
         defer { close(tree) }
         var st = stat()
         try check("stat mount source") { fstat(tree, &st) }
-        if (st.st_mode & S_IFMT) == S_IFDIR {
-            close(try root.mkdirAll(dest))
-        } else {
-            try root.ensureFile(dest)
-        }
-        let target = try root.open(dest)
+        let target = try root.openMountTarget(dest, sourceMode: st.st_mode)
         defer { close(target) }
         try check("attach mount on \(Excerpt.of(dest, limit: 200))") {
             cshim_move_mount(tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH)

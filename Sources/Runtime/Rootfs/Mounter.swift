@@ -128,12 +128,7 @@ struct Mounter {
             }
             throw .sys("bind mount source \(source)")
         }
-        if (st.st_mode & S_IFMT) == S_IFDIR {
-            close(try root.mkdirAll(dest))
-        } else {
-            try root.ensureFile(dest)
-        }
-        let target = try root.open(dest)
+        let target = try root.openMountTarget(dest, sourceMode: st.st_mode)
         defer { close(target) }
         let recursive = options.flags & UInt(MS_REC)
         try doMount(source, procFD(target), "bind", UInt(MS_BIND) | recursive, nil,

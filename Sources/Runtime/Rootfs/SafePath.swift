@@ -85,6 +85,17 @@ struct SafeRoot {
         return (try mkdirAll(String(rel[..<slash])), String(rel[rel.index(after: slash)...]))
     }
 
+    /// A mount target for a source of the given mode: `inner` made a directory or a file like
+    /// the source, then opened (the fd the mount goes on; the caller closes it).
+    func openMountTarget(_ inner: String, sourceMode: mode_t) throws(RuntimeError) -> Int32 {
+        if (sourceMode & S_IFMT) == S_IFDIR {
+            Glibc.close(try mkdirAll(inner))
+        } else {
+            try ensureFile(inner)
+        }
+        return try open(inner)
+    }
+
     /// Makes sure `inner` exists (bind-mount target for a file source). A dangling symlink there
     /// (Ubuntu's /etc/resolv.conf → ../run/systemd/resolve/stub-resolv.conf) is resolved inside
     /// the root and its target created, as runc does.
