@@ -1,7 +1,6 @@
 import HostOS
 import JSON
 import Glibc
-import FoundationEssentials
 
 /// Where runc-style log lines go: stderr always for errors, and `--log` (text or JSON lines,
 /// the format containerd parses) when given.
@@ -52,7 +51,7 @@ public final class Logger: @unchecked Sendable {
         var out: String
         switch format {
         case .json:
-            let data = (try? JSONEncoder().encode(Line(level: level, msg: message, time: time, errno: errno, stage: stage))) ?? Data()
+            let data = (try? JSONValueEncoder().encode(Line(level: level, msg: message, time: time, errno: errno, stage: stage))) ?? []
             out = String(decoding: data, as: UTF8.self)
         case .text:
             out = Self.textLine(level, message, time: time)

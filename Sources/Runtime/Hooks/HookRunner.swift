@@ -1,7 +1,7 @@
 import HostOS
 import Glibc
 import CShim
-import FoundationEssentials
+import JSON
 import OCI
 
 /// Runs OCI hooks: the container state as JSON on stdin, `timeout` enforced with a pidfd,
@@ -39,7 +39,7 @@ enum HookRunner {
     }
 
     private static func encode(_ state: State, kind: String) throws(RuntimeError) -> [UInt8] {
-        do { return Array(try JSONEncoder().encode(state)) } catch {
+        do { return try JSONValueEncoder().encode(state) } catch {
             throw RuntimeError("encode state for \(kind) hooks: \(error)")
         }
     }

@@ -3,7 +3,7 @@ import Glibc
 import CSeccomp
 import CShim
 import OCI
-import FoundationEssentials
+import JSON
 
 /// `linux.seccomp` compiled with libseccomp. The parent compiles it before forking — so a bad
 /// profile fails `create` with the field's JSON path and costs the child nothing — and the
@@ -215,10 +215,9 @@ enum SeccompCache {
     /// The profile as canonical JSON, plus what else decides the program: libseccomp's version.
     /// `format` changes whenever swrunc's own part of the program (the stub) does.
     static func key(_ s: OCI.Seccomp) -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let profile = (try? encoder.encode(s)).map(Array.init) ?? []
-        return Array("libseccomp \(Features.seccompVersion()) format 2\n".utf8) + profile
+        // The fields in declaration order: as canonical as sorted keys for one swrunc build.
+        let profile = (try? JSONValueEncoder().encode(s)) ?? []
+        return Array("libseccomp \(Features.seccompVersion()) format 3\n".utf8) + profile
     }
 
     static func flags(_ s: OCI.Seccomp) -> UInt32 {

@@ -1,7 +1,7 @@
 import HostOS
 import Glibc
 import CShim
-import FoundationEssentials
+import JSON
 import OCI
 
 /// Hands the seccomp notify fd to the agent at `linux.seccomp.listenerPath`: one message with the
@@ -24,7 +24,7 @@ enum SeccompListener {
             state: State(id: plan.id, status: plan.isExec ? .running : .creating, pid: pid, bundle: plan.bundle,
                          annotations: plan.spec.annotations))
         let json: [UInt8]
-        do { json = Array(try JSONEncoder().encode(message)) } catch {
+        do { json = try JSONValueEncoder().encode(message) } catch {
             throw RuntimeError("encode seccomp listener message: \(error)")
         }
         let sock: Int32

@@ -2,7 +2,6 @@ import JSON
 import HostOS
 import Glibc
 import CShim
-import FoundationEssentials
 import OCI
 
 /// The `--root` directory: one directory per container holding state.json, the exec fifo and
@@ -60,7 +59,7 @@ public struct StateStore: Sendable {
     /// Writes the state, and the config when the record carries one (create, update). The config
     /// goes first: a state file never points at a missing config.
     public func save(_ record: ContainerRecord) throws(RuntimeError) {
-        let encoder = JSONEncoder()
+        let encoder = JSONValueEncoder()
         do {
             if let config = record.config {
                 try FileIO.writeAtomic(configPath(record.id), try encoder.encode(config), mode: 0o600)
@@ -78,7 +77,7 @@ public struct StateStore: Sendable {
 
     public func saveIntent(_ intent: CreateIntent, id: String) throws(RuntimeError) {
         let bytes: [UInt8]
-        do { bytes = Array(try JSONEncoder().encode(intent)) } catch {
+        do { bytes = try JSONValueEncoder().encode(intent) } catch {
             throw RuntimeError("encode create record of \(id): \(error)")
         }
         try FileIO.writeAtomic(intentPath(id), bytes, mode: 0o600)
