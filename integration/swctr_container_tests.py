@@ -230,6 +230,16 @@ class SwctrContainers(SwctrContainerFiles, SwctrVolumes, SwctrNetworks, SwctrEnd
         doc = self.inspect(cid)
         t.check(r.returncode == 0 and doc.get("State", {}).get("ExitCode") == 137 and took < 10,
                 "swctr stop -t 1: a container that ignores SIGTERM is killed (137)", f"{took:.1f}s {json.dumps(doc.get('State'))}")
+        # A PID 1 without a SIGTERM handler never gets SIGTERM (the kernel drops it): stop
+        # kills at once instead of waiting out -t 300 (the command's own limit is 60 s).
+        r = self.srun("-d", img, "sleep", "1000")
+        cid = r.stdout.strip()
+        r = self.sw("stop", "-t", "300", cid, timeout=60)
+        doc = self.inspect(cid)
+        t.check(r.returncode == 0 and doc.get("State", {}).get("ExitCode") == 137,
+                "swctr stop: a PID 1 that cannot receive the stop signal is killed without waiting the timeout",
+                f"exit {r.returncode} {r.stderr} {json.dumps(doc.get('State'))}")
+        self.sw("rm", "-f", cid)
         r = self.srun("-d", img, "sh", "-c", "sleep 0.3; exit 5")
         cid = r.stdout.strip()
         r = self.sw("wait", cid)

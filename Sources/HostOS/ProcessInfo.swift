@@ -27,6 +27,29 @@ public struct ProcStat: Sendable {
     }
 }
 
+/// Whether a signal can reach a process at all.
+public enum SignalDelivery {
+    /// True when `signal` sent to `pid` is dropped by the kernel: the process is the init of a
+    /// child pid namespace (a container's PID 1) and has no handler for it — such an init gets
+    /// only the signals it catches, from inside or outside its namespace, SIGKILL and SIGSTOP
+    /// aside. A stop that sent such a signal has nothing to wait for.
+    public static func isDiscarded(_ signal: Int32, pid: Int32) -> Bool {
+        guard signal != SIGKILL, signal != SIGSTOP, signal > 0, signal <= 64,
+              let status = try? FileIO.readString("/proc/\(pid)/status") else { return false }
+        var nspid: [Substring] = []
+        var caught: UInt64?
+        for line in status.split(separator: "\n") {
+            if line.hasPrefix("NSpid:") {
+                nspid = line.dropFirst(6).split(whereSeparator: { $0 == "\t" || $0 == " " })
+            } else if line.hasPrefix("SigCgt:") {
+                caught = UInt64(line.dropFirst(7).trimmingCharacters(in: " \t"), radix: 16)
+            }
+        }
+        guard nspid.count > 1, nspid.last == "1", let caught else { return false }
+        return caught & (UInt64(1) << UInt64(signal - 1)) == 0
+    }
+}
+
 public enum ThreadCheck {
     /// Number of threads of this process; the bootstrap forks only when it is 1.
     public static func count() -> Int {

@@ -38,7 +38,8 @@ extension ContainerManager {
         if state.initAlive {
             let signal = config(of: row).stopSignal.flatMap { try? OptionParsing.signal($0) } ?? SIGTERM
             try? runtime.kill(row.id, signal: signal, all: false)
-            let deadline = Clock.monotonicNanos() + UInt64(timeout) * 1_000_000_000
+            let discarded = SignalDelivery.isDiscarded(signal, pid: state.pid)
+            let deadline = Clock.monotonicNanos() + (discarded ? 0 : UInt64(timeout) * 1_000_000_000)
             while state.initAlive && Clock.monotonicNanos() < deadline { usleep(50_000) }
             if state.initAlive { try? runtime.kill(row.id, signal: SIGKILL, all: true) }
             let killed = Clock.monotonicNanos() + 10_000_000_000

@@ -215,7 +215,10 @@ extension Supervisor {
         save()
         guard exitStatus == nil, initPid > 0 else { return }
         try? runtime.kill(config.id, signal: config.stopSignal, all: false)
-        stopDeadline = Clock.monotonicNanos() + UInt64(max(0, timeout)) * 1_000_000_000
+        // A PID 1 without a handler never sees the signal (busybox httpd, sleep): the grace
+        // period would only be waited out, so the kill comes at once.
+        let discarded = SignalDelivery.isDiscarded(config.stopSignal, pid: initPid)
+        stopDeadline = Clock.monotonicNanos() + (discarded ? 0 : UInt64(max(0, timeout)) * 1_000_000_000)
     }
 
     func send(_ c: Client, _ text: String) {
