@@ -183,6 +183,23 @@ class SwctrRootless:
         t.check(cp.returncode == 0 and copied == "changed" and c.returncode == 0 and shown.stdout.strip() == "changed",
                 "swctr rootless: cp out of a container and commit it", f"{cp.stderr} {copied!r} {c.stderr} {shown.stdout} {shown.stderr}")
 
+        # The holder dies (a kill, an OOM): the next command starts a new one; a container of the
+        # old one (its overlay went with that namespace) can still be removed, nothing left.
+        orphan = unique("orphan")
+        r = self.sw("run", "-d", "--name", orphan, "--network", "none", "busybox", "sleep", "1000")
+        old = self.holder()
+        if old:
+            os.kill(old, 9)
+            wait_for(lambda: not os.path.exists(f"/proc/{old}"), timeout=10)
+        ps = self.sw("ps", "-a", "--format", "{{.Names}}")
+        new_holder = self.holder()
+        rm = self.sw("rm", "-f", orphan)
+        oid_left = [p for p in acct.processes() if "sleep 1000" in cmdline(p)]
+        t.check(r.returncode == 0 and ps.returncode == 0 and orphan in ps.stdout.split() and new_holder not in (None, old)
+                and rm.returncode == 0 and not oid_left and orphan not in self.sw("ps", "-a", "--format", "{{.Names}}").stdout.split(),
+                "swctr rootless: after the holder is killed, a new one serves the next command and rm -f cleans up",
+                f"{r.stderr} ps {ps.stdout} {ps.stderr} holder {old}→{new_holder} rm {rm.stderr} left {oid_left}")
+
         r = self.sw("stop", "-t", "1", name, timeout=60)
         st = self.sw("inspect", "-f", "{{.State.Status}}", name).stdout.strip()
         t.check(r.returncode == 0 and st == "exited", "swctr rootless: stop", f"{r.stderr} status {st}")
