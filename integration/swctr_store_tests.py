@@ -37,11 +37,14 @@ class StoreTests:
             os.chmod(home, 0o755)
             os.chown(home, 65534, 65534)
             binary = os.path.join(home, "swctr")  # the checkout may not be reachable by uid 65534
+            xdg = os.path.join(home, "run")  # its runtime directory, removed with the home
+            os.makedirs(xdg, mode=0o700)
+            os.chown(xdg, 65534, 65534)
             shutil.copy(self.bin, binary)
 
             def as_nobody(*args):
                 return run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", binary, *args],
-                           env={"HOME": home, "XDG_RUNTIME_DIR": home, "PATH": "/usr/bin:/bin"}, timeout=300)
+                           env={"HOME": home, "XDG_RUNTIME_DIR": xdg, "PATH": "/usr/bin:/bin"}, timeout=300)
 
             store = os.path.join(home, ".local", "share", "swctr")
             r = as_nobody("pull", "--tls-verify=false", f"{self.reg}/busybox:latest")
