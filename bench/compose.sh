@@ -17,6 +17,8 @@ cg=swctr-bench-compose-$$
 dockerd_pid=
 # podman with cgroupfs puts its containers under /libpod_parent: removed after if made here.
 libpod_existed=$(ls -d /sys/fs/cgroup/*/libpod_parent 2>/dev/null | head -1 || true)
+# swctr's default cgroup parent (/swctr) is made by the first container; removed again if this run made it.
+swctr_parent_existed=$(ls -d /sys/fs/cgroup/*/swctr 2>/dev/null | head -1 || true)
 cleanup() {
     for v in init pid1; do
         (cd "$work/$v" 2>/dev/null && "$SWCTR" --root "$work/swctr" --runtime "$SW" compose down -v -t 1 >/dev/null 2>&1) || true
@@ -33,6 +35,9 @@ cleanup() {
     fi
     grep " $work" /proc/self/mountinfo | awk '{print $5}' | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
     for d in /sys/fs/cgroup/*/"$cg"; do [ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null; done
+    if [ -z "$swctr_parent_existed" ]; then
+        for d in /sys/fs/cgroup/*/swctr; do [ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null; done
+    fi
     if [ -z "$libpod_existed" ]; then
         for d in /sys/fs/cgroup/*/libpod_parent; do [ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null; done
     fi
