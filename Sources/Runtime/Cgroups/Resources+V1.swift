@@ -147,7 +147,7 @@ extension FSCgroupManager {
         }()
         let unifiedOnly = paths.keys.allSatisfy { $0.isEmpty }
         if unifiedOnly {
-            // Device rules on v2 are an eBPF program (`applyDevicesV2`), not files.
+            // Device rules on v2 are an eBPF program (DeviceFilter.attach, in `apply`), not files.
             return try ResourcesV2.writes(r)
         }
         var out = ResourcesV1.writes(r, includeDevices: includeDevices)

@@ -246,7 +246,8 @@ struct Mounter {
                 try remountBind(sub, flags: flags | (options.flags & UInt(MS_RDONLY)))
             }
         }
-        // v1 convention: co-mounted controllers get symlinks (cpu -> cpu,cpuacct).
+        // A read-only cgroup mount: the tmpfs holding the hierarchies goes read-only last, after
+        // each hierarchy in it was made read-only above.
         if options.flags & UInt(MS_RDONLY) != 0 {
             let again = try root.open(dest)
             defer { close(again) }
