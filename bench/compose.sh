@@ -19,6 +19,14 @@ dockerd_pid=
 libpod_existed=$(ls -d /sys/fs/cgroup/*/libpod_parent 2>/dev/null | head -1 || true)
 # swctr's default cgroup parent (/swctr) is made by the first container; removed again if this run made it.
 swctr_parent_existed=$(ls -d /sys/fs/cgroup/*/swctr 2>/dev/null | head -1 || true)
+# A cgroup parent in every hierarchy, bottom up. Where a controller is listed but not mounted here
+# (hugetlb, net_cls, …: plain directories on /sys/fs/cgroup's tmpfs) conmon writes files, so those go whole.
+remove_cgroup_parent() {
+    for d in /sys/fs/cgroup/*/"$1"; do
+        [ -d "$d" ] || continue
+        if [ "$(stat -f -c %T "$d")" = tmpfs ]; then rm -rf "$d"; else find "$d" -depth -type d -exec rmdir {} + 2>/dev/null; fi
+    done
+}
 cleanup() {
     for v in init pid1; do
         (cd "$work/$v" 2>/dev/null && "$SWCTR" --root "$work/swctr" --runtime "$SW" compose down -v -t 1 >/dev/null 2>&1) || true
@@ -34,12 +42,12 @@ cleanup() {
         done
     fi
     grep " $work" /proc/self/mountinfo | awk '{print $5}' | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
-    for d in /sys/fs/cgroup/*/"$cg"; do [ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null; done
+    remove_cgroup_parent "$cg"
     if [ -z "$swctr_parent_existed" ]; then
-        for d in /sys/fs/cgroup/*/swctr; do [ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null; done
+        remove_cgroup_parent swctr
     fi
     if [ -z "$libpod_existed" ]; then
-        for d in /sys/fs/cgroup/*/libpod_parent; do [ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null; done
+        remove_cgroup_parent libpod_parent
     fi
     rm -rf "$work"
 }
