@@ -27,6 +27,9 @@ public enum FileIO {
         }
     }
 
+    /// Best effort to stderr: a message that cannot be written has nowhere else to go.
+    public static func writeStderr(_ text: String) { _ = try? writeAll(2, Array(text.utf8), what: "stderr") }
+
     public static func writeAll(_ fd: Int32, _ bytes: some Collection<UInt8>, what: String) throws(SystemError) {
         let buffer = Array(bytes)
         var offset = 0

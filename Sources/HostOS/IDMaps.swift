@@ -17,14 +17,15 @@ public struct IDRange: Equatable, Sendable {
 /// Writes a child's uid_map and gid_map from its parent. Root writes any mapping. An
 /// unprivileged caller may write only its own id, once (with setgroups denied for the gid map);
 /// anything more goes through the setuid helpers newuidmap/newgidmap, which check the caller's
-/// /etc/subuid and /etc/subgid ranges — as runc and podman do rootless. Errors name the file
-/// ("uid_map: …") so callers can prefix their own field.
+/// /etc/subuid and /etc/subgid ranges — as runc and podman do rootless. Errors start with
+/// `names` (the config field the maps came from, say; the files' names by default).
 public enum IDMaps {
-    public static func write(pid: Int32, uid: [IDRange], gid: [IDRange]) throws(SystemError) {
+    public static func write(pid: Int32, uid: [IDRange], gid: [IDRange],
+                             names: (uid: String, gid: String) = ("uid_map", "gid_map")) throws(SystemError) {
         let unprivileged = geteuid() != 0
-        for (file, maps, own) in [("uid_map", uid, geteuid()), ("gid_map", gid, getegid())] {
+        for (file, maps, own, name) in [("uid_map", uid, geteuid(), names.uid), ("gid_map", gid, getegid(), names.gid)] {
             if unprivileged && !(maps.count == 1 && maps[0].outside == own && maps[0].count == 1) {
-                try helper(file == "uid_map" ? "newuidmap" : "newgidmap", pid: pid, maps: maps, file: file)
+                try helper(file == "uid_map" ? "newuidmap" : "newgidmap", pid: pid, maps: maps, label: name)
                 continue
             }
             if unprivileged && file == "gid_map" {
@@ -33,15 +34,15 @@ public enum IDMaps {
             }
             let text = maps.map { "\($0.inside) \($0.outside) \($0.count)\n" }.joined()
             do { try FileIO.writeExisting("/proc/\(pid)/\(file)", text) } catch {
-                throw SystemError("\(file): \(error.message)", errno: error.errno)
+                throw SystemError("\(name): \(error.message)", errno: error.errno)
             }
         }
     }
 
-    private static func helper(_ name: String, pid: Int32, maps: [IDRange], file: String) throws(SystemError) {
+    private static func helper(_ name: String, pid: Int32, maps: [IDRange], label: String) throws(SystemError) {
         let candidates = ["/usr/bin/" + name, "/bin/" + name, "/usr/sbin/" + name]
         guard let path = candidates.first(where: { access($0, X_OK) == 0 }) else {
-            throw SystemError("\(file): mapping more than the caller's own id needs \(name) (apt-get install uidmap)")
+            throw SystemError("\(label): mapping more than the caller's own id needs \(name) (apt-get install uidmap)")
         }
         let argv = [path, String(pid)] + maps.flatMap { [String($0.inside), String($0.outside), String($0.count)] }
         var pipe: [Int32] = [-1, -1]
@@ -50,13 +51,13 @@ public enum IDMaps {
         let child: pid_t
         do throws(SystemError) { child = try Spawn.start(argv, Spawn.Options(stdout: pipe[1], stderr: pipe[1])) } catch {
             close(pipe[1])
-            throw SystemError("\(file): \(name): \(error.message)", errno: error.errno)
+            throw SystemError("\(label): \(name): \(error.message)", errno: error.errno)
         }
         close(pipe[1])
         let output = (try? FileIO.readAll(pipe[0], what: name)).map { String(decoding: $0, as: UTF8.self).trimmed() } ?? ""
         guard Spawn.wait(child) == .exited(0) else {
             let first = output.split(separator: "\n").first.map(String.init) ?? ""
-            throw SystemError("\(file): \(name) refused the mapping" + (first.isEmpty ? "" : ": \(first)"))
+            throw SystemError("\(label): \(name) refused the mapping" + (first.isEmpty ? "" : ": \(first)"))
         }
     }
 

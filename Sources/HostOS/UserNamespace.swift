@@ -3,21 +3,25 @@ import Glibc
 
 /// Facts about the user namespace this process runs in.
 public enum UserNamespace {
-    /// This process runs in a user namespace other than the host's (its uid map is not the
-    /// identity over every id) — as a runtime started by rootless podman does.
-    public static var isNested: Bool {
-        guard let map = try? FileIO.readString("/proc/self/uid_map") else { return false }
-        let fields = map.split(whereSeparator: { $0 == " " || $0 == "\n" })
-        return fields != ["0", "0", "4294967295"]
-    }
-
-    /// How many ids this process's user namespace maps (the host's: all of them).
-    public static var mappedIDCount: UInt64 {
-        guard let map = try? FileIO.readString("/proc/self/uid_map") else { return 0 }
-        return map.split(separator: "\n").reduce(0) { sum, line in
-            sum + (line.split(separator: " ").last.flatMap { UInt64($0) } ?? 0)
+    /// This process's uid_map, read once by whoever needs several facts from it (nil when it
+    /// cannot be read: a kernel without user namespaces, which counts as the host's).
+    public static func uidMap() -> [IDRange]? {
+        guard let text = try? FileIO.readString("/proc/self/uid_map") else { return nil }
+        return text.split(separator: "\n").compactMap { line in
+            let f = line.split(separator: " ")
+            guard f.count == 3, let inside = UInt32(f[0]), let outside = UInt32(f[1]), let count = UInt32(f[2]) else { return nil }
+            return IDRange(inside: inside, outside: outside, count: count)
         }
     }
+
+    /// A user namespace other than the host's: its uid map is not the identity over every id —
+    /// as for a runtime started by rootless podman.
+    public static func isNested(_ map: [IDRange]?) -> Bool {
+        guard let map else { return false }
+        return map != [IDRange(inside: 0, outside: 0, count: UInt32.max)]
+    }
+
+    public static var isNested: Bool { isNested(uidMap()) }
 
     /// runc's rule for rootless: an unprivileged user, or root of a user namespace (whose
     /// "root" holds no privilege over the host).

@@ -1,6 +1,5 @@
 import Glibc
 import Runtime
-import HostOS
 
 /// The global options (given before the subcommand, as runc's clients do).
 struct GlobalOptions: Sendable {
@@ -21,12 +20,12 @@ struct GlobalOptions: Sendable {
 enum RuncArgv {
     /// An unprivileged user's containers live under $XDG_RUNTIME_DIR (runc's rule, which also
     /// counts root of a user namespace unless $USER says root); root's under /run.
-    static func defaultRoot(rootless: Bool) -> String {
+    static func defaultRoot(rootless: Bool, inUserNamespace: Bool) -> String {
         guard rootless, let xdg = getenv("XDG_RUNTIME_DIR").map({ String(cString: $0) }), !xdg.isEmpty else {
             return "/run/swrunc"
         }
         let user = getenv("USER").map { String(cString: $0) }
-        return geteuid() != 0 || (UserNamespace.isNested && user != "root") ? xdg + "/swrunc" : "/run/swrunc"
+        return geteuid() != 0 || (inUserNamespace && user != "root") ? xdg + "/swrunc" : "/run/swrunc"
     }
 
     static let globalValued: Set<String> = ["root", "log", "log-format", "rootless", "criu"]

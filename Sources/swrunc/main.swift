@@ -56,10 +56,12 @@ if let trace = getenv("SWRUNC_TRACE").map({ String(cString: $0) }), !trace.isEmp
     Logger(path: trace, format: .text, debug: true).log("info", "argv: \(argv.joined(separator: " "))")
 }
 // `--rootless auto` (the default): not root, or root of a user namespace (podman runs its
-// runtime so for an unprivileged user) — runc's rule.
-let rootless = globals.rootless == "true" || (globals.rootless == "auto" && UserNamespace.callerIsUnprivileged)
-let context = RuntimeContext(root: globals.root ?? RuncArgv.defaultRoot(rootless: rootless), logger: logger,
-                             systemdCgroup: globals.systemdCgroup, rootless: rootless)
+// runtime so for an unprivileged user) — runc's rule. The uid map is read once, here.
+let inUserNamespace = UserNamespace.isNested
+let rootless = globals.rootless == "true" || (globals.rootless == "auto" && (geteuid() != 0 || inUserNamespace))
+let context = RuntimeContext(root: globals.root ?? RuncArgv.defaultRoot(rootless: rootless, inUserNamespace: inUserNamespace),
+                             logger: logger, systemdCgroup: globals.systemdCgroup, rootless: rootless,
+                             inUserNamespace: inUserNamespace)
 RuntimeEnvironment.context = context
 
 if let status = Help.handle(rootHelp: globals.showHelp, rest: rest) { exit(status) }

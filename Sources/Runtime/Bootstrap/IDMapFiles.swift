@@ -11,13 +11,10 @@ enum IDMapFiles {
         func ranges(_ maps: [IDMapping]) -> [IDRange] {
             maps.map { IDRange(inside: $0.containerID, outside: $0.hostID, count: $0.size) }
         }
-        do { try IDMaps.write(pid: pid, uid: ranges(uid), gid: ranges(gid)) } catch {
-            // "uid_map: …" → "linux.uidMappings: …", the field the user wrote.
-            var message = error.message
-            for (file, field) in [("uid_map", "uidMappings"), ("gid_map", "gidMappings")] where message.hasPrefix(file + ":") {
-                message = prefix + field + message.dropFirst(file.count)
-            }
-            throw RuntimeError(message, errno: error.errno)
+        do {
+            try IDMaps.write(pid: pid, uid: ranges(uid), gid: ranges(gid), names: (prefix + "uidMappings", prefix + "gidMappings"))
+        } catch {
+            throw RuntimeError(error.message, errno: error.errno)
         }
     }
 }

@@ -2,23 +2,6 @@ import HostOS
 
 /// The v1 reader: one file per counter in each controller's hierarchy, as runc's fs driver reads them.
 extension FSCgroupManager {
-    func number(_ controller: String, _ file: String) -> UInt64 {
-        guard let dir = paths[controller], let text = try? FileIO.readString("\(dir)/\(file)") else { return 0 }
-        let t = text.trimmed()
-        // "max" (no limit) and v1's huge "unlimited" sentinel are reported as 0, as runc does.
-        return UInt64(t) ?? 0
-    }
-
-    func keyed(_ controller: String, _ file: String) -> [String: UInt64] {
-        guard let dir = paths[controller], let text = try? FileIO.readString("\(dir)/\(file)") else { return [:] }
-        var out: [String: UInt64] = [:]
-        for line in text.split(separator: "\n") {
-            let parts = line.split(separator: " ")
-            if parts.count == 2, let v = UInt64(parts[1]) { out[String(parts[0])] = v }
-        }
-        return out
-    }
-
     /// `MAJ:MIN Op value` lines; the "Total" lines without a device are left out, as runc does.
     private func blkioEntries(_ file: String) -> [CgroupStats.BlkioEntry] {
         guard let dir = paths["blkio"], let text = try? FileIO.readString("\(dir)/\(file)") else { return [] }
@@ -28,12 +11,6 @@ extension FSCgroupManager {
                   let minor = UInt64(f[0][f[0].index(after: colon)...]), let value = UInt64(f[2]) else { return nil }
             return .init(major: major, minor: minor, op: String(f[1]), value: value)
         }
-    }
-
-    /// The container's usage counters, from whichever version holds its controllers: v1 where
-    /// any v1 controller is in use (hybrid included), else the unified hierarchy.
-    public func stats() -> CgroupStats {
-        paths.keys.contains(where: { !$0.isEmpty }) || paths[""] == nil ? statsV1() : statsV2()
     }
 
     func statsV1() -> CgroupStats {
@@ -64,17 +41,5 @@ extension FSCgroupManager {
         s.pids.current = number("pids", "pids.current")
         s.pids.limit = number("pids", "pids.max")
         return s
-    }
-
-    /// Current memory use in bytes (v1 memory.usage_in_bytes or v2 memory.current).
-    public func memoryUsage() -> UInt64 {
-        if paths["memory"] != nil { return number("memory", "memory.usage_in_bytes") }
-        return number("", "memory.current")
-    }
-
-    /// The kernel's count of OOM kills in this cgroup (v1 memory.oom_control, v2 memory.events).
-    public func oomKills() -> UInt64 {
-        if paths["memory"] != nil { return keyed("memory", "memory.oom_control")["oom_kill"] ?? 0 }
-        return keyed("", "memory.events")["oom_kill"] ?? 0
     }
 }

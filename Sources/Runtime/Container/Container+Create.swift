@@ -142,7 +142,7 @@ extension Container {
             plan.hasProcess = hasProcess
             plan.consoleIsOurs = presetConsole >= 0 && consoleFD == presetConsole
             plan.cgroupLayout = layout
-            plan.runtimeInUserNamespace = ctx.rootless && UserNamespace.isNested
+            plan.runtimeInUserNamespace = ctx.rootless && ctx.inUserNamespace
             if hasProcess { plan.settings = try ProcessSettings(spec: spec, process: process) }
             if ctx.logger.debugEnabled { plan.debugLog = ctx.logger }
             let launcher = Launcher(plan: plan, cgroup: cgroup)

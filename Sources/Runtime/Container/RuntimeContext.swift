@@ -74,11 +74,14 @@ public struct RuntimeContext: Sendable {
     public var logger: Logger
     public var systemdCgroup: Bool
     public var rootless: Bool
+    /// The runtime itself runs in a user namespace other than the host's (rootless podman's).
+    public var inUserNamespace: Bool
 
-    public init(root: String, logger: Logger, systemdCgroup: Bool = false, rootless: Bool = false) {
+    public init(root: String, logger: Logger, systemdCgroup: Bool = false, rootless: Bool = false, inUserNamespace: Bool = false) {
         self.store = StateStore(root: root)
         self.logger = logger
         self.systemdCgroup = systemdCgroup
         self.rootless = rootless
+        self.inUserNamespace = inUserNamespace
     }
 }

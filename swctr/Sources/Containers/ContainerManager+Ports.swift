@@ -12,6 +12,8 @@ extension ContainerManager {
     func reservePorts(_ row: ContainerRow, _ options: inout ContainerConfig) throws(SwctrError) {
         guard var ports = options.ports, !ports.isEmpty else { return }
         let others = ((try? list()) ?? []).filter { $0.isRunning && $0.row.id != row.id }.flatMap { $0.options.ports ?? [] }
+        // Rootless, the host side is the user's own socket: privileged ports are out of reach.
+        let lowest = store.rootless ? Self.unprivilegedPortStart : 0
         for i in ports.indices {
             let p = ports[i]
             let shown = "\(p.hostIP.isEmpty ? "0.0.0.0" : p.hostIP):\(p.hostPort)"
@@ -19,8 +21,8 @@ extension ContainerManager {
                                                      && ($0.hostIP.isEmpty || p.hostIP.isEmpty || $0.hostIP == p.hostIP) }) {
                 throw SwctrError(.conflict, "Bind for \(shown) failed: port is already allocated")
             }
-            if store.rootless, p.hostPort != 0, p.hostPort < Self.unprivilegedPortStart {
-                throw SwctrError(.invalidArgument, "Bind for \(shown)/\(p.proto) failed: rootless, host ports below \(Self.unprivilegedPortStart) are privileged (net.ipv4.ip_unprivileged_port_start)")
+            if p.hostPort != 0, p.hostPort < lowest {
+                throw SwctrError(.invalidArgument, "Bind for \(shown)/\(p.proto) failed: rootless, host ports below \(lowest) are privileged (net.ipv4.ip_unprivileged_port_start)")
             }
             guard let port = Self.probePort(p.hostIP, p.hostPort, udp: p.proto == "udp") else {
                 throw SwctrError(.conflict, "Bind for \(shown)/\(p.proto) failed: port is already in use on the host")

@@ -131,16 +131,14 @@ public enum RootlessNamespace {
         let own = (uid: [IDRange(inside: 0, outside: uid, count: 1)], gid: [IDRange(inside: 0, outside: gid, count: 1)])
         guard let subuid = IDMaps.subordinateRange(file: "/etc/subuid", user: name, id: uid),
               let subgid = IDMaps.subordinateRange(file: "/etc/subgid", user: name, id: uid) else {
-            writeStderrLine("swctr: warning: no /etc/subuid and /etc/subgid range for \(name ?? String(uid)): containers get your own id alone")
+            FileIO.writeStderr("swctr: warning: no /etc/subuid and /etc/subgid range for \(name ?? String(uid)): containers get your own id alone\n")
             return try IDMaps.write(pid: pid, uid: own.uid, gid: own.gid)
         }
         let uids = own.uid + [IDRange(inside: 1, outside: subuid.start, count: subuid.count)]
         let gids = own.gid + [IDRange(inside: 1, outside: subgid.start, count: subgid.count)]
         do { try IDMaps.write(pid: pid, uid: uids, gid: gids) } catch {
-            writeStderrLine("swctr: warning: \(error.message): containers get your own id alone")
+            FileIO.writeStderr("swctr: warning: \(error.message): containers get your own id alone\n")
             try IDMaps.write(pid: pid, uid: own.uid, gid: own.gid)
         }
     }
-
-    static func writeStderrLine(_ line: String) { _ = try? FileIO.writeAll(2, Array((line + "\n").utf8), what: "stderr") }
 }

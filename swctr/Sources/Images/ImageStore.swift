@@ -38,8 +38,10 @@ public final class ImageStore: Sendable {
 
     public init(root: String) throws {
         self.root = root
-        rootless = UserNamespace.callerIsUnprivileged
-        keepsOwners = geteuid() == 0 && UserNamespace.mappedIDCount > 1
+        let map = UserNamespace.uidMap()
+        rootless = geteuid() != 0 || UserNamespace.isNested(map)
+        // Root of a namespace that maps more than its own id can give files to the others.
+        keepsOwners = geteuid() == 0 && (!UserNamespace.isNested(map) || (map ?? []).reduce(UInt64(0)) { $0 + UInt64($1.count) } > 1)
         for d in ["", "/blobs/sha256", "/layers", "/containers", "/tmp"] {
             try FileIO.mkdirAll(root + d)
         }

@@ -8,7 +8,7 @@ final class HealthRunner {
     let argv: [String]
     let directory: String
     let startedAt = Clock.monotonicNanos()
-    var next: UInt64
+    var next: UInt64 = 0
     var pid: Int32 = 0
     var checkStarted: UInt64 = 0
     var checkStartedAt = ""
@@ -19,7 +19,6 @@ final class HealthRunner {
         self.config = config
         argv = [runtime, "--root", root, "exec", id] + command
         self.directory = directory
-        next = startedAt  // every stored property set before `gap` reads the config
         next = startedAt + gap
     }
 

@@ -133,7 +133,7 @@ func fail(_ error: SwctrError, runLike: Bool = false) -> Never {
     }
 }
 
-func writeStderr(_ s: String) { _ = try? FileIO.writeAll(2, Array(s.utf8), what: "stderr") }
+func writeStderr(_ s: String) { FileIO.writeStderr(s) }
 
 /// Runs `body` for each reference, printing each one that worked (as Docker does for stop, rm,
 /// …); errors are printed as they come and make the status 1.
