@@ -85,6 +85,7 @@ class SwctrContainers(SwctrContainerFiles, SwctrVolumes, SwctrNetworks, SwctrEnd
         self.streams_and_debug()
         self.volumes()
         self.networks()
+        self.masquerade()
         self.endpoints()
         self.oom()
         self.reboot()

@@ -194,3 +194,55 @@ class SwctrNetworks:
                 "swctr: after rm, a killed monitor, container prune and network prune no veth, bridge, netns, rule or address is left",
                 f"{left} {r.stdout} {r.stderr} {r2.stderr}")
         self.sw("rmi", tag)
+
+    def masquerade(self):
+        """Outbound masquerade is one rule per network (Docker's shape), not a chain per container:
+        a container's request to a network outside the bridge (a veth into a namespace the test
+        makes, 203.0.113.0/30) arrives from the host's address there; the rule is made once however
+        many containers start, an internal network gets none, and `network rm` takes it away."""
+        t, img = self.tap, self.image
+        ns, veth = "swit" + unique("o")[-9:], "swm" + unique("h")[-9:]
+        self.cleanup_hooks.add(f"netns {ns}", lambda: (run(["ip", "netns", "delete", ns]), run(["ip", "link", "delete", veth])))
+        run(["ip", "netns", "add", ns], check=True)
+        run(["ip", "link", "add", veth, "type", "veth", "peer", "name", veth + "p", "netns", ns], check=True)
+        run(["ip", "addr", "add", "203.0.113.1/30", "dev", veth], check=True)
+        run(["ip", "link", "set", veth, "up"], check=True)
+        for cmd in (["addr", "add", "203.0.113.2/30", "dev", veth + "p"], ["link", "set", veth + "p", "up"], ["link", "set", "lo", "up"]):
+            run(["ip", "-n", ns] + cmd, check=True)
+        port = free_port()
+        # Answers each request with the address it came from.
+        server = subprocess.Popen(["ip", "netns", "exec", ns, "python3", "-c", textwrap.dedent(f"""
+            import http.server
+            class H(http.server.BaseHTTPRequestHandler):
+                def do_GET(self):
+                    body = self.client_address[0].encode()
+                    self.send_response(200); self.send_header("Content-Length", str(len(body))); self.end_headers()
+                    self.wfile.write(body)
+                def log_message(self, *args):
+                    pass
+            http.server.HTTPServer(("203.0.113.2", {port}), H).serve_forever()
+        """)])
+        self.cleanup_hooks.add(f"masquerade server {server.pid}", lambda: (server.kill(), server.wait()))
+        net, internal = unique("masq"), unique("inner")
+        self.networks_made += [net, internal]
+        self.sw("network", "create", net)
+        self.sw("network", "create", "--internal", internal)
+        subnet = self.sw("network", "inspect", "-f", "{{range .IPAM.Config}}{{.Subnet}}{{end}}", net).stdout.strip()
+        inner = self.sw("network", "inspect", "-f", "{{range .IPAM.Config}}{{.Subnet}}{{end}}", internal).stdout.strip()
+        bridge = self.sw("network", "inspect", "-f", '{{index .Options "com.docker.network.bridge.name"}}', net).stdout.strip()
+        fetch_cmd = f"for i in 1 2 3 4 5 6 7 8 9 10; do wget -qO- http://203.0.113.2:{port}/ && exit; sleep 0.3; done"
+        a = self.srun("--rm", "--network", net, img, "sh", "-c", fetch_cmd)
+        b = self.srun("-d", "--network", net, img, "sleep", "100")
+        c = self.srun("--rm", "--network", internal, img, "true")
+        rules = run(["iptables-save", "-t", "nat"]).stdout.splitlines()
+        mine = [r for r in rules if f"-s {subnet} " in r and "MASQUERADE" in r]
+        bid = b.stdout.strip()
+        t.check(a.returncode == 0 and a.stdout.strip() == "203.0.113.1" and len(mine) == 1 and f"! -o {bridge} " in mine[0]
+                and c.returncode == 0 and not [r for r in rules if f"-s {inner} " in r]
+                and not [r for r in rules if bid and bid[:12] in r],
+                "swctr network: outbound traffic is masqueraded by one rule per network (none for --internal)",
+                f"{a.stdout} {a.stderr} {mine} {c.stderr}")
+        self.sw("rm", "-f", bid)
+        r = self.sw("network", "rm", net, internal)
+        left = [line for line in run(["iptables-save", "-t", "nat"]).stdout.splitlines() if f"-s {subnet} " in line]
+        t.check(r.returncode == 0 and not left, "swctr network rm: the network's masquerade rule goes with it", f"{left} {r.stderr}")

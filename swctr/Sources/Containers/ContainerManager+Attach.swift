@@ -82,6 +82,7 @@ extension ContainerManager {
         var args = "IgnoreUnknown=1;K8S_POD_NAME=\(row.name)"
         if let ip = e.ip { args += ";IP=\(ip)" }
         if let mac = e.mac { args += ";MAC=\(mac)" }
+        try BridgeRules.ensureMasquerade(n)
         var record = AttachmentRecord(network: n.name, ifname: ifname, conflist: conflist, args: args, runtimeConfig: rc, result: .null)
         saveAttachments(row.id, recorded + [record])
         do { record.result = try CNI.add(conflist, attachment(row, record)) } catch {

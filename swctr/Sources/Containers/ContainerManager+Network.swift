@@ -150,8 +150,11 @@ extension ContainerManager {
             throw SwctrError(.conflict, "error while removing network: network \(n.name) id \(n.id) has active endpoints (\(users.map(\.row.name).joined(separator: ", ")))")
         }
         if n.isBridge {
-            if FileIO.exists("/sys/class/net/\(n.bridge)") { _ = try? Spawn.capture([Self.ipTool, "link", "delete", n.bridge]) }
-            BridgeRules.remove(bridge: n.bridge)
+            // The kernel takes ~50 ms to delete a bridge: it goes while the rules go.
+            let deleting = FileIO.exists("/sys/class/net/\(n.bridge)") ? Self.startQuietly([Self.ipTool, "link", "delete", n.bridge]) : nil
+            let last = (try? networks())?.contains { $0.isBridge && $0.name != n.name } != true
+            BridgeRules.remove(n, last: last)
+            if let deleting { _ = Spawn.wait(deleting) }
         }
         FileIO.removeTree("/var/lib/cni/networks/\(n.name)")
         let dnsDir = "/run/containers/cni/dnsname/\(n.name)"
@@ -161,7 +164,6 @@ extension ContainerManager {
         }
         FileIO.removeTree(dnsDir)
         do { try database.deleteNetwork(n.name) } catch { throw SwctrError(.failure, "\(error)") }
-        if (try? networks())?.contains(where: \.isBridge) != true { BridgeRules.removeSharedChainsIfUnused() }
     }
 
     /// `network prune`: networks no running container uses (the default one stays).
@@ -172,6 +174,14 @@ extension ContainerManager {
             removed.append(n.name)
         }
         return removed
+    }
+
+    /// A command started with its output discarded; its pid, or nil when it could not start.
+    static func startQuietly(_ argv: [String]) -> pid_t? {
+        let null = open("/dev/null", O_RDWR | O_CLOEXEC)
+        defer { if null >= 0 { close(null) } }
+        guard null >= 0 else { return nil }
+        return try? Spawn.start(argv, Spawn.Options(stdin: null, stdout: null, stderr: null))
     }
 
     /// iproute2's `ip`, for the named network namespaces (`ip netns add` makes /run/netns/NAME).

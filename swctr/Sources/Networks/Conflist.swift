@@ -2,7 +2,7 @@ import Database
 import JSON
 
 /// The conflist of a network, made from its record for each attachment. A bridge: bridge with
-/// host-local addresses, portmap for `-p`, firewall (which also keeps networks apart), dnsname
+/// host-local addresses (masquerade is one rule per network, BridgeRules'), portmap for `-p`, firewall (which also keeps networks apart), dnsname
 /// (names of the containers on it) on user-defined networks. macvlan and ipvlan: that plugin on
 /// the parent with host-local addresses. tuning sets `--mac-address`.
 public enum Conflist {
@@ -20,7 +20,7 @@ public enum Conflist {
         default:
             plugins = [
                 obj([("type", .string("bridge")), ("bridge", .string(n.bridge)), ("isGateway", .bool(true)),
-                     ("ipMasq", .bool(!n.isInternal)), ("hairpinMode", .bool(true)), ("ipam", ipam(n))]),
+                     ("ipMasq", .bool(false)), ("hairpinMode", .bool(true)), ("ipam", ipam(n))]),
             ]
             if ports {
                 plugins.append(obj([("type", .string("portmap")), ("capabilities", obj([("portMappings", .bool(true))])), ("snat", .bool(true))]))

@@ -37,7 +37,7 @@ struct NetworkTests {
         let user = NetworkRecord(name: "shop", id: "x", bridge: "swctr3", subnet: "10.89.0.0/24", gateway: "10.89.0.1",
                                  isInternal: false, dns: true, created: 0)
         let list = JSONValue.object(Conflist.of(user)).serialized()
-        #expect(list.contains(#""type":"bridge","bridge":"swctr3""#) && list.contains(#""ipMasq":true"#)
+        #expect(list.contains(#""type":"bridge","bridge":"swctr3""#) && list.contains(#""ipMasq":false"#)
                 && list.contains(#""subnet":"10.89.0.0/24","gateway":"10.89.0.1""#) && list.contains(#""type":"dnsname""#)
                 && list.contains(#""capabilities":{"portMappings":true}"#))
         var quiet = user
@@ -48,6 +48,51 @@ struct NetworkTests {
         let result = try JSONParser.parse(Array(#"{"cniVersion":"0.4.0","interfaces":[{"name":"swctr3","mac":"aa"},{"name":"eth0","mac":"02:42:0a:59:00:02","sandbox":"/run/netns/x"}],"ips":[{"version":"4","interface":1,"address":"10.89.0.2/24","gateway":"10.89.0.1"}]}"#.utf8))
         let a = Conflist.address(in: result)
         #expect(a?.ip == "10.89.0.2" && a?.prefix == "24" && a?.gateway == "10.89.0.1" && a?.mac == "02:42:0a:59:00:02")
+    }
+
+    /// Removing a network's rules: those naming its bridge in INPUT and the isolation stages, its
+    /// masquerade rule, not another bridge's; with the last network the plugins' shared chains,
+    /// jumps first, unless a rule in them is still container-specific.
+    @Test func bridgeRuleRemoval() {
+        let n = NetworkRecord(name: "shop", id: "x", bridge: "swctr3", subnet: "10.89.0.0/24", gateway: "10.89.0.1",
+                              isInternal: false, dns: true, created: 0)
+        let dump = """
+            *filter
+            :INPUT ACCEPT [0:0]
+            :FORWARD ACCEPT [0:0]
+            :CNI-FORWARD - [0:0]
+            :CNI-ISOLATION-STAGE-1 - [0:0]
+            :CNI-ISOLATION-STAGE-2 - [0:0]
+            -A INPUT -i swctr3 -p udp -m udp --dport 53 -m comment --comment "dnsname \\"shop\\" rule" -j ACCEPT
+            -A INPUT -i swctr30 -p udp -m udp --dport 53 -j ACCEPT
+            -A FORWARD -m comment --comment "CNI firewall plugin rules" -j CNI-FORWARD
+            -A FORWARD -j CNI-ISOLATION-STAGE-1
+            -A CNI-ISOLATION-STAGE-1 -i swctr3 ! -o swctr3 -j CNI-ISOLATION-STAGE-2
+            -A CNI-ISOLATION-STAGE-1 -j RETURN
+            -A CNI-ISOLATION-STAGE-2 -o swctr3 -j DROP
+            -A CNI-ISOLATION-STAGE-2 -j RETURN
+            COMMIT
+            *nat
+            :POSTROUTING ACCEPT [0:0]
+            -A POSTROUTING -s 10.89.0.0/24 ! -d 224.0.0.0/4 ! -o swctr3 -j MASQUERADE
+            -A POSTROUTING -s 10.89.1.0/24 ! -d 224.0.0.0/4 ! -o swctr4 -j MASQUERADE
+            COMMIT
+
+            """
+        let one = BridgeRules.removal(of: n, last: false, dump: dump)
+        #expect(one.map(\.table) == ["filter", "nat"])
+        #expect(one[0].lines == [#"-D INPUT -i swctr3 -p udp -m udp --dport 53 -m comment --comment "dnsname \"shop\" rule" -j ACCEPT"#,
+                                 "-D CNI-ISOLATION-STAGE-1 -i swctr3 ! -o swctr3 -j CNI-ISOLATION-STAGE-2",
+                                 "-D CNI-ISOLATION-STAGE-2 -o swctr3 -j DROP"])
+        #expect(one[1].lines == ["-D POSTROUTING -s 10.89.0.0/24 ! -d 224.0.0.0/4 ! -o swctr3 -j MASQUERADE"])
+        let last = BridgeRules.removal(of: n, last: true, dump: dump)
+        #expect(Array(last[0].lines.dropFirst(3)) == ["-D FORWARD -m comment --comment \"CNI firewall plugin rules\" -j CNI-FORWARD",
+                                                      "-D FORWARD -j CNI-ISOLATION-STAGE-1",
+                                                      "-F CNI-FORWARD", "-F CNI-ISOLATION-STAGE-1", "-F CNI-ISOLATION-STAGE-2",
+                                                      "-X CNI-FORWARD", "-X CNI-ISOLATION-STAGE-1", "-X CNI-ISOLATION-STAGE-2"])
+        // Another CNI user's container still has a rule in CNI-FORWARD: the shared chains stay.
+        let inUse = dump.replacing("COMMIT\n*nat", with: "-A CNI-FORWARD -s 10.88.0.5/32 -j ACCEPT\nCOMMIT\n*nat")
+        #expect(BridgeRules.removal(of: n, last: true, dump: inUse)[0].lines.count == 3)
     }
 
     /// The plugin types of a conflist, in order.
