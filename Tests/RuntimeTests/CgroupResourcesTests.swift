@@ -7,19 +7,12 @@ import OCI
 @Suite("cgroup resources on fake v1 and v2 trees")
 struct CgroupResourcesTests {
     func fakeTree(_ files: [String: [String]]) throws -> (root: String, paths: [String: String]) {
-        let root = NSTemporaryDirectory() + "swrunc-fakecg-\(UUID().uuidString)"
-        var paths: [String: String] = [:]
-        for (controller, names) in files {
-            let dir = root + "/" + (controller.isEmpty ? "unified" : controller) + "/ctr"
-            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-            for n in names { _ = FileManager.default.createFile(atPath: dir + "/" + n, contents: Data()) }
-            paths[controller] = dir
-        }
-        return (root, paths)
+        let tree = try FakeCgroupTree(empty: files)
+        return (tree.root, tree.paths)
     }
 
     func read(_ paths: [String: String], _ c: String, _ f: String) -> String {
-        (try? String(contentsOfFile: paths[c]! + "/" + f, encoding: .utf8)) ?? "<missing>"
+        (try? String(contentsOfFile: (paths[c] ?? "") + "/" + f, encoding: .utf8)) ?? "<missing>"
     }
 
     func sample() -> Resources {
@@ -40,7 +33,7 @@ struct CgroupResourcesTests {
             "devices": ["devices.allow", "devices.deny"],
         ])
         defer { try? FileManager.default.removeItem(atPath: root) }
-        let m = FSCgroupManager(paths: paths)
+        let m = Cgroups.driver(paths: paths)
         try m.apply(sample())
         #expect(read(paths, "memory", "memory.limit_in_bytes") == String(100 << 20))
         #expect(read(paths, "memory", "memory.memsw.limit_in_bytes") == String(300 << 20))
@@ -68,7 +61,7 @@ struct CgroupResourcesTests {
         let (root, paths) = try fakeTree(["": ["cgroup.controllers", "memory.max", "memory.swap.max", "memory.low", "cpu.weight",
                                                "cpu.max", "cpuset.cpus", "pids.max", "io.weight", "hugetlb.2MB.max", "memory.high"]])
         defer { try? FileManager.default.removeItem(atPath: root) }
-        let m = FSCgroupManager(paths: paths)
+        let m = Cgroups.driver(paths: paths)
         var r = sample()
         var b = BlockIO(); b.weight = 500
         r.blockIO = b

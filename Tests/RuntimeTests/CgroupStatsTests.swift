@@ -7,15 +7,8 @@ import Testing
 @Suite("cgroup stats on fake v1 and v2 trees")
 struct CgroupStatsTests {
     func tree(_ files: [String: [String: String]]) throws -> (root: String, paths: [String: String]) {
-        let root = NSTemporaryDirectory() + "swrunc-fakestats-\(UUID().uuidString)"
-        var paths: [String: String] = [:]
-        for (controller, contents) in files {
-            let dir = root + "/" + (controller.isEmpty ? "unified" : controller) + "/ctr"
-            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-            for (name, text) in contents { _ = FileManager.default.createFile(atPath: dir + "/" + name, contents: Data(text.utf8)) }
-            paths[controller] = dir
-        }
-        return (root, paths)
+        let tree = try FakeCgroupTree(files)
+        return (tree.root, tree.paths)
     }
 
     @Test func v2FilesOnAPureV2Host() throws {
@@ -31,7 +24,7 @@ struct CgroupStatsTests {
             "hugetlb.2MB.rsvd.current": "0\n",
         ]])
         defer { try? FileManager.default.removeItem(atPath: root) }
-        let s = FSCgroupManager(paths: paths).stats()
+        let s = Cgroups.driver(paths: paths).stats()
         #expect(s.cpu.usage.total == 1_500_000 && s.cpu.usage.user == 1_000_000 && s.cpu.usage.kernel == 500_000)
         #expect(s.cpu.throttling.periods == 7 && s.cpu.throttling.throttledPeriods == 2 && s.cpu.throttling.throttledTime == 30_000)
         #expect(s.memory.usage.usage == 4096 && s.memory.usage.limit == 1_048_576 && s.memory.usage.max == 8192
@@ -55,7 +48,7 @@ struct CgroupStatsTests {
             "pids": ["pids.current": "2\n", "pids.max": "max\n"],
         ])
         defer { try? FileManager.default.removeItem(atPath: root) }
-        let s = FSCgroupManager(paths: paths).stats()
+        let s = Cgroups.driver(paths: paths).stats()
         #expect(s.memory.usage.usage == 4096 && s.memory.cache == 7)
         #expect(s.cpu.usage.total == 1_500_000 && s.cpu.usage.percpu == [1_000_000, 500_000])
         #expect(s.cpu.usage.user == 10_000_000 && s.cpu.usage.kernel == 20_000_000)

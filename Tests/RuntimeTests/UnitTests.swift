@@ -40,42 +40,42 @@ struct CgroupTests {
 
     @Test func absoluteRelativeAndDefaultPathsFollowRunc() throws {
         let layout = CgroupLayout.parse(mountinfo: mountinfo, cgroup: own)
-        let abs = try Cgroups.manager(cgroupsPath: "/a/b", id: "x", layout: layout).paths
+        let abs = try Cgroups.driver(cgroupsPath: "/a/b", id: "x", layout: layout).paths
         #expect(abs["memory"] == "/sys/fs/cgroup/memory/a/b")
         #expect(abs["cpu"] == "/sys/fs/cgroup/cpu,cpuacct/a/b")
         #expect(abs[""] == "/sys/fs/cgroup/unified/a/b")
-        let rel = try Cgroups.manager(cgroupsPath: "a/b", id: "x", layout: layout).paths
+        let rel = try Cgroups.driver(cgroupsPath: "a/b", id: "x", layout: layout).paths
         #expect(rel["memory"] == "/sys/fs/cgroup/memory/workplace/abc/a/b", "relative to our own cgroup")
         #expect(rel["cpu"] == "/sys/fs/cgroup/cpu,cpuacct/a/b")
-        let def = try Cgroups.manager(cgroupsPath: nil, id: "ctr", layout: layout).paths
+        let def = try Cgroups.driver(cgroupsPath: nil, id: "ctr", layout: layout).paths
         #expect(def["memory"] == "/sys/fs/cgroup/memory/workplace/abc/ctr")
-        let dotted = try Cgroups.manager(cgroupsPath: "/a/../../etc", id: "x", layout: layout).paths
+        let dotted = try Cgroups.driver(cgroupsPath: "/a/../../etc", id: "x", layout: layout).paths
         #expect(dotted["memory"] == "/sys/fs/cgroup/memory/etc", "cannot climb out of the hierarchy")
     }
 
     @Test func pathsThatReachAHierarchyRootOrOurOwnCgroupAreRefused() {
         let layout = CgroupLayout.parse(mountinfo: mountinfo, cgroup: own)
         for path in ["/", "/a/../..", "//", "/a/b/../../"] {
-            #expect(throws: RuntimeError.self, "\(path)") { try Cgroups.manager(cgroupsPath: path, id: "x", layout: layout) }
+            #expect(throws: RuntimeError.self, "\(path)") { try Cgroups.driver(cgroupsPath: path, id: "x", layout: layout) }
         }
-        #expect(throws: RuntimeError.self, "own cgroup") { try Cgroups.manager(cgroupsPath: "a/..", id: "x", layout: layout) }
+        #expect(throws: RuntimeError.self, "own cgroup") { try Cgroups.driver(cgroupsPath: "a/..", id: "x", layout: layout) }
         do {
-            _ = try Cgroups.manager(cgroupsPath: "/a/../..", id: "x", layout: layout)
+            _ = try Cgroups.driver(cgroupsPath: "/a/../..", id: "x", layout: layout)
         } catch {
             #expect(error.message == "linux.cgroupsPath: \"/a/../..\" resolves to the root of the cgroup hierarchy")
         }
         // Inside a container whose cgroup mount shows only /kubepods/x: nothing outside it.
         let nested = CgroupLayout.parse(mountinfo: "40 25 0:30 /kubepods/x /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n",
                                         cgroup: "0::/kubepods/x\n")
-        #expect(throws: RuntimeError.self) { try Cgroups.manager(cgroupsPath: "/other", id: "x", layout: nested) }
-        #expect(throws: RuntimeError.self) { try Cgroups.manager(cgroupsPath: "/kubepods/x", id: "x", layout: nested) }
-        #expect((try? Cgroups.manager(cgroupsPath: "/kubepods/x/c", id: "x", layout: nested))?.paths == ["": "/sys/fs/cgroup/c"])
+        #expect(throws: RuntimeError.self) { try Cgroups.driver(cgroupsPath: "/other", id: "x", layout: nested) }
+        #expect(throws: RuntimeError.self) { try Cgroups.driver(cgroupsPath: "/kubepods/x", id: "x", layout: nested) }
+        #expect((try? Cgroups.driver(cgroupsPath: "/kubepods/x/c", id: "x", layout: nested))?.paths == ["": "/sys/fs/cgroup/c"])
     }
 
     @Test func pureV2Layout() throws {
         let layout = CgroupLayout.parse(mountinfo: "40 25 0:30 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n", cgroup: "0::/user.slice\n")
         #expect(layout.isUnifiedOnly)
-        #expect(try Cgroups.manager(cgroupsPath: "pod/c", id: "x", layout: layout).paths == ["": "/sys/fs/cgroup/user.slice/pod/c"])
+        #expect(try Cgroups.driver(cgroupsPath: "pod/c", id: "x", layout: layout).paths == ["": "/sys/fs/cgroup/user.slice/pod/c"])
     }
 }
 

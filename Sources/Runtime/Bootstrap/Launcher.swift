@@ -7,7 +7,7 @@ import OCI
 /// process is set up and blocked (create) or about to exec (run, exec). Shared by create and exec.
 final class Launcher {
     let plan: InitPlan
-    let cgroup: any CgroupManager
+    let cgroup: any CgroupDriver
     /// Runs prestart/createRuntime hooks with the init's pid, when the init asks for them.
     var createRuntimeHooks: ((Int32) throws(RuntimeError) -> Void)?
 
@@ -17,7 +17,7 @@ final class Launcher {
     private(set) var hookFailed = false
     private var channel: SyncChannel?
 
-    init(plan: InitPlan, cgroup: any CgroupManager) {
+    init(plan: InitPlan, cgroup: any CgroupDriver) {
         self.plan = plan
         self.cgroup = cgroup
     }
@@ -136,7 +136,7 @@ final class Launcher {
     /// A child that vanished mid-setup was most often OOM-killed by a memory limit it could not
     /// even start under: say so, naming the field, instead of "connection reset by peer".
     private func explainDeath(_ error: RuntimeError) -> RuntimeError {
-        guard let stats = cgroup as? FSCgroupManager, stats.oomKills() > 0 else { return error }
+        guard cgroup.oomKills() > 0 else { return error }
         let limit = plan.spec.linux?.resources?.memory?.limit.map { " (\($0) bytes)" } ?? ""
         return RuntimeError("linux.resources.memory.limit\(limit): the container init was killed by the OOM killer during setup; the limit is too low")
     }

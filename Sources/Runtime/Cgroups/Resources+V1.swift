@@ -13,7 +13,7 @@ public struct CgroupWrite: Equatable, Sendable {
 }
 
 /// linux.resources → cgroup v1 files, in the order they must be written. Pure: unit-tested on
-/// values, applied to the real hierarchy by `FSCgroupManager.apply`.
+/// values, applied to the real hierarchy by a CgroupDriver's `apply`.
 public enum ResourcesV1 {
     /// pids.max for a spec limit: negative is unlimited, and 0 becomes 1 — runc's mapping (a
     /// cgroup that admits no task at all would refuse the container's own init).
@@ -83,85 +83,6 @@ public enum ResourcesV1 {
             for (i, rule) in DeviceRule.effective(rules).enumerated() {
                 let field = i < rules.count ? "devices[\(i)]" : "devices (defaults)"
                 add("devices", rule.allow ? "devices.allow" : "devices.deny", rule.v1Line, field)
-            }
-        }
-        return out
-    }
-}
-
-extension FSCgroupManager {
-    /// v1 files written in this order, whose partner goes first when the kernel refuses that order.
-    static let writtenTogether = [
-        "memory.limit_in_bytes": "memory.memsw.limit_in_bytes",
-        "cpu.cfs_period_us": "cpu.cfs_quota_us",
-        "cpu.rt_period_us": "cpu.rt_runtime_us",
-    ]
-
-    /// Writes linux.resources. A controller the host lacks is an error naming the field, except
-    /// for knobs the spec lets a runtime skip.
-    public func apply(_ resources: Resources, includeDevices: Bool = true) throws(RuntimeError) {
-        if includeDevices, let rules = resources.devices, paths["devices"] == nil, let unified = paths[""] {
-            try DeviceFilter.attach(DeviceRule.effective(rules), to: unified)
-        }
-        var pending = try plannedWrites(resources, includeDevices: includeDevices)[...]
-        while let w = pending.first {
-            pending = pending.dropFirst()
-            guard let dir = paths[w.controller] else {
-                if w.optional { continue }
-                throw RuntimeError("\(w.field): the \(w.controller) cgroup controller is not available on this host")
-            }
-            let path = "\(dir)/\(w.file)"
-            if !FileIO.exists(path) {
-                if w.optional { continue }
-                if w.field.hasPrefix("linux.resources.unified"), paths.keys.contains(where: { !$0.isEmpty }) {
-                    // A v2 key for a controller that cgroup v1 manages on this host (runc's words).
-                    throw RuntimeError("\(w.field): invalid configuration: \(w.file) needs its controller in the cgroup v2 hierarchy, and this host manages it with cgroup v1")
-                }
-                throw RuntimeError("\(w.field): \(w.file) is not supported by this kernel")
-            }
-            do {
-                try FileIO.writeExisting(path, w.value)
-            } catch {
-                // Pairs the kernel checks against each other (memory below memsw, a cfs or rt
-                // period against its quota and the parent's share) are refused in one order and
-                // fine in the other: retry with the partner written first.
-                if let partnerFile = Self.writtenTogether[w.file], let partner = pending.first(where: { $0.file == partnerFile }) {
-                    try? FileIO.writeExisting("\(dir)/\(partner.file)", partner.value)
-                    if (try? FileIO.writeExisting(path, w.value)) != nil { continue }
-                }
-                throw RuntimeError("\(w.field): write \(w.file)=\(w.value): \(error.message.split(separator: ":").last.map { String($0).trimmed() } ?? error.message)",
-                                   errno: error.errno)
-            }
-        }
-    }
-}
-
-extension FSCgroupManager {
-    /// Picks, per controller, the hierarchy it lives in: v1 files where the host mounts that
-    /// controller as v1, v2 files where it is enabled in the unified hierarchy (hybrid hosts have
-    /// both), and `unified` key/values always in the unified directory.
-    func plannedWrites(_ r: Resources, includeDevices: Bool) throws(RuntimeError) -> [CgroupWrite] {
-        let v2Controllers: Set<String> = {
-            guard let dir = paths[""], let text = try? FileIO.readString("\(dir)/cgroup.controllers") else { return [] }
-            return Set(text.split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init))
-        }()
-        let unifiedOnly = paths.keys.allSatisfy { $0.isEmpty }
-        if unifiedOnly {
-            // Device rules on v2 are an eBPF program (DeviceFilter.attach, in `apply`), not files.
-            return try ResourcesV2.writes(r)
-        }
-        var out = ResourcesV1.writes(r, includeDevices: includeDevices)
-        if paths[""] != nil {
-            let v2 = try ResourcesV2.writes(r)
-            // A v1 write whose controller is not mounted as v1 moves to its v2 form when the
-            // unified hierarchy offers that controller (hugetlb on this project's CI host).
-            out = out.filter { w in
-                paths[w.controller] != nil || !v2Controllers.contains(w.controller)
-            }
-            for w in v2 {
-                let controller = String(w.file.split(separator: ".").first ?? "")
-                let fromUnifiedMap = w.field.hasPrefix("linux.resources.unified")
-                if fromUnifiedMap || (paths[controller] == nil && v2Controllers.contains(controller)) { out.append(w) }
             }
         }
         return out

@@ -1,6 +1,6 @@
 import HostOS
-/// runc's `events` stats document, read from a container's cgroup v1 files (Stats+V1.swift) or,
-/// on a host without v1 controllers, its cgroup v2 files (Stats+V2.swift).
+/// runc's `events` stats document, read from a container's cgroup v1 files (Stats+V1.swift) or
+/// its cgroup v2 files (Stats+V2.swift), whichever its driver holds the controllers in.
 public struct CgroupStats: Codable, Sendable {
     public struct CPUUsage: Codable, Sendable {
         public var total: UInt64 = 0
@@ -64,43 +64,5 @@ public struct ContainerEvent: Codable, Sendable {
         self.type = type
         self.id = id
         self.data = data
-    }
-}
-
-/// What both versions' readers share, and the choice between them.
-extension FSCgroupManager {
-    /// The container's usage counters, from whichever version holds its controllers: v1 where
-    /// any v1 controller is in use (hybrid included), else the unified hierarchy.
-    public func stats() -> CgroupStats {
-        paths.keys.contains(where: { !$0.isEmpty }) || paths[""] == nil ? statsV1() : statsV2()
-    }
-
-    func number(_ controller: String, _ file: String) -> UInt64 {
-        guard let dir = paths[controller], let text = try? FileIO.readString("\(dir)/\(file)") else { return 0 }
-        let t = text.trimmed()
-        // "max" (no limit) and v1's huge "unlimited" sentinel are reported as 0, as runc does.
-        return UInt64(t) ?? 0
-    }
-
-    func keyed(_ controller: String, _ file: String) -> [String: UInt64] {
-        guard let dir = paths[controller], let text = try? FileIO.readString("\(dir)/\(file)") else { return [:] }
-        var out: [String: UInt64] = [:]
-        for line in text.split(separator: "\n") {
-            let parts = line.split(separator: " ")
-            if parts.count == 2, let v = UInt64(parts[1]) { out[String(parts[0])] = v }
-        }
-        return out
-    }
-
-    /// Current memory use in bytes (v1 memory.usage_in_bytes or v2 memory.current).
-    public func memoryUsage() -> UInt64 {
-        if paths["memory"] != nil { return number("memory", "memory.usage_in_bytes") }
-        return number("", "memory.current")
-    }
-
-    /// The kernel's count of OOM kills in this cgroup (v1 memory.oom_control, v2 memory.events).
-    public func oomKills() -> UInt64 {
-        if paths["memory"] != nil { return keyed("memory", "memory.oom_control")["oom_kill"] ?? 0 }
-        return keyed("", "memory.events")["oom_kill"] ?? 0
     }
 }

@@ -82,7 +82,7 @@ extension Container {
             defer { if fifoFD >= 0 { close(fifoFD) } }
 
             let layout = try CgroupLayout.current()
-            var cgroup = try Cgroups.manager(cgroupsPath: spec.linux?.cgroupsPath, id: opts.id, layout: layout)
+            var cgroup = try Cgroups.driver(cgroupsPath: spec.linux?.cgroupsPath, id: opts.id, layout: layout)
             let namespaces = NamespacePlan(spec.linux?.namespaces ?? [])
             let hostMount = namespaces.has(.mount) ? nil : HostRootfsMount.bind(rootfs)
             // Recorded before a directory or mount is made, so that `delete --force` after a crash
@@ -101,7 +101,7 @@ extension Container {
                     throw RuntimeError("linux.resources: limits need a cgroup, and this unprivileged user has none delegated (\(error.message))", errno: error.errno)
                 }
                 ctx.logger.debug("rootless: running without a cgroup (\(error.message))")
-                cgroup = FSCgroupManager(paths: [:], owned: [])
+                cgroup = Cgroups.driver(paths: [:], owned: [])
                 try ctx.store.saveIntent(CreateIntent(cgroupPaths: [:], ownedCgroups: [], hostRootfsMount: hostMount), id: opts.id)
             }
             if let hostMount {

@@ -54,11 +54,7 @@ extension Container {
 
     /// A frozen cgroup holds SIGKILL until thawed.
     static func thawForKill(_ record: ContainerRecord) {
-        if let freezer = record.cgroupPaths["freezer"] {
-            try? FileIO.writeExisting("\(freezer)/freezer.state", "THAWED")
-        } else if let unified = record.cgroupPaths[""] {
-            try? FileIO.writeExisting("\(unified)/cgroup.freeze", "0")
-        }
+        try? record.cgroup.setFrozen(false)
     }
 
     /// Waits (bounded) until the init is gone or a zombie.

@@ -115,7 +115,7 @@ extension Container {
             plan.seccomp = try SeccompFilter(profile, cacheDir: ctx.store.seccompCacheDir)
             if let filter = plan.seccomp { ctx.logger.debug("seccomp filter flags: \(filter.effectiveFlags)") }
         }
-        let launcher = Launcher(plan: plan, cgroup: FSCgroupManager(paths: paths, owned: record.ownedCgroups.map(Set.init)))
+        let launcher = Launcher(plan: plan, cgroup: Cgroups.driver(paths: paths, owned: record.ownedCgroups.map(Set.init)))
         let channel: SyncChannel
         do throws(RuntimeError) {
             channel = try launcher.launch()

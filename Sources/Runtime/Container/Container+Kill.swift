@@ -13,24 +13,26 @@ extension Container {
         // the init is already gone (runc's rule).
         let sharesPidNamespace = record.pidNamespace == nil
         if signal == SIGKILL && sharesPidNamespace && !all {
-            let pids = members(record, pidNamespace: nil)
-            if pids.isEmpty && status == .stopped { throw RuntimeError("container not running") }
-            try? setFrozen(record, true)
-            for pid in pids { _ = Glibc.kill(pid, SIGKILL) }
-            try? setFrozen(record, false)
+            if status == .stopped && members(record, pidNamespace: nil).isEmpty { throw RuntimeError("container not running") }
+            signalAll(record, SIGKILL, pidNamespace: nil, freeze: true)
             return
         }
         if status == .stopped && !all { throw RuntimeError("container not running") }
         if all {
             // Frozen, nothing can fork between listing the pids and signalling them (runc does
             // the same); a container that was already paused stays paused.
-            let freeze = status == .running || status == .created
-            if freeze { try? setFrozen(record, true) }
-            for pid in members(record, pidNamespace: record.pidNamespace) { _ = Glibc.kill(pid, signal) }
-            if freeze { try? setFrozen(record, false) }
+            signalAll(record, signal, pidNamespace: record.pidNamespace, freeze: status == .running || status == .created)
             return
         }
         try signalInit(record, signal: signal)
+    }
+
+    /// Every process of the container signalled: through its cgroup (frozen meanwhile, when
+    /// `freeze`), or without one the processes `members` finds.
+    static func signalAll(_ record: ContainerRecord, _ signal: Int32, pidNamespace: UInt64?, freeze: Bool) {
+        let cgroup = record.cgroup
+        guard cgroup.paths.isEmpty else { return cgroup.signalAll(signal, pidNamespace: pidNamespace, freeze: freeze) }
+        for pid in members(record, pidNamespace: pidNamespace) { _ = Glibc.kill(pid, signal) }
     }
 
     /// The container's processes: its cgroup's members, or without a cgroup (rootless, no

@@ -24,40 +24,20 @@ extension Container {
     }
 
     static func setFrozen(_ record: ContainerRecord, _ frozen: Bool) throws(RuntimeError) {
-        if let freezer = record.cgroupPaths["freezer"] {
-            let file = "\(freezer)/freezer.state"
-            try FileIO.writeExisting(file, frozen ? "FROZEN" : "THAWED")
-            // FREEZING is transitional: wait (bounded) until the kernel reports the final state.
-            for _ in 0..<1000 {
-                let state = (try? FileIO.readString(file).trimmed()) ?? ""
-                if state == (frozen ? "FROZEN" : "THAWED") { return }
-                if frozen { try FileIO.writeExisting(file, "FROZEN") }
-                usleep(1000)
-            }
-            throw RuntimeError("\(frozen ? "freezing" : "thawing") \(freezer) did not complete")
-        } else if let unified = record.cgroupPaths[""] {
-            try FileIO.writeExisting("\(unified)/cgroup.freeze", frozen ? "1" : "0")
-            for _ in 0..<1000 {
-                let events = (try? FileIO.readString("\(unified)/cgroup.events")) ?? ""
-                if events.contains(frozen ? "frozen 1" : "frozen 0") { return }
-                usleep(1000)
-            }
-            throw RuntimeError("\(frozen ? "freezing" : "thawing") \(unified) did not complete")
-        }
-        throw RuntimeError("no freezer: the container's cgroup has neither a v1 freezer nor cgroup v2")
+        try record.cgroup.setFrozen(frozen)
     }
 
     /// `swrunc ps`: the host pids of every process in the container's cgroup.
     public static func pids(id: String, ctx: RuntimeContext) throws(RuntimeError) -> [Int32] {
         let record = try load(id, ctx: ctx)
-        return FSCgroupManager(paths: record.cgroupPaths).pids()
+        return record.cgroup.pids()
     }
 }
 
 extension Container {
     /// The container's cgroup, for `events`.
-    public static func cgroup(id: String, ctx: RuntimeContext) throws(RuntimeError) -> FSCgroupManager {
-        FSCgroupManager(paths: try load(id, ctx: ctx).cgroupPaths)
+    public static func cgroup(id: String, ctx: RuntimeContext) throws(RuntimeError) -> any CgroupDriver {
+        try load(id, ctx: ctx).cgroup
     }
 
     public static func isStopped(id: String, ctx: RuntimeContext) -> Bool {

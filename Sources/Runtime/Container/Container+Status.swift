@@ -20,15 +20,7 @@ extension Container {
         guard record.pid > 0, let stat = ProcStat.read(pid: record.pid), stat.isAlive,
               stat.startTime == record.pidStartTime else { return .stopped }
         if FileIO.exists(store.fifoPath(record.id)) { return .created }
-        if let freezer = record.cgroupPaths["freezer"],
-           let state = try? FileIO.readString("\(freezer)/freezer.state"), state.hasPrefix("FROZEN") {
-            return .paused
-        }
-        if let unified = record.cgroupPaths[""], record.cgroupPaths["freezer"] == nil,
-           let events = try? FileIO.readString("\(unified)/cgroup.events"), events.contains("frozen 1") {
-            return .paused
-        }
-        return .running
+        return record.cgroup.isFrozen ? .paused : .running
     }
 
     static func view(_ record: ContainerRecord, store: StateStore) -> ContainerView {

@@ -49,7 +49,7 @@ extension Container {
         // denies everything).
         var delta = update
         delta.memory = update.memory.map { _ in merged.memory ?? Memory() }
-        let cgroup = FSCgroupManager(paths: record.cgroupPaths)
+        let cgroup = Cgroups.driver(paths: record.cgroupPaths)
         if merged.memory?.checkBeforeUpdate == true, let limit = update.memory?.limit, limit > 0 {
             // v1 kernels refuse such a limit themselves; v2 would OOM-kill instead. Refuse on both.
             let usage = cgroup.memoryUsage()

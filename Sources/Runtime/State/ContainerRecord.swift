@@ -38,7 +38,7 @@ public struct CreateIntent: Codable, Sendable {
         self.hostRootfsMount = hostRootfsMount
     }
 
-    public var cgroup: FSCgroupManager { FSCgroupManager(paths: cgroupPaths, owned: Set(ownedCgroups)) }
+    public var cgroup: any CgroupDriver { Cgroups.driver(paths: cgroupPaths, owned: Set(ownedCgroups)) }
 }
 
 /// What swrunc remembers about a container between commands: `<root>/<id>/state.json`.
@@ -79,8 +79,8 @@ public struct ContainerRecord: Codable, Sendable {
     }
 
     /// The container's cgroups as recorded.
-    public var cgroup: FSCgroupManager {
-        FSCgroupManager(paths: cgroupPaths, owned: ownedCgroups.map(Set.init))
+    public var cgroup: any CgroupDriver {
+        Cgroups.driver(paths: cgroupPaths, owned: ownedCgroups.map(Set.init))
     }
 
     public init(id: String, bundle: String, rootfs: String, pid: Int32, pidStartTime: UInt64, created: String,

@@ -1,0 +1,28 @@
+import HostOS
+import OCI
+
+/// The cgroup v2 driver: one directory in the unified hierarchy; device rules are an eBPF
+/// program attached to it, freezing is cgroup.freeze.
+public struct CgroupV2: CgroupDriver {
+    public let path: String
+    public var owned: Set<String>?
+    public var paths: [String: String] { ["": path] }
+
+    public init(path: String, owned: Set<String>? = nil) {
+        self.path = path
+        self.owned = owned
+    }
+
+    public func apply(_ resources: Resources, includeDevices: Bool) throws(RuntimeError) {
+        if includeDevices, let rules = resources.devices {
+            try DeviceFilter.attach(DeviceRule.effective(rules), to: path)
+        }
+        try write(ResourcesV2.writes(resources))
+    }
+
+    public func stats() -> CgroupStats { statsV2() }
+    public func memoryUsage() -> UInt64 { number("", "memory.current") }
+    public func oomKills() -> UInt64 { keyed("", "memory.events")["oom_kill"] ?? 0 }
+    public var isFrozen: Bool { CgroupFiles.isFrozenV2(path) }
+    public func setFrozen(_ frozen: Bool) throws(RuntimeError) { try CgroupFiles.setFrozenV2(path, frozen) }
+}
