@@ -65,6 +65,7 @@ enum ContainerInit {
     /// Everything up to "ready"; returns the resolved executable path and the seccomp filter
     /// still to be loaded just before execve.
     static func setup(_ plan: InitPlan, channel: SyncChannel) throws(RuntimeError) -> (String, SeccompFilter?) {
+        let sys = LinuxSyscalls()
         _ = setsid()
         if plan.isExec {
             if plan.process.terminal == true {
@@ -74,13 +75,13 @@ enum ContainerInit {
                 close(plan.consoleFD)
             }
         } else {
-            try setupContainer(plan, channel: channel)
+            try setupContainer(sys, plan, channel: channel)
         }
         try ProcessCredentials.applyRlimits(plan.process.rlimits ?? [])
         if let adj = plan.process.oomScoreAdj, !plan.isExec { try ProcessCredentials.applyOOMScoreAdj(adj) }
         try plan.settings.apply()
         if plan.process.noNewPrivileges == true {
-            try check("set no_new_privs") { cshim_prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) }
+            try check("set no_new_privs") { sys.prctl(PR_SET_NO_NEW_PRIVS, 1) }
         }
         let exe = plan.hasProcess ? try ExecutableLookup.find(plan.process) : ""
 
@@ -94,17 +95,17 @@ enum ContainerInit {
         }
         let caps = CapabilitySets(plan.process.capabilities)
         try caps.applyBounding()
-        try check("keep capabilities across setuid") { cshim_prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) }
+        try check("keep capabilities across setuid") { sys.prctl(PR_SET_KEEPCAPS, 1) }
         let setgroupsAllowed = (try? FileIO.readString("/proc/self/setgroups").trimmed()) != "deny"
         // The working directory is entered while still root (a directory only root may enter
         // works, as with runc), and again as the user if that failed.
-        let enteredCwd = chdir(plan.process.cwd) == 0
+        let enteredCwd = sys.chdir(plan.process.cwd) == 0
         ProcessCredentials.handStdio(to: plan.process.user.uid)
         try ProcessCredentials.switchUser(plan.process.user, allowSetgroups: setgroupsAllowed)
-        try check("clear keep-capabilities") { cshim_prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) }
+        try check("clear keep-capabilities") { sys.prctl(PR_SET_KEEPCAPS, 0) }
         try caps.applySets()
         Lifeline.bind()  // the credential changes cleared it
-        if !enteredCwd { try check("chdir \(plan.process.cwd)") { chdir(plan.process.cwd) } }
+        if !enteredCwd { try check("chdir \(plan.process.cwd)") { sys.chdir(plan.process.cwd) } }
         umask(mode_t(plan.process.user.umask ?? 0o022))
         try LSM.applyExecLabels(plan.process)
         if let filter = seccomp, filter.notifies {
@@ -123,7 +124,7 @@ enum ContainerInit {
 
     /// The container-wide part of the setup: rootfs, hooks, pivot, terminal, hostname, sysctls,
     /// masked and readonly paths. `exec` skips it: it joins what is already there.
-    static func setupContainer(_ plan: InitPlan, channel: SyncChannel) throws(RuntimeError) {
+    static func setupContainer(_ sys: any Syscalls, _ plan: InitPlan, channel: SyncChannel) throws(RuntimeError) {
         let spec = plan.spec
         let linux = spec.linux ?? Linux()
         if !plan.noNewKeyring {
@@ -137,13 +138,13 @@ enum ContainerInit {
         // pivot_root; without one the parent did that on the host (and records it).
         let ownMounts = plan.namespaces.has(.mount)
         if ownMounts {
-            try RootSwitch.prepare(rootfs: plan.rootfs, propagation: linux.rootfsPropagation)
+            try RootSwitch.prepare(sys, rootfs: plan.rootfs, propagation: linux.rootfsPropagation)
         }
         let root = try SafeRoot(path: plan.rootfs)
         // In a user namespace of its own, or one the runtime was started in (rootless podman's):
         // no mknod, no new sysfs without a network namespace, and the like.
         let inUserNamespace = plan.namespaces.userNamespace || plan.runtimeInUserNamespace
-        var mounter = Mounter(root: root, bundle: plan.bundle, inUserNamespace: inUserNamespace,
+        var mounter = Mounter(sys: sys, root: root, bundle: plan.bundle, inUserNamespace: inUserNamespace,
                               cgroupNamespace: plan.namespaces.has(.cgroup), cgroupPaths: plan.cgroupPaths,
                               cgroupLayout: plan.cgroupLayout,
                               mountLabel: linux.mountLabel)
@@ -160,7 +161,7 @@ enum ContainerInit {
         let readonlyLater = try mounter.mountAll(mounts)
         let devBound = mounts.contains { $0.destination == "/dev" && MountOptions($0.options ?? []).isBind }
         if !devBound {
-            let devices = DeviceSetup(root: root, inUserNamespace: inUserNamespace)
+            let devices = DeviceSetup(sys: sys, root: root, inUserNamespace: inUserNamespace)
             let defaults = DeviceSetup.defaults.filter { d in !(linux.devices ?? []).contains { $0.path == d.path } }
             try devices.create(defaults, replaceExisting: true)
             try devices.create(linux.devices ?? [], replaceExisting: false)
@@ -176,7 +177,7 @@ enum ContainerInit {
         // createContainer hooks start in the container's root (relative paths in them mean the
         // rootfs, as under runc).
         if !(hooks.createContainer ?? []).isEmpty {
-            try check("chdir \(plan.rootfs)") { chdir(plan.rootfs) }
+            try check("chdir \(plan.rootfs)") { sys.chdir(plan.rootfs) }
         }
         do {
             try HookRunner.run(hooks.createContainer ?? [], kind: "createContainer",
@@ -189,13 +190,13 @@ enum ContainerInit {
         }
         root.close()
         if !ownMounts {
-            try RootSwitch.changeRoot(into: plan.rootfs)
+            try RootSwitch.changeRoot(sys, into: plan.rootfs)
         } else if plan.noPivot {
-            try RootSwitch.moveRoot(into: plan.rootfs)
+            try RootSwitch.moveRoot(sys, into: plan.rootfs)
         } else {
-            try RootSwitch.pivot(into: plan.rootfs)
+            try RootSwitch.pivot(sys, into: plan.rootfs)
         }
-        if ownMounts { try RootSwitch.finishPropagation(linux.rootfsPropagation) }
+        if ownMounts { try RootSwitch.finishPropagation(sys, linux.rootfsPropagation) }
         let inner = try SafeRoot(path: "/")
         defer { inner.close() }
 
@@ -208,17 +209,17 @@ enum ContainerInit {
             close(plan.consoleFD)
         }
         if let hostname = spec.hostname, !hostname.isEmpty {
-            try check("sethostname \(hostname)") { sethostname(hostname, hostname.utf8.count) }
+            try check("sethostname \(hostname)") { sys.sethostname(hostname) }
         }
         // A new network namespace has its loopback up, as runc leaves it (a container with no
         // other interface still reaches 127.0.0.1).
         if plan.namespaces.newNetwork { try Loopback.bringUp() }
         if let domain = spec.domainname, !domain.isEmpty {
-            try check("setdomainname \(domain)") { setdomainname(domain, domain.utf8.count) }
+            try check("setdomainname \(domain)") { sys.setdomainname(domain) }
         }
-        try Mounter.remountReadonly(readonlyLater, root: inner)
+        try Mounter.remountReadonly(sys, readonlyLater, root: inner)
         if spec.root?.readonly == true {
-            try RootSwitch.remountRootReadonly()
+            try RootSwitch.remountRootReadonly(sys)
         }
         // sysctls before masking: masking or read-only /proc/sys would block these writes.
         for (key, value) in (linux.sysctl ?? [:]).sorted(by: { $0.key < $1.key }) {
@@ -227,7 +228,7 @@ enum ContainerInit {
                 throw RuntimeError("linux.sysctl.\(key): \(error)", errno: error.errno)
             }
         }
-        var protection = PathProtection(root: inner)
+        var protection = PathProtection(sys, root: inner)
         for (i, path) in (linux.readonlyPaths ?? []).enumerated() {
             do { try protection.readonly(path) } catch { throw RuntimeError("linux.readonlyPaths[\(i)]: \(error.message)", errno: error.errno) }
         }

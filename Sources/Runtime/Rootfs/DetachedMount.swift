@@ -87,14 +87,14 @@ enum DetachedMount {
 
     /// The init's side: attach the detached tree on `dest` inside the rootfs (made first as a
     /// directory or a file, like the source), then the bind's flags and propagation.
-    static func attach(_ tree: Int32, dest: String, root: SafeRoot) throws(RuntimeError) {
+    static func attach(_ sys: any Syscalls, _ tree: Int32, dest: String, root: SafeRoot) throws(RuntimeError) {
         defer { close(tree) }
         var st = stat()
         try check("stat mount source") { fstat(tree, &st) }
         let target = try root.openMountTarget(dest, sourceMode: st.st_mode)
         defer { close(target) }
         try check("attach mount on \(Excerpt.of(dest, limit: 200))") {
-            cshim_move_mount(tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH)
+            sys.moveMount(tree, to: target)
         }
     }
 }

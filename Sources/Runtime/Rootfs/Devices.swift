@@ -7,6 +7,7 @@ import OCI
 /// standard symlinks. Inside a user namespace mknod is not allowed, so nodes are bind-mounted
 /// from the host instead (as runc does).
 struct DeviceSetup {
+    let sys: any Syscalls
     let root: SafeRoot
     let inUserNamespace: Bool
 
@@ -53,7 +54,7 @@ struct DeviceSetup {
             try root.ensureFile(d.path)
             let target = try root.open(d.path, followLast: false)
             defer { close(target) }
-            try doMount(d.path, procFD(target), "bind", UInt(MS_BIND), nil, what: "bind device \(d.path)")
+            try doMount(sys, d.path, procFD(target), "bind", UInt(MS_BIND), nil, what: "bind device \(d.path)")
             return
         }
         let (dir, name) = try root.parent(of: d.path)
@@ -68,7 +69,7 @@ struct DeviceSetup {
         let dev = cshim_makedev(UInt32(truncatingIfNeeded: d.major ?? 0), UInt32(truncatingIfNeeded: d.minor ?? 0))
         // A file already at the path (e.g. from the image) is replaced, never written through.
         unlinkat(dir, name, 0)
-        if mknodat(dir, name, kind | perm, dev_t(dev)) != 0 {
+        if sys.mknod(dir, name, kind | perm, dev_t(dev)) != 0 {
             throw .sys("mknod \(d.path)")
         }
         // mknod honours the umask; set the exact mode and owner the spec asks for.
@@ -76,7 +77,7 @@ struct DeviceSetup {
         guard fd >= 0 else { throw .sys("open \(d.path)") }
         defer { close(fd) }
         if fchmodat(dir, name, perm, 0) != 0 { throw .sys("chmod \(d.path)") }
-        if fchownat(dir, name, d.uid ?? 0, d.gid ?? 0, AT_SYMLINK_NOFOLLOW) != 0 { throw .sys("chown \(d.path)") }
+        if sys.chown(dir, name, d.uid ?? 0, d.gid ?? 0) != 0 { throw .sys("chown \(d.path)") }
     }
 
     func symlinks() throws(RuntimeError) {

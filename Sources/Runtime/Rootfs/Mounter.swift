@@ -7,6 +7,8 @@ import OCI
 /// Performs the spec's mounts inside the new mount namespace, before pivot_root. Targets are
 /// always resolved through `SafeRoot` and mounted via their /proc/self/fd path.
 struct Mounter {
+    /// Where the mount calls go (the kernel, or a test's recorder).
+    let sys: any Syscalls
     let root: SafeRoot
     let bundle: String
     let inUserNamespace: Bool
@@ -40,11 +42,11 @@ struct Mounter {
     }
 
     /// The second half of `ReadonlyLater`, inside the container's root after the switch.
-    static func remountReadonly(_ later: [ReadonlyLater], root: SafeRoot) throws(RuntimeError) {
+    static func remountReadonly(_ sys: any Syscalls, _ later: [ReadonlyLater], root: SafeRoot) throws(RuntimeError) {
         for ro in later {
             let fd = try root.open(ro.destination)
             defer { close(fd) }
-            try doMount("", procFD(fd), "", UInt(MS_BIND) | UInt(MS_REMOUNT) | ro.flags, nil,
+            try doMount(sys, "", procFD(fd), "", UInt(MS_BIND) | UInt(MS_REMOUNT) | ro.flags, nil,
                         what: "remount \(Excerpt.of(ro.destination, limit: 200)) read-only")
         }
     }
@@ -100,7 +102,7 @@ struct Mounter {
             try tmpcopyup(dest, m: m, flags: flags, data: data)
             return later
         }
-        try doMount(m.source ?? type, procFD(dirFD), type, flags, data.joined(separator: ","),
+        try doMount(sys, m.source ?? type, procFD(dirFD), type, flags, data.joined(separator: ","),
                     what: "mount \(Excerpt.of(m.source ?? type)) (\(Excerpt.of(type))) on \(Excerpt.of(dest, limit: 200))")
         try applyAfter(dest: dest, options: options)
         return later
@@ -131,7 +133,7 @@ struct Mounter {
         let target = try root.openMountTarget(dest, sourceMode: st.st_mode)
         defer { close(target) }
         let recursive = options.flags & UInt(MS_REC)
-        try doMount(source, procFD(target), "bind", UInt(MS_BIND) | recursive, nil,
+        try doMount(sys, source, procFD(target), "bind", UInt(MS_BIND) | recursive, nil,
                     what: "bind mount \(source) on \(Excerpt.of(dest, limit: 200))")
         if options.bindRemountFlags != 0 || options.clearedFlags != 0 {
             try remountBind(dest, flags: options.bindRemountFlags)
@@ -143,7 +145,7 @@ struct Mounter {
         guard let parentMountSource else {
             throw RuntimeError("mount \(Excerpt.of(dest, limit: 200)): id-mapped mounts need the runtime's parent")
         }
-        try DetachedMount.attach(try parentMountSource(index), dest: dest, root: root)
+        try DetachedMount.attach(sys, try parentMountSource(index), dest: dest, root: root)
         if options.bindRemountFlags != 0 || options.clearedFlags != 0 {
             try remountBind(dest, flags: options.bindRemountFlags)
         }
@@ -156,13 +158,13 @@ struct Mounter {
         let target = try root.open(dest)
         defer { close(target) }
         let base = UInt(MS_BIND) | UInt(MS_REMOUNT)
-        if Glibc.mount("", procFD(target), "", base | flags, nil) == 0 { return }
+        if sys.mount("", procFD(target), "", base | flags, nil) == 0 { return }
         let first = errno
         var sv = statvfs()
         if first == EPERM, fstatvfs(target, &sv) == 0 {
             let locked = UInt(sv.f_flag) & (UInt(MS_NOSUID) | UInt(MS_NODEV) | UInt(MS_NOEXEC) | UInt(MS_RDONLY) |
                                              UInt(MS_NOATIME) | UInt(MS_NODIRATIME) | UInt(MS_RELATIME))
-            if Glibc.mount("", procFD(target), "", base | flags | locked, nil) == 0 { return }
+            if sys.mount("", procFD(target), "", base | flags | locked, nil) == 0 { return }
         }
         throw .sys("remount \(Excerpt.of(dest, limit: 200))", first)
     }
@@ -172,11 +174,11 @@ struct Mounter {
         let target = try root.open(dest)
         defer { close(target) }
         for p in options.propagation {
-            try doMount("", procFD(target), "", p, nil, what: "set propagation of \(Excerpt.of(dest, limit: 200))")
+            try doMount(sys, "", procFD(target), "", p, nil, what: "set propagation of \(Excerpt.of(dest, limit: 200))")
         }
         if options.recursiveSet != 0 || options.recursiveClear != 0 {
-            let rc = cshim_mount_setattr(target, "", UInt32(AT_EMPTY_PATH) | AT_RECURSIVE, options.recursiveSet,
-                                         options.recursiveClear, 0, -1)
+            let rc = sys.mountSetattr(target, UInt32(AT_EMPTY_PATH) | AT_RECURSIVE, set: options.recursiveSet,
+                                      clear: options.recursiveClear)
             if rc != 0 { throw .sys("mount_setattr \(Excerpt.of(dest, limit: 200))") }
         }
     }
@@ -185,8 +187,8 @@ struct Mounter {
     private func tmpcopyup(_ dest: String, m: OCI.Mount, flags: UInt, data: [String]) throws(RuntimeError) {
         let staging = "/tmp/swrunc-copyup-\(getpid())-\(Clock.monotonicNanos())"
         try FileIO.mkdirAll(staging, mode: 0o700)
-        defer { umount2(staging, Int32(MNT_DETACH)); rmdir(staging) }
-        try doMount(m.source ?? "tmpfs", staging, "tmpfs", flags, data.joined(separator: ","),
+        defer { _ = sys.umount(staging, Int32(MNT_DETACH)); rmdir(staging) }
+        try doMount(sys, m.source ?? "tmpfs", staging, "tmpfs", flags, data.joined(separator: ","),
                     what: "mount tmpfs for \(Excerpt.of(dest, limit: 200))")
         // cp runs in a process of its own, which has none of our fds: it gets the directory's
         // real path, read back from the fd that was resolved inside the root.
@@ -200,7 +202,7 @@ struct Mounter {
         if status != .exited(0) { throw RuntimeError("tmpcopyup \(Excerpt.of(dest, limit: 200)): copy failed") }
         let again = try root.open(dest)
         defer { close(again) }
-        try doMount(staging, procFD(again), "", UInt(MS_MOVE), nil, what: "move tmpfs onto \(Excerpt.of(dest, limit: 200))")
+        try doMount(sys, staging, procFD(again), "", UInt(MS_MOVE), nil, what: "move tmpfs onto \(Excerpt.of(dest, limit: 200))")
     }
 
     /// cgroup mounts: a tmpfs holding one directory per hierarchy. With a cgroup namespace each is
@@ -213,16 +215,16 @@ struct Mounter {
             let dir = try root.mkdirAll(dest)
             defer { close(dir) }
             if cgroupNamespace {
-                try doMount("cgroup2", procFD(dir), "cgroup2", options.flags, nil, what: "mount cgroup2 on \(Excerpt.of(dest, limit: 200))")
+                try doMount(sys, "cgroup2", procFD(dir), "cgroup2", options.flags, nil, what: "mount cgroup2 on \(Excerpt.of(dest, limit: 200))")
             } else {
-                try doMount(cgroupPaths[""] ?? "/sys/fs/cgroup", procFD(dir), "bind", UInt(MS_BIND) | UInt(MS_REC), nil,
+                try doMount(sys, cgroupPaths[""] ?? "/sys/fs/cgroup", procFD(dir), "bind", UInt(MS_BIND) | UInt(MS_REC), nil,
                             what: "bind cgroup on \(Excerpt.of(dest, limit: 200))")
                 if options.flags & UInt(MS_RDONLY) != 0 { try remountBind(dest, flags: options.bindRemountFlags) }
             }
             return
         }
         let dir = try root.mkdirAll(dest)
-        try doMount("tmpfs", procFD(dir), "tmpfs", flags, "mode=755", what: "mount tmpfs on \(Excerpt.of(dest, limit: 200))")
+        try doMount(sys, "tmpfs", procFD(dir), "tmpfs", flags, "mode=755", what: "mount tmpfs on \(Excerpt.of(dest, limit: 200))")
         close(dir)
         var hierarchies = layout.v1.map { ($0.mountPoint, $0.controllers.first ?? "", "cgroup", $0.mountOptions) }
         if let u = layout.unified { hierarchies.append((u.mountPoint, "", "cgroup2", u.mountOptions)) }
@@ -237,11 +239,11 @@ struct Mounter {
                     let h = layout.v1.first { $0.mountPoint == mountPoint }
                     data = h?.controllers.joined(separator: ",")
                 }
-                try doMount("cgroup", procFD(subFD), fstype, flags | (options.flags & UInt(MS_RDONLY)), data,
+                try doMount(sys, "cgroup", procFD(subFD), fstype, flags | (options.flags & UInt(MS_RDONLY)), data,
                             what: "mount \(fstype) on \(sub)")
             } else {
                 let hostDir = cgroupPaths[key] ?? mountPoint
-                try doMount(hostDir, procFD(subFD), "bind", UInt(MS_BIND) | UInt(MS_REC), nil,
+                try doMount(sys, hostDir, procFD(subFD), "bind", UInt(MS_BIND) | UInt(MS_REC), nil,
                             what: "bind cgroup \(hostDir) on \(sub)")
                 try remountBind(sub, flags: flags | (options.flags & UInt(MS_RDONLY)))
             }
@@ -251,19 +253,8 @@ struct Mounter {
         if options.flags & UInt(MS_RDONLY) != 0 {
             let again = try root.open(dest)
             defer { close(again) }
-            try doMount("", procFD(again), "", UInt(MS_REMOUNT) | UInt(MS_RDONLY) | flags, "mode=755",
+            try doMount(sys, "", procFD(again), "", UInt(MS_REMOUNT) | UInt(MS_RDONLY) | flags, "mode=755",
                         what: "remount \(Excerpt.of(dest, limit: 200)) read-only")
         }
     }
-}
-
-func doMount(_ source: String, _ target: String, _ type: String, _ flags: UInt, _ data: String?,
-             what: @autoclosure () -> String) throws(RuntimeError) {
-    let rc: Int32
-    if let data, !data.isEmpty {
-        rc = Glibc.mount(source, target, type, flags, data)
-    } else {
-        rc = Glibc.mount(source, target, type, flags, nil)
-    }
-    if rc != 0 { throw .sys(what()) }
 }

@@ -15,8 +15,8 @@ public struct HostRootfsMount: Codable, Sendable {
     }
 
     func mount() throws(RuntimeError) {
-        try doMount(rootfs, rootfs, "bind", UInt(MS_BIND) | UInt(MS_REC), nil, what: "bind rootfs \(rootfs) onto itself")
-        try doMount("", rootfs, "", UInt(MS_PRIVATE) | UInt(MS_REC), nil, what: "make rootfs \(rootfs) private")
+        try doMount(LinuxSyscalls(), rootfs, rootfs, "bind", UInt(MS_BIND) | UInt(MS_REC), nil, what: "bind rootfs \(rootfs) onto itself")
+        try doMount(LinuxSyscalls(), "", rootfs, "", UInt(MS_PRIVATE) | UInt(MS_REC), nil, what: "make rootfs \(rootfs) private")
     }
 
     func unmount() throws(RuntimeError) {

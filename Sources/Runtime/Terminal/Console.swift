@@ -42,7 +42,7 @@ enum Console {
         if fd >= 0 { close(fd) } else if errno != EEXIST && errno != EISDIR && errno != ENXIO {
             throw .sys("create /dev/console")
         }
-        try doMount(slavePath, "/dev/console", "bind", UInt(MS_BIND), nil, what: "bind \(slavePath) on /dev/console")
+        try doMount(LinuxSyscalls(), slavePath, "/dev/console", "bind", UInt(MS_BIND), nil, what: "bind \(slavePath) on /dev/console")
     }
 
     /// Connects to the client's console socket (done by the parent, before the fork).

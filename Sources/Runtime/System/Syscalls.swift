@@ -1,0 +1,56 @@
+import CShim
+import Glibc
+
+/// The privileged calls of the container's setup — mounts, device nodes, the root switch, the
+/// host and domain names, prctls — behind one protocol, as youki's `Syscall` trait has them.
+/// `LinuxSyscalls` makes them; the tests' recording implementation checks their order and
+/// arguments without root. Each returns what the system call returns, with errno set on failure,
+/// so callers keep building their errors as before.
+protocol Syscalls: Sendable {
+    func mount(_ source: String, _ target: String, _ type: String, _ flags: UInt, _ data: String?) -> Int32
+    func umount(_ target: String, _ flags: Int32) -> Int32
+    func mountSetattr(_ fd: Int32, _ flags: UInt32, set: UInt64, clear: UInt64) -> Int32
+    /// Attaches a detached mount tree (an fd) onto the directory or file `target` (an fd).
+    func moveMount(_ tree: Int32, to target: Int32) -> Int32
+    func mknod(_ dirFD: Int32, _ name: String, _ mode: mode_t, _ device: dev_t) -> Int32
+    func chown(_ dirFD: Int32, _ name: String, _ uid: uid_t, _ gid: gid_t) -> Int32
+    func pivotRoot(_ newRoot: String, _ putOld: String) -> Int32
+    func chroot(_ path: String) -> Int32
+    func chdir(_ path: String) -> Int32
+    func fchdir(_ fd: Int32) -> Int32
+    func sethostname(_ name: String) -> Int32
+    func setdomainname(_ name: String) -> Int32
+    func prctl(_ option: Int32, _ value: UInt) -> Int32
+}
+
+/// The real calls.
+struct LinuxSyscalls: Syscalls {
+    func mount(_ source: String, _ target: String, _ type: String, _ flags: UInt, _ data: String?) -> Int32 {
+        if let data, !data.isEmpty { return Glibc.mount(source, target, type, flags, data) }
+        return Glibc.mount(source, target, type, flags, nil)
+    }
+    func umount(_ target: String, _ flags: Int32) -> Int32 { umount2(target, flags) }
+    func mountSetattr(_ fd: Int32, _ flags: UInt32, set: UInt64, clear: UInt64) -> Int32 {
+        cshim_mount_setattr(fd, "", flags, set, clear, 0, -1)
+    }
+    func moveMount(_ tree: Int32, to target: Int32) -> Int32 {
+        cshim_move_mount(tree, "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH)
+    }
+    func mknod(_ dirFD: Int32, _ name: String, _ mode: mode_t, _ device: dev_t) -> Int32 { mknodat(dirFD, name, mode, device) }
+    func chown(_ dirFD: Int32, _ name: String, _ uid: uid_t, _ gid: gid_t) -> Int32 {
+        fchownat(dirFD, name, uid, gid, AT_SYMLINK_NOFOLLOW)
+    }
+    func pivotRoot(_ newRoot: String, _ putOld: String) -> Int32 { cshim_pivot_root(newRoot, putOld) }
+    func chroot(_ path: String) -> Int32 { Glibc.chroot(path) }
+    func chdir(_ path: String) -> Int32 { Glibc.chdir(path) }
+    func fchdir(_ fd: Int32) -> Int32 { Glibc.fchdir(fd) }
+    func sethostname(_ name: String) -> Int32 { Glibc.sethostname(name, name.utf8.count) }
+    func setdomainname(_ name: String) -> Int32 { Glibc.setdomainname(name, name.utf8.count) }
+    func prctl(_ option: Int32, _ value: UInt) -> Int32 { cshim_prctl(option, value, 0, 0, 0) }
+}
+
+/// A mount through `sys`, failing with `what` and the errno's text.
+func doMount(_ sys: any Syscalls, _ source: String, _ target: String, _ type: String, _ flags: UInt, _ data: String?,
+             what: @autoclosure () -> String) throws(RuntimeError) {
+    if sys.mount(source, target, type, flags, data) != 0 { throw .sys(what()) }
+}

@@ -1,0 +1,136 @@
+import Foundation
+import Glibc
+import OCI
+import Testing
+@testable import Runtime
+
+/// The rootfs setup, the device nodes and the root switch through the syscall seam: the exact
+/// calls, in order, for representative configs — without root and without touching the host's
+/// mounts (the real-kernel tests check what those calls do).
+@Suite("syscall sequences of the rootfs setup and the root switch")
+struct RootfsSequenceTests {
+    /// A scratch rootfs (an empty /etc/hosts and /proc/sys in it) and a file outside to bind.
+    func scratch() throws -> (rootfs: String, hostFile: String) {
+        let base = NSTemporaryDirectory() + "swrunc-seq-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: base + "/rootfs/etc", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: base + "/rootfs/proc/sys", withIntermediateDirectories: true)
+        _ = FileManager.default.createFile(atPath: base + "/rootfs/etc/hosts", contents: Data())
+        _ = FileManager.default.createFile(atPath: base + "/hosts", contents: Data("127.0.0.1 localhost\n".utf8))
+        return (base + "/rootfs", base + "/hosts")
+    }
+
+    func mounter(_ sys: RecordingSyscalls, _ root: SafeRoot, userNamespace: Bool = false) -> Mounter {
+        Mounter(sys: sys, root: root, bundle: "/", inUserNamespace: userNamespace, cgroupNamespace: false,
+                cgroupPaths: [:], cgroupLayout: nil, mountLabel: nil)
+    }
+
+    @Test func runcDefaultMountsInConfigOrder() throws {
+        let (rootfs, hostFile) = try scratch()
+        defer { try? FileManager.default.removeItem(atPath: (rootfs as NSString).deletingLastPathComponent) }
+        let sys = RecordingSyscalls(root: rootfs)
+        let root = try SafeRoot(path: rootfs)
+        defer { root.close() }
+        let mounts = [
+            Mount(destination: "/proc", type: "proc", source: "proc"),
+            Mount(destination: "/dev", type: "tmpfs", source: "tmpfs", options: ["nosuid", "strictatime", "mode=755", "size=65536k"]),
+            Mount(destination: "/dev/pts", type: "devpts", source: "devpts",
+                  options: ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"]),
+            Mount(destination: "/sys", type: "sysfs", source: "sysfs", options: ["nosuid", "noexec", "nodev", "ro"]),
+            Mount(destination: "/etc/hosts", type: "bind", source: hostFile, options: ["rbind", "ro"]),
+            Mount(destination: "/run", type: "tmpfs", source: "tmpfs", options: ["ro", "nodev"]),
+        ]
+        let later = try mounter(sys, root).mountAll(mounts)
+        #expect(sys.calls == [
+            "mount proc /proc proc []",
+            "mount tmpfs /dev tmpfs [nosuid,strictatime] mode=755,size=65536k",
+            "mount devpts /dev/pts devpts [nosuid,noexec] newinstance,ptmxmode=0666,mode=0620,gid=5",
+            "mount sysfs /sys sysfs [ro,nosuid,nodev,noexec]",
+            // A bind mount takes ro only through a remount of itself.
+            "mount \(hostFile) /etc/hosts bind [bind,rec]",
+            "mount - /etc/hosts - [ro,remount,bind]",
+            // A read-only tmpfs is mounted writable; it goes read-only after the devices and hooks.
+            "mount tmpfs /run tmpfs [nodev]",
+        ])
+        #expect(later.map(\.destination) == ["/run"])
+        let after = RecordingSyscalls(root: rootfs)
+        try Mounter.remountReadonly(after, later, root: root)
+        #expect(after.calls == ["mount - /run - [ro,nodev,remount,bind]"])
+    }
+
+    @Test func propagationAndRecursiveAttributes() throws {
+        let (rootfs, hostFile) = try scratch()
+        defer { try? FileManager.default.removeItem(atPath: (rootfs as NSString).deletingLastPathComponent) }
+        let sys = RecordingSyscalls(root: rootfs)
+        let root = try SafeRoot(path: rootfs)
+        defer { root.close() }
+        _ = try mounter(sys, root).mountAll([Mount(destination: "/etc/hosts", type: "bind", source: hostFile,
+                                                   options: ["bind", "rslave", "rro"])])
+        #expect(sys.calls == [
+            "mount \(hostFile) /etc/hosts bind [bind]",
+            "mount - /etc/hosts - [rec,slave]",
+            "mount_setattr /etc/hosts set=\(MOUNT_ATTR_RDONLY) clear=0",
+        ])
+    }
+
+    @Test func deviceNodesOrBindsInAUserNamespace() throws {
+        let (rootfs, _) = try scratch()
+        defer { try? FileManager.default.removeItem(atPath: (rootfs as NSString).deletingLastPathComponent) }
+        let root = try SafeRoot(path: rootfs)
+        defer { root.close() }
+        let sys = RecordingSyscalls(root: rootfs)
+        let fuse = Device(type: "c", path: "/dev/fuse", major: 10, minor: 229, fileMode: 0o600, uid: 7, gid: 8)
+        try DeviceSetup(sys: sys, root: root, inUserNamespace: false).create([DeviceSetup.defaults[0], fuse], replaceExisting: true)
+        #expect(sys.calls == ["mknod /dev/null 20666 1:3", "chown /dev/null 0:0", "mknod /dev/fuse 20600 10:229", "chown /dev/fuse 7:8"])
+        // A user namespace may not mknod: the host's node is bound onto a file in its place.
+        let userns = RecordingSyscalls(root: rootfs)
+        try DeviceSetup(sys: userns, root: root, inUserNamespace: true).create([DeviceSetup.defaults[1]], replaceExisting: true)
+        #expect(userns.calls == ["mount /dev/zero /dev/zero bind [bind]"])
+    }
+
+    @Test func pivotRootOrder() throws {
+        let (rootfs, _) = try scratch()
+        defer { try? FileManager.default.removeItem(atPath: (rootfs as NSString).deletingLastPathComponent) }
+        let sys = RecordingSyscalls(root: rootfs)
+        try RootSwitch.prepare(sys, rootfs: rootfs, propagation: nil)
+        try RootSwitch.pivot(sys, into: rootfs)
+        try RootSwitch.finishPropagation(sys, nil)
+        #expect(sys.calls == [
+            "mount - / - [rec,slave]",
+            "mount / / bind [bind,rec]",
+            "fchdir /",
+            "pivot_root . .",
+            "fchdir \(sys.shown("/"))",
+            // The old root is made a slave before it is detached: the unmount must not reach the host.
+            "mount - . - [rec,slave]",
+            "umount . \(MNT_DETACH)",
+            "chdir /",
+        ])
+        // rshared can only be set once the switch is done; rprivate is set before it.
+        let shared = RecordingSyscalls(root: rootfs)
+        try RootSwitch.finishPropagation(shared, "rshared")
+        try RootSwitch.finishPropagation(shared, "rprivate")
+        #expect(shared.calls == ["mount - / - [rec,shared]"])
+    }
+
+    @Test func maskedAndReadonlyPaths() throws {
+        let (rootfs, _) = try scratch()
+        defer { try? FileManager.default.removeItem(atPath: (rootfs as NSString).deletingLastPathComponent) }
+        try FileManager.default.createDirectory(atPath: rootfs + "/proc/acpi", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: rootfs + "/proc/scsi", withIntermediateDirectories: true)
+        _ = FileManager.default.createFile(atPath: rootfs + "/proc/kcore", contents: Data())
+        let root = try SafeRoot(path: rootfs)
+        defer { root.close() }
+        let sys = RecordingSyscalls(root: rootfs)
+        var protection = PathProtection(sys, root: root)
+        for path in ["/proc/acpi", "/proc/kcore", "/proc/scsi", "/proc/acpi", "/proc/missing"] { try protection.mask(path) }
+        try protection.readonly("/proc/sys")
+        #expect(sys.calls == [
+            "mount tmpfs /proc/acpi tmpfs [ro] size=0k,mode=755",
+            "mount /dev/null /proc/kcore - [bind]",
+            // One tmpfs serves every masked directory; a path listed twice or missing is skipped.
+            "mount /proc/acpi /proc/scsi - [bind]",
+            "mount /proc/sys /proc/sys - [bind,rec]",
+            "mount - /proc/sys - [ro,remount,bind,rec]",
+        ])
+    }
+}
