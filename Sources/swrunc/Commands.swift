@@ -70,15 +70,19 @@ struct BundleOptions: ParsableArguments {
         o.preserveFDs = preserveFDs
         return o
     }
+
+    /// The same options by their long names (FastCommands' reading of them).
+    static let valued: [String: String] = ["bundle": "bundle", "b": "bundle", "console-socket": "console-socket",
+                                           "pid-file": "pid-file", "pidfd-socket": "pidfd-socket", "preserve-fds": "preserve-fds"]
+    static let flags: [String: String] = ["no-pivot": "no-pivot", "no-new-keyring": "no-new-keyring"]
 }
 
 struct Create: ParsableCommand {
     static let configuration = CommandConfiguration.sub(abstract: "Create a container, blocked before its program runs.")
     @OptionGroup var bundle: BundleOptions
     @Argument var id: String
-    func run() throws {
-        _ = try Container.create(bundle.options(id: id), ctx: RuntimeEnvironment.context)
-    }
+    func run() throws { try Self.perform(bundle.options(id: id)) }
+    static func perform(_ options: CreateOptions) throws { _ = try Container.create(options, ctx: RuntimeEnvironment.context) }
 }
 
 struct Start: ParsableCommand {
@@ -97,8 +101,9 @@ struct Run: ParsableCommand {
     @Flag(name: .customLong("no-subreaper"), help: "Accepted for runc compatibility.")
     var noSubreaper = false
     @Argument var id: String
-    func run() throws {
-        let code = try Container.run(bundle.options(id: id), detach: detach, keep: keep, ctx: RuntimeEnvironment.context)
+    func run() throws { try Self.perform(bundle.options(id: id), detach: detach, keep: keep) }
+    static func perform(_ options: CreateOptions, detach: Bool, keep: Bool) throws {
+        let code = try Container.run(options, detach: detach, keep: keep, ctx: RuntimeEnvironment.context)
         if code != 0 { throw ExitCodeError(code: code) }
     }
 }
@@ -138,9 +143,8 @@ func printJSON<T: Encodable>(_ value: T, pretty: Bool = true) throws {
 struct State: ParsableCommand {
     static let configuration = CommandConfiguration.sub(abstract: "Print the state of a container as JSON.")
     @Argument var id: String
-    func run() throws {
-        try printJSON(StateOutput(try Container.view(id: id, ctx: RuntimeEnvironment.context)))
-    }
+    func run() throws { try Self.perform(id: id) }
+    static func perform(id: String) throws { try printJSON(StateOutput(try Container.view(id: id, ctx: RuntimeEnvironment.context))) }
 }
 
 struct Kill: ParsableCommand {
@@ -149,9 +153,9 @@ struct Kill: ParsableCommand {
     var all = false
     @Argument var id: String
     @Argument var signal: String = "SIGTERM"
-    func run() throws {
-        let sig = try Container.parseSignal(signal)
-        try Container.kill(id: id, signal: sig, all: all, ctx: RuntimeEnvironment.context)
+    func run() throws { try Self.perform(id: id, signal: signal, all: all) }
+    static func perform(id: String, signal: String, all: Bool) throws {
+        try Container.kill(id: id, signal: try Container.parseSignal(signal), all: all, ctx: RuntimeEnvironment.context)
     }
 }
 
@@ -160,7 +164,8 @@ struct Delete: ParsableCommand {
     @Flag(name: [.customLong("force"), .customShort("f")], help: "Kill a running container first; succeed if it is gone.")
     var force = false
     @Argument var ids: [String]
-    func run() throws {
+    func run() throws { try Self.perform(ids: ids, force: force) }
+    static func perform(ids: [String], force: Bool) throws {
         for id in ids { try Container.delete(id: id, force: force, ctx: RuntimeEnvironment.context) }
     }
 }

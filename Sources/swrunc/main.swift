@@ -66,8 +66,12 @@ RuntimeEnvironment.context = context
 
 if let status = Help.handle(rootHelp: globals.showHelp, rest: rest) { exit(status) }
 do {
-    var command = try parseCommand(rest)
-    try command.run()
+    if let command = FastCommands.parse(rest) {
+        try command()
+    } else {
+        var command = try parseCommand(rest)
+        try command.run()
+    }
 } catch let error as RuntimeError {
     fail(error.message, errno: error.errno, stage: error.stage)
 } catch let error as ExitCodeError {

@@ -49,6 +49,29 @@ struct CLITests {
         #expect(r2.ok, "\(r2.stderr)")
     }
 
+    /// The lifecycle commands are read without ArgumentParser when their arguments are plain;
+    /// options after the id, short names and `=` values work there too, and anything else (an
+    /// unknown flag, an extra argument) still gets ArgumentParser's error.
+    @Test func fastReadingOfLifecycleCommandsMatchesArgumentParser() throws {
+        let b = try TestBundle(args: ["sleep", "60"])
+        defer { b.cleanup() }
+        try b.write()
+        let pidFile = b.dir + "/pid"
+        let created = b.swrunc("create", b.id, "-b", b.dir, "--pid-file=\(pidFile)", "--no-new-keyring")
+        #expect(created.ok, "\(created.stderr)")
+        let pid = (try? String(contentsOfFile: pidFile, encoding: .utf8)) ?? ""
+        let statePid = try b.state()["pid"] as? Int
+        #expect(Int32(pid) != nil && statePid.map(String.init) == pid)
+        #expect(b.swrunc("start", b.id).ok)
+        let extra = b.swrunc("state", b.id, "other")
+        #expect(!extra.ok && extra.stderr.contains("Unexpected argument 'other'"), "\(extra.stderr)")
+        let unknown = b.swrunc("kill", "--bogus", b.id)
+        #expect(!unknown.ok && unknown.stderr.contains("Unknown option '--bogus'"), "\(unknown.stderr)")
+        #expect(b.swrunc("kill", b.id, "KILL").ok)
+        #expect(b.swrunc("delete", "-f", b.id).ok)
+        #expect(b.swrunc("state", b.id).stderr.contains("does not exist"))
+    }
+
     @Test func specWritesTheDefaultConfigAndRefusesToOverwrite() throws {
         let dir = NSTemporaryDirectory() + "swrunc-spec-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
