@@ -6,7 +6,7 @@ import OCI
 /// (by the parent, private, so nothing propagates). Recorded before the bind with the id of the
 /// mount that was on top of the rootfs until then: any other mount on top is the container's,
 /// and `delete` detaches it with everything under it.
-public struct HostRootfsMount: Codable, Sendable {
+public struct HostRootfsMount: Sendable {
     public var rootfs: String
     public var mountIDBelow: Int?
 
@@ -27,7 +27,7 @@ public struct HostRootfsMount: Codable, Sendable {
 
 /// What `create` records before it makes anything on the host (`<root>/<id>/intent.json`), so
 /// that `delete --force` after a create that was killed removes exactly what it made.
-public struct CreateIntent: Codable, Sendable {
+public struct CreateIntent: Sendable {
     public var cgroupPaths: [String: String]
     public var ownedCgroups: [String]
     public var hostRootfsMount: HostRootfsMount?
@@ -41,8 +41,9 @@ public struct CreateIntent: Codable, Sendable {
     public var cgroup: any CgroupDriver { Cgroups.driver(paths: cgroupPaths, owned: Set(ownedCgroups)) }
 }
 
-/// What swrunc remembers about a container between commands: `<root>/<id>/state.json`.
-public struct ContainerRecord: Codable, Sendable {
+/// What swrunc remembers about a container between commands: `<root>/<id>/state.json`, read and
+/// written by ContainerRecord+JSON (everything but `config`).
+public struct ContainerRecord: Sendable {
     public var id: String
     public var bundle: String
     public var rootfs: String
@@ -72,11 +73,6 @@ public struct ContainerRecord: Codable, Sendable {
     /// the state: only exec and update read it, so start, kill, state and delete skip decoding
     /// the whole spec. Set when the record is made or changed; nil after a plain `load`.
     public var config: Spec?
-
-    enum CodingKeys: String, CodingKey {
-        case id, bundle, rootfs, pid, pidStartTime, created, owner, annotations, cgroupPaths, hooks,
-             namespacePaths, rootless, ownedCgroups, pidNamespace, hasProcess, hostRootfsMount
-    }
 
     /// The container's cgroups as recorded.
     public var cgroup: any CgroupDriver {

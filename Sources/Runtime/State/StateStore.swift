@@ -50,7 +50,7 @@ public struct StateStore: Sendable {
         guard FileIO.exists(statePath(id)) else { return nil }
         let bytes = try FileIO.read(statePath(id))
         do {
-            return try JSONValueDecoder().decode(ContainerRecord.self, from: bytes)
+            return try ContainerRecord(json: JSONFields(JSONParser.parse(bytes)))
         } catch {
             throw RuntimeError("corrupt state file \(statePath(id)): \(error)")
         }
@@ -64,7 +64,7 @@ public struct StateStore: Sendable {
             if let config = record.config {
                 try FileIO.writeAtomic(configPath(record.id), try encoder.encode(config), mode: 0o600)
             }
-            try FileIO.writeAtomic(statePath(record.id), try encoder.encode(record), mode: 0o600)
+            try FileIO.writeAtomic(statePath(record.id), Array(record.json.serialized().utf8), mode: 0o600)
         } catch let error as RuntimeError {
             throw error
         } catch {
@@ -76,17 +76,13 @@ public struct StateStore: Sendable {
     public func intentPath(_ id: String) -> String { "\(root)/\(id)/intent.json" }
 
     public func saveIntent(_ intent: CreateIntent, id: String) throws(RuntimeError) {
-        let bytes: [UInt8]
-        do { bytes = try JSONValueEncoder().encode(intent) } catch {
-            throw RuntimeError("encode create record of \(id): \(error)")
-        }
-        try FileIO.writeAtomic(intentPath(id), bytes, mode: 0o600)
+        try FileIO.writeAtomic(intentPath(id), Array(intent.json.serialized().utf8), mode: 0o600)
     }
 
     /// What a create that did not finish had recorded; nil when there is none.
     public func loadIntent(_ id: String) -> CreateIntent? {
         guard let bytes = try? FileIO.read(intentPath(id)) else { return nil }
-        return try? JSONValueDecoder().decode(CreateIntent.self, from: bytes)
+        return try? CreateIntent(json: JSONFields(JSONParser.parse(bytes)))
     }
 
     public func removeIntent(_ id: String) { unlink(intentPath(id)) }
