@@ -281,50 +281,83 @@ struct Exec: ParsableCommand {
     @Argument(parsing: .postTerminator) var command: [String] = []
 
     func run() throws {
+        try Self.perform(ExecRequest(
+            processFile: processFile, consoleSocket: consoleSocket, tty: tty, cwd: cwd, env: env, user: user,
+            additionalGids: additionalGids, caps: caps, noNewPrivs: noNewPrivs, apparmor: apparmor, processLabel: processLabel,
+            detach: detach, pidFile: pidFile, pidfdSocket: pidfdSocket, preserveFDs: preserveFDs, cgroup: cgroup,
+            ignorePaused: ignorePaused, id: id, command: command))
+    }
+}
+
+/// `exec`'s options as plain values, from ArgumentParser or from FastCommands.
+struct ExecRequest {
+    var processFile: String?
+    var consoleSocket: String?
+    var tty = false
+    var cwd: String?
+    var env: [String] = []
+    var user: String?
+    var additionalGids: [UInt32] = []
+    var caps: [String] = []
+    var noNewPrivs = false
+    var apparmor: String?
+    var processLabel: String?
+    var detach = false
+    var pidFile: String?
+    var pidfdSocket: String?
+    var preserveFDs = 0
+    var cgroup: [String] = []
+    var ignorePaused = false
+    var id: String
+    var command: [String] = []
+}
+
+extension Exec {
+    static func perform(_ r: ExecRequest) throws {
         let ctx = RuntimeEnvironment.context!
         var process: OCI.Process
         var config: Spec?
-        if let processFile {
+        if let processFile = r.processFile {
             let bytes = try FileIO.read(processFile)
             do { process = try OCI.Process.load(Data(bytes)) } catch { throw RuntimeError("\(processFile): \(error)") }
         } else {
-            guard !command.isEmpty else { throw RuntimeError("exec: no command given (and no --process)") }
-            let spec = try Container.config(id: id, ctx: ctx)
+            guard !r.command.isEmpty else { throw RuntimeError("exec: no command given (and no --process)") }
+            let spec = try Container.config(id: r.id, ctx: ctx)
             config = spec
-            process = Container.execProcess(config: spec, args: command)
-            if tty { process.terminal = true }
-            if let cwd { process.cwd = cwd }
-            process.env = (process.env ?? []) + env
-            if let user {
+            process = Container.execProcess(config: spec, args: r.command)
+            if r.tty { process.terminal = true }
+            if let cwd = r.cwd { process.cwd = cwd }
+            process.env = (process.env ?? []) + r.env
+            if let user = r.user {
                 let parts = user.split(separator: ":", maxSplits: 1)
                 guard let uid = UInt32(parts[0]), parts.count == 1 || UInt32(parts[1]) != nil else {
                     throw RuntimeError("--user: want UID[:GID], got \"\(user)\"")
                 }
                 process.user.uid = uid
-                process.user.gid = parts.count == 2 ? UInt32(parts[1])! : process.user.gid
+                process.user.gid = parts.count == 2 ? UInt32(parts[1]) ?? process.user.gid : process.user.gid
             }
-            if !additionalGids.isEmpty { process.user.additionalGids = additionalGids }
-            if !caps.isEmpty {
+            if !r.additionalGids.isEmpty { process.user.additionalGids = r.additionalGids }
+            if !r.caps.isEmpty {
                 var c = process.capabilities ?? Capabilities()
-                c.bounding = (c.bounding ?? []) + caps
-                c.effective = (c.effective ?? []) + caps
-                c.permitted = (c.permitted ?? []) + caps
-                c.ambient = (c.ambient ?? []) + caps
+                c.bounding = (c.bounding ?? []) + r.caps
+                c.effective = (c.effective ?? []) + r.caps
+                c.permitted = (c.permitted ?? []) + r.caps
+                c.ambient = (c.ambient ?? []) + r.caps
                 process.capabilities = c
             }
-            if noNewPrivs { process.noNewPrivileges = true }
-            if apparmor != nil { process.apparmorProfile = apparmor }
-            if processLabel != nil { process.selinuxLabel = processLabel }
+            if r.noNewPrivs { process.noNewPrivileges = true }
+            if r.apparmor != nil { process.apparmorProfile = r.apparmor }
+            if r.processLabel != nil { process.selinuxLabel = r.processLabel }
         }
-        var opts = ExecOptions(id: id, process: process)
+        var opts = ExecOptions(id: r.id, process: process)
         opts.config = config
-        opts.detach = detach
-        opts.pidFile = pidFile
-        opts.consoleSocket = consoleSocket
-        opts.pidfdSocket = pidfdSocket
-        opts.ignorePaused = ignorePaused
-        opts.preserveFDs = preserveFDs
-        opts.subCgroups = try Self.subCgroups(cgroup)
+        opts.detach = r.detach
+        opts.pidFile = r.pidFile
+        opts.consoleSocket = r.consoleSocket
+        opts.pidfdSocket = r.pidfdSocket
+        opts.ignorePaused = r.ignorePaused
+        opts.preserveFDs = r.preserveFDs
+        opts.subCgroups = try subCgroups(r.cgroup)
         let code = try Container.exec(opts, ctx: ctx)
         if code != 0 { throw ExitCodeError(code: code) }
     }

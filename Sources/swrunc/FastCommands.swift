@@ -1,7 +1,7 @@
 import Runtime
 
 /// The lifecycle commands clients call for every container — create, start, state, kill,
-/// delete, run, pause, resume — read without ArgumentParser when their arguments are plain.
+/// delete, run, exec, pause, resume — read without ArgumentParser when their arguments are plain.
 /// ArgumentParser builds its view of a command by reflecting over the command's properties,
 /// which costs a third of `state`'s CPU time in runtime type lookups (bench/HISTORY.md). Only
 /// argument lists this reader fully understands are taken here; anything else (help, a flag it
@@ -39,9 +39,50 @@ enum FastCommands {
                   let options = createOptions(a) else { return nil }
             let (detach, keep) = (a.flags.contains("detach"), a.flags.contains("keep"))
             return { try Run.perform(options, detach: detach, keep: keep) }
+        case "exec":
+            guard let a = Scan(args, valued: execValued, flags: execFlags, repeatable: execRepeatable, commandAfter: 1),
+                  a.positionals.count == 1, let request = execRequest(a) else { return nil }
+            return { try Exec.perform(request) }
         default:
             return nil
         }
+    }
+
+    static let execValued = ["process": "process", "p": "process", "console-socket": "console-socket", "cwd": "cwd",
+                             "user": "user", "u": "user", "apparmor": "apparmor", "process-label": "process-label",
+                             "pid-file": "pid-file", "pidfd-socket": "pidfd-socket", "preserve-fds": "preserve-fds"]
+    static let execFlags = ["tty": "tty", "t": "tty", "no-new-privs": "no-new-privs", "detach": "detach", "d": "detach",
+                            "ignore-paused": "ignore-paused"]
+    static let execRepeatable = ["env": "env", "e": "env", "additional-gids": "additional-gids", "g": "additional-gids",
+                                 "cap": "cap", "c": "cap", "cgroup": "cgroup"]
+
+    /// exec's request, as ArgumentParser would have filled it; nil where a number does not read.
+    static func execRequest(_ a: Scan) -> ExecRequest? {
+        var r = ExecRequest(id: a.positionals[0], command: a.command)
+        r.processFile = a.values["process"]
+        r.consoleSocket = a.values["console-socket"]
+        r.cwd = a.values["cwd"]
+        r.user = a.values["user"]
+        r.apparmor = a.values["apparmor"]
+        r.processLabel = a.values["process-label"]
+        r.pidFile = a.values["pid-file"]
+        r.pidfdSocket = a.values["pidfd-socket"]
+        r.tty = a.flags.contains("tty")
+        r.noNewPrivs = a.flags.contains("no-new-privs")
+        r.detach = a.flags.contains("detach")
+        r.ignorePaused = a.flags.contains("ignore-paused")
+        r.env = a.lists["env"] ?? []
+        r.caps = a.lists["cap"] ?? []
+        r.cgroup = a.lists["cgroup"] ?? []
+        if let n = a.values["preserve-fds"] {
+            guard let count = Int(n) else { return nil }
+            r.preserveFDs = count
+        }
+        for g in a.lists["additional-gids"] ?? [] {
+            guard let gid = UInt32(g) else { return nil }
+            r.additionalGids.append(gid)
+        }
+        return r
     }
 
     /// BundleOptions' values, as ArgumentParser would have set them; nil for a non-numeric
@@ -62,35 +103,49 @@ enum FastCommands {
 
     /// One pass over a subcommand's arguments (already normalised by RuncArgv): options by any of
     /// their spellings (`--name value`, `--name=value`, `-n value`), flags, positionals in order.
-    /// nil when anything is not one of those — a repeated option, an unknown one, `--`, a value
+    /// nil when anything is not one of those — a repeated single option, an unknown one, a value
     /// missing at the end.
     struct Scan {
         var values: [String: String] = [:]
+        var lists: [String: [String]] = [:]
         var flags: Set<String> = []
         var positionals: [String] = []
+        /// What follows `--` (exec's command).
+        var command: [String] = []
 
-        init?(_ args: [String], valued: [String: String] = [:], flags known: [String: String] = [:]) {
+        /// `repeatable`: options that may be given several times, collected in order.
+        /// `commandAfter`: the number of positionals after which `--` starts a command (exec's);
+        /// without it `--` is not accepted.
+        init?(_ args: [String], valued: [String: String] = [:], flags known: [String: String] = [:],
+              repeatable: [String: String] = [:], commandAfter: Int? = nil) {
             var i = 0
             while i < args.count {
                 let arg = args[i]
                 i += 1
+                if arg == "--" {
+                    guard let commandAfter, positionals.count == commandAfter else { return nil }
+                    command = Array(args[i...])
+                    break
+                }
                 guard arg.hasPrefix("-"), arg.count > 1 else { positionals.append(arg); continue }
                 let (name, inline) = RuncArgv.nameValue(arg)
-                // A single dash takes only one-letter names; `--` ends options (not expected here).
+                // A single dash takes only one-letter names.
                 guard arg.hasPrefix("--") ? name.count > 1 : name.count == 1 else { return nil }
                 if let key = known[name], inline == nil {
                     flags.insert(key)
-                } else if let key = valued[name], values[key] == nil {
-                    if let inline {
-                        values[key] = inline
-                    } else {
-                        guard i < args.count else { return nil }
-                        values[key] = args[i]
-                        i += 1
-                    }
-                } else {
-                    return nil
+                    continue
                 }
+                let key: String
+                if let k = valued[name], values[k] == nil { key = k } else if let k = repeatable[name] { key = k } else { return nil }
+                var value: String
+                if let inline {
+                    value = inline
+                } else {
+                    guard i < args.count else { return nil }
+                    value = args[i]
+                    i += 1
+                }
+                if repeatable[name] != nil { lists[key, default: []].append(value) } else { values[key] = value }
             }
         }
     }
