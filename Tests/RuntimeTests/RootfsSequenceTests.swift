@@ -39,7 +39,7 @@ struct RootfsSequenceTests {
             Mount(destination: "/etc/hosts", type: "bind", source: hostFile, options: ["rbind", "ro"]),
             Mount(destination: "/run", type: "tmpfs", source: "tmpfs", options: ["ro", "nodev"]),
         ]
-        let later = try mounter(sys, root).mountAll(mounts)
+        let later = try mounter(sys, root).mountAll(PlannedMount.plan(mounts))
         #expect(sys.calls == [
             "mount proc /proc proc []",
             "mount tmpfs /dev tmpfs [nosuid,strictatime] mode=755,size=65536k",
@@ -63,8 +63,8 @@ struct RootfsSequenceTests {
         let sys = RecordingSyscalls(root: rootfs)
         let root = try SafeRoot(path: rootfs)
         defer { root.close() }
-        _ = try mounter(sys, root).mountAll([Mount(destination: "/etc/hosts", type: "bind", source: hostFile,
-                                                   options: ["bind", "rslave", "rro"])])
+        _ = try mounter(sys, root).mountAll(PlannedMount.plan([Mount(destination: "/etc/hosts", type: "bind", source: hostFile,
+                                                                     options: ["bind", "rslave", "rro"])]))
         #expect(sys.calls == [
             "mount \(hostFile) /etc/hosts bind [bind]",
             "mount - /etc/hosts - [rec,slave]",
@@ -132,5 +132,17 @@ struct RootfsSequenceTests {
             "mount /proc/sys /proc/sys - [bind,rec]",
             "mount - /proc/sys - [ro,remount,bind,rec]",
         ])
+    }
+
+    /// What the parent resolves for the init: rlimits to resource numbers (unknown names left out,
+    /// indexes kept for errors), sysctls to their files in key order, mount options to flags.
+    @Test func theParentResolvesForTheInit() {
+        let limits = ResolvedRlimit.resolve([Rlimit(type: "RLIMIT_NOFILE", hard: 1024, soft: 512),
+                                             Rlimit(type: "RLIMIT_BOGUS", hard: 1, soft: 1), Rlimit(type: "RLIMIT_NPROC", hard: 9, soft: 9)])
+        #expect(limits.map(\.index) == [0, 2] && limits.map(\.resource) == [Int32(RLIMIT_NOFILE.rawValue), 6])
+        let sysctls = SysctlWrite.plan(["net.ipv4.ip_forward": "1", "kernel.shm_rmid_forced": "1"])
+        #expect(sysctls.map(\.path) == ["/proc/sys/kernel/shm_rmid_forced", "/proc/sys/net/ipv4/ip_forward"])
+        let planned = PlannedMount.plan([Mount(destination: "/data", type: "bind", source: "/src", options: ["rbind", "ro", "nosuid"])])
+        #expect(planned[0].options.isBind && planned[0].options.flags & UInt(MS_REC) != 0 && planned[0].options.bindRemountFlags & UInt(MS_RDONLY) != 0)
     }
 }

@@ -77,7 +77,7 @@ enum ContainerInit {
         } else {
             try setupContainer(sys, plan, channel: channel)
         }
-        try ProcessCredentials.applyRlimits(plan.process.rlimits ?? [])
+        try ProcessCredentials.applyRlimits(plan.rlimits)
         if let adj = plan.process.oomScoreAdj, !plan.isExec { try ProcessCredentials.applyOOMScoreAdj(adj) }
         try plan.settings.apply()
         if plan.process.noNewPrivileges == true {
@@ -93,7 +93,7 @@ enum ContainerInit {
             try sendNotifyFD(try filter.load(), channel: channel)
             seccomp = nil
         }
-        let caps = CapabilitySets(plan.process.capabilities)
+        let caps = plan.capabilities
         try caps.applyBounding()
         try check("keep capabilities across setuid") { sys.prctl(PR_SET_KEEPCAPS, 1) }
         let setgroupsAllowed = (try? FileIO.readString("/proc/self/setgroups").trimmed()) != "deny"
@@ -157,9 +157,8 @@ enum ContainerInit {
             }
             return tree
         }
-        let mounts = spec.mounts ?? []
-        let readonlyLater = try mounter.mountAll(mounts)
-        let devBound = mounts.contains { $0.destination == "/dev" && MountOptions($0.options ?? []).isBind }
+        let readonlyLater = try mounter.mountAll(plan.mounts)
+        let devBound = plan.mounts.contains { $0.mount.destination == "/dev" && $0.options.isBind }
         if !devBound {
             let devices = DeviceSetup(sys: sys, root: root, inUserNamespace: inUserNamespace)
             let defaults = DeviceSetup.defaults.filter { d in !(linux.devices ?? []).contains { $0.path == d.path } }
@@ -222,10 +221,9 @@ enum ContainerInit {
             try RootSwitch.remountRootReadonly(sys)
         }
         // sysctls before masking: masking or read-only /proc/sys would block these writes.
-        for (key, value) in (linux.sysctl ?? [:]).sorted(by: { $0.key < $1.key }) {
-            let path = "/proc/sys/" + key.replacingOccurrences(of: ".", with: "/")
-            do { try FileIO.writeExisting(path, value) } catch {
-                throw RuntimeError("linux.sysctl.\(key): \(error)", errno: error.errno)
+        for s in plan.sysctls {
+            do { try FileIO.writeExisting(s.path, s.value) } catch {
+                throw RuntimeError("linux.sysctl.\(s.key): \(error)", errno: error.errno)
             }
         }
         var protection = PathProtection(sys, root: inner)
@@ -277,7 +275,7 @@ enum ContainerInit {
         let args = plan.process.args ?? []
         var cargs = args.map { strdup($0) } + [nil]
         var cenv = env.map { strdup($0) } + [nil]
-        ProcessCredentials.applyFinalNofile(plan.process.rlimits ?? [])
+        ProcessCredentials.applyFinalNofile(plan.rlimits)
         // Last: from here on the filter applies, and only execve is left to run under it.
         if let seccomp {
             do { _ = try seccomp.load() } catch {
@@ -291,11 +289,5 @@ enum ContainerInit {
         let line = "exec \(path): \(SystemError.goText(errno))\n"
         _ = line.withCString { write(2, $0, strlen($0)) }
         _exit(127)
-    }
-}
-
-extension String {
-    func replacingOccurrences(of a: Character, with b: Character) -> String {
-        String(map { $0 == a ? b : $0 })
     }
 }

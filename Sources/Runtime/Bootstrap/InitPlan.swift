@@ -31,6 +31,14 @@ struct InitPlan {
     var seccomp: SeccompFilter?
     /// Scheduler, I/O priority, personality, memory policy: resolved by the parent, applied by the init.
     var settings = ProcessSettings()
+    /// process.capabilities as kernel numbers (resolved once, in the parent).
+    var capabilities = CapabilitySets()
+    /// process.rlimits with their resource numbers.
+    var rlimits: [ResolvedRlimit] = []
+    /// The spec's mounts with their options parsed (create and run; exec mounts nothing).
+    var mounts: [PlannedMount] = []
+    /// linux.sysctl as files to write, in key order.
+    var sysctls: [SysctlWrite] = []
     /// `exec` only: the CPUs the process starts on and ends up on (nil: every CPU its cpuset allows).
     var execAffinity: ResolvedCPUAffinity?
     /// The runtime runs without host privileges (its child must let it write the id maps).

@@ -144,6 +144,10 @@ extension Container {
             plan.cgroupLayout = layout
             plan.runtimeInUserNamespace = ctx.rootless && ctx.inUserNamespace
             if hasProcess { plan.settings = try ProcessSettings(spec: spec, process: process) }
+            plan.capabilities = caps
+            plan.rlimits = ResolvedRlimit.resolve(process.rlimits ?? [])
+            plan.mounts = PlannedMount.plan(spec.mounts ?? [])
+            plan.sysctls = SysctlWrite.plan(spec.linux?.sysctl)
             if ctx.logger.debugEnabled { plan.debugLog = ctx.logger }
             let launcher = Launcher(plan: plan, cgroup: cgroup)
             launcher.createRuntimeHooks = { (pid: Int32) throws(RuntimeError) in

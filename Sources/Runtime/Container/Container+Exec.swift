@@ -58,7 +58,8 @@ extension Container {
         }
         do { try opts.process.validate(at: "process") } catch { throw RuntimeError(error.description) }
         try LSM.validate(opts.process, mountLabel: nil)
-        for name in CapabilitySets(opts.process.capabilities).unraisableAmbient {
+        let caps = CapabilitySets(opts.process.capabilities)
+        for name in caps.unraisableAmbient {
             ctx.logger.warn("can't raise ambient capability \(name): operation not permitted (not in the inheritable and permitted sets)")
         }
         if !opts.detach {
@@ -105,6 +106,8 @@ extension Container {
             preserveFDs: opts.preserveFDs, fifoFD: -1, consoleFD: consoleFD, isExec: true)
         plan.consoleIsOurs = consoleFD >= 0 && consoleFD == consolePair[1]
         plan.settings = try ProcessSettings(spec: spec, process: opts.process, configProcess: configProcess)
+        plan.capabilities = caps
+        plan.rlimits = ResolvedRlimit.resolve(opts.process.rlimits ?? [])
         if let affinity = opts.process.execCPUAffinity ?? configProcess?.execCPUAffinity {
             do { plan.execAffinity = try affinity.resolve(at: "process.execCPUAffinity") } catch { throw RuntimeError(error.description) }
         }

@@ -29,11 +29,11 @@ struct Mounter {
 
     /// Errors name the mount's place in the config: `mounts[3]: mount devpts … : Invalid argument`.
     /// Returns the mounts still to be made read-only (`remountReadonly`).
-    func mountAll(_ mounts: [OCI.Mount]) throws(RuntimeError) -> [ReadonlyLater] {
+    func mountAll(_ mounts: [PlannedMount]) throws(RuntimeError) -> [ReadonlyLater] {
         var later: [ReadonlyLater] = []
-        for (i, mount) in mounts.enumerated() {
+        for (i, planned) in mounts.enumerated() {
             do {
-                if let ro = try self.mount(mount, index: i) { later.append(ro) }
+                if let ro = try self.mount(planned.mount, options: planned.options, index: i) { later.append(ro) }
             } catch {
                 throw RuntimeError("mounts[\(i)]: \(error.message)", errno: error.errno)
             }
@@ -51,9 +51,8 @@ struct Mounter {
         }
     }
 
-    func mount(_ m: OCI.Mount, index: Int) throws(RuntimeError) -> ReadonlyLater? {
+    func mount(_ m: OCI.Mount, options: MountOptions, index: Int) throws(RuntimeError) -> ReadonlyLater? {
         let dest = containerPath(m.destination)
-        let options = MountOptions(m.options ?? [])
         let type = m.type ?? ""
         if DetachedMount.isIDMapped(m, options: options) {
             try attachFromParent(index: index, dest: dest, options: options)

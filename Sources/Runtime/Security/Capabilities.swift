@@ -17,6 +17,9 @@ struct CapabilitySets {
     /// it cannot be granted, and the spec says a runtime SHOULD NOT fail for it.
     var unavailable: [String] = []
 
+    /// No capability at all (a plan's starting value).
+    init() {}
+
     init(_ caps: OCI.Capabilities?) {
         var unknown: [String] = [], unavailable: [String] = []
         func resolve(_ names: [String]?) -> [cap_value_t] {

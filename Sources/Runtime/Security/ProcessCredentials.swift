@@ -11,26 +11,24 @@ enum ProcessCredentials {
     /// just before execve (`applyFinalNofile`), which needs none.
     static let runtimeFDFloor: UInt64 = 64
 
-    static func applyRlimits(_ limits: [Rlimit]) throws(RuntimeError) {
-        for (i, limit) in limits.enumerated() {
-            guard let resource = KnownNames.rlimits[limit.type] else { continue }
+    static func applyRlimits(_ limits: [ResolvedRlimit]) throws(RuntimeError) {
+        for limit in limits {
             var soft = limit.soft, hard = limit.hard
             if limit.type == "RLIMIT_NOFILE" {
                 soft = max(soft, runtimeFDFloor)
                 hard = max(hard, runtimeFDFloor)
             }
-            if cshim_prlimit(resource, soft, hard) != 0 {
-                throw .sys("process.rlimits[\(i)]: setrlimit \(limit.type) soft=\(limit.soft) hard=\(limit.hard)")
+            if cshim_prlimit(limit.resource, soft, hard) != 0 {
+                throw .sys("process.rlimits[\(limit.index)]: setrlimit \(limit.type) soft=\(limit.soft) hard=\(limit.hard)")
             }
         }
     }
 
     /// The RLIMIT_NOFILE the config asked for, when it is below the runtime's floor.
-    static func applyFinalNofile(_ limits: [Rlimit]) {
+    static func applyFinalNofile(_ limits: [ResolvedRlimit]) {
         guard let limit = limits.last(where: { $0.type == "RLIMIT_NOFILE" }),
-              limit.soft < runtimeFDFloor || limit.hard < runtimeFDFloor,
-              let resource = KnownNames.rlimits[limit.type] else { return }
-        _ = cshim_prlimit(resource, limit.soft, limit.hard)
+              limit.soft < runtimeFDFloor || limit.hard < runtimeFDFloor else { return }
+        _ = cshim_prlimit(limit.resource, limit.soft, limit.hard)
     }
 
     static func applyOOMScoreAdj(_ value: Int) throws(RuntimeError) {
