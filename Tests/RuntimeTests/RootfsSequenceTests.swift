@@ -145,4 +145,30 @@ struct RootfsSequenceTests {
         let planned = PlannedMount.plan([Mount(destination: "/data", type: "bind", source: "/src", options: ["rbind", "ro", "nosuid"])])
         #expect(planned[0].options.isBind && planned[0].options.flags & UInt(MS_REC) != 0 && planned[0].options.bindRemountFlags & UInt(MS_RDONLY) != 0)
     }
+
+    /// The init's credential switch: the bounding set first (every capability not kept, while
+    /// still privileged), keep-caps around the user switch (groups, gid, uid in that order), the
+    /// sets as the user, ambient last and only after the ambient set was cleared.
+    @Test func credentialSwitchOrder() throws {
+        let sys = RecordingSyscalls(root: "/")
+        let caps = CapabilitySets(Capabilities(bounding: ["CAP_CHOWN", "CAP_KILL"], effective: ["CAP_KILL"],
+                                               inheritable: ["CAP_KILL"], permitted: ["CAP_KILL"], ambient: ["CAP_KILL"]))
+        var user = User(uid: 1000, gid: 1001)
+        user.additionalGids = [5]
+        try ProcessCredentials.becomeUser(sys, user, capabilities: caps, allowSetgroups: true)
+        let drops = sys.calls.prefix { $0.hasPrefix("drop_bound ") }
+        #expect(drops.count == Int(CapabilitySets.lastCap) + 1 - 2 && !drops.contains("drop_bound 0") && !drops.contains("drop_bound 5"))
+        #expect(Array(sys.calls.dropFirst(drops.count)) == [
+            "prctl \(PR_SET_KEEPCAPS) 1 0",
+            "setgroups [5]", "setresgid 1001", "setresuid 1000",
+            "prctl \(PR_SET_KEEPCAPS) 0 0",
+            "capset e=[5] p=[5] i=[5]",
+            "prctl \(PR_CAP_AMBIENT) \(PR_CAP_AMBIENT_CLEAR_ALL) 0",
+            "prctl \(PR_CAP_AMBIENT) \(PR_CAP_AMBIENT_RAISE) 5",
+        ])
+        // In a user namespace whose setgroups is denied, groups are left alone.
+        let denied = RecordingSyscalls(root: "/")
+        try ProcessCredentials.switchUser(denied, user, allowSetgroups: false)
+        #expect(denied.calls == ["setresgid 1001", "setresuid 1000"])
+    }
 }

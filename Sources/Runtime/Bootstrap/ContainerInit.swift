@@ -81,7 +81,7 @@ enum ContainerInit {
         if let adj = plan.process.oomScoreAdj, !plan.isExec { try ProcessCredentials.applyOOMScoreAdj(adj) }
         try plan.settings.apply()
         if plan.process.noNewPrivileges == true {
-            try check("set no_new_privs") { sys.prctl(PR_SET_NO_NEW_PRIVS, 1) }
+            try check("set no_new_privs") { sys.prctl(PR_SET_NO_NEW_PRIVS, 1, 0) }
         }
         let exe = plan.hasProcess ? try ExecutableLookup.find(plan.process) : ""
 
@@ -93,17 +93,12 @@ enum ContainerInit {
             try sendNotifyFD(try filter.load(), channel: channel)
             seccomp = nil
         }
-        let caps = plan.capabilities
-        try caps.applyBounding()
-        try check("keep capabilities across setuid") { sys.prctl(PR_SET_KEEPCAPS, 1) }
         let setgroupsAllowed = (try? FileIO.readString("/proc/self/setgroups").trimmed()) != "deny"
         // The working directory is entered while still root (a directory only root may enter
         // works, as with runc), and again as the user if that failed.
         let enteredCwd = sys.chdir(plan.process.cwd) == 0
         ProcessCredentials.handStdio(to: plan.process.user.uid)
-        try ProcessCredentials.switchUser(plan.process.user, allowSetgroups: setgroupsAllowed)
-        try check("clear keep-capabilities") { sys.prctl(PR_SET_KEEPCAPS, 0) }
-        try caps.applySets()
+        try ProcessCredentials.becomeUser(sys, plan.process.user, capabilities: plan.capabilities, allowSetgroups: setgroupsAllowed)
         Lifeline.bind()  // the credential changes cleared it
         if !enteredCwd { try check("chdir \(plan.process.cwd)") { sys.chdir(plan.process.cwd) } }
         umask(mode_t(plan.process.user.umask ?? 0o022))

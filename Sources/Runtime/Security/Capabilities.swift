@@ -54,33 +54,25 @@ struct CapabilitySets {
     }()
 
     /// Step 1, while still privileged: shrink the bounding set.
-    func applyBounding() throws(RuntimeError) {
+    func applyBounding(_ sys: any Syscalls) throws(RuntimeError) {
         let keep = Set(bounding)
         for cap in 0...Self.lastCap where !keep.contains(cap) {
-            if cap_drop_bound(cap) != 0 && errno != EINVAL {
+            if sys.dropBound(cap) != 0 && errno != EINVAL {
                 throw .sys("drop capability \(Self.name(cap)) from the bounding set")
             }
         }
     }
 
     /// Step 2, after switching user (with keep-caps): set effective, permitted, inheritable, ambient.
-    func applySets() throws(RuntimeError) {
-        guard let caps = cap_init() else { throw .sys("cap_init") }
-        defer { cap_free(UnsafeMutableRawPointer(caps)) }
-        func set(_ flag: cap_flag_t, _ list: [cap_value_t]) {
-            guard !list.isEmpty else { return }
-            var values = list
-            cap_set_flag(caps, flag, Int32(values.count), &values, CAP_SET)
+    func applySets(_ sys: any Syscalls) throws(RuntimeError) {
+        if sys.setCapabilities(effective: effective, permitted: permitted, inheritable: inheritable) != 0 {
+            throw .sys("set capabilities")
         }
-        set(CAP_EFFECTIVE, effective)
-        set(CAP_PERMITTED, permitted)
-        set(CAP_INHERITABLE, inheritable)
-        if cap_set_proc(caps) != 0 { throw .sys("set capabilities") }
-        _ = cshim_prctl(PR_CAP_AMBIENT, UInt(PR_CAP_AMBIENT_CLEAR_ALL), 0, 0, 0)
+        _ = sys.prctl(PR_CAP_AMBIENT, UInt(PR_CAP_AMBIENT_CLEAR_ALL), 0)
         for cap in ambient {
             // Raising an ambient capability needs it in permitted and inheritable; like runc,
             // a request the kernel cannot honour is skipped rather than failing the container.
-            _ = cshim_prctl(PR_CAP_AMBIENT, UInt(PR_CAP_AMBIENT_RAISE), UInt(cap), 0, 0)
+            _ = sys.prctl(PR_CAP_AMBIENT, UInt(PR_CAP_AMBIENT_RAISE), UInt(cap))
         }
     }
 

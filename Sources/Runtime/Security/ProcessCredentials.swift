@@ -54,12 +54,24 @@ enum ProcessCredentials {
     }
 
     /// setgroups, then gid, then uid: the order in which each step still has the privilege it needs.
-    static func switchUser(_ user: User, allowSetgroups: Bool) throws(RuntimeError) {
+    static func switchUser(_ sys: any Syscalls, _ user: User, allowSetgroups: Bool) throws(RuntimeError) {
         if allowSetgroups {
-            var groups = (user.additionalGids ?? []).map { gid_t($0) }
-            try check("setgroups \(groups)") { setgroups(groups.count, &groups) }
+            let groups = (user.additionalGids ?? []).map { gid_t($0) }
+            try check("setgroups \(groups)") { sys.setgroups(groups) }
         }
-        try check("setgid \(user.gid)") { cshim_setresgid(user.gid, user.gid, user.gid) }
-        try check("setuid \(user.uid)") { cshim_setresuid(user.uid, user.uid, user.uid) }
+        try check("setgid \(user.gid)") { sys.setresgid(user.gid) }
+        try check("setuid \(user.uid)") { sys.setresuid(user.uid) }
+    }
+
+    /// The credential switch in runc's order: the bounding set shrinks while still privileged,
+    /// keep-caps holds the permitted set across setuid, groups, gid and uid change, and the
+    /// capability sets (ambient last) are set as the user.
+    static func becomeUser(_ sys: any Syscalls, _ user: User, capabilities caps: CapabilitySets,
+                           allowSetgroups: Bool) throws(RuntimeError) {
+        try caps.applyBounding(sys)
+        try check("keep capabilities across setuid") { sys.prctl(PR_SET_KEEPCAPS, 1, 0) }
+        try switchUser(sys, user, allowSetgroups: allowSetgroups)
+        try check("clear keep-capabilities") { sys.prctl(PR_SET_KEEPCAPS, 0, 0) }
+        try caps.applySets(sys)
     }
 }

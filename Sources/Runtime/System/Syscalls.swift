@@ -1,3 +1,4 @@
+import CCap
 import CShim
 import Glibc
 
@@ -20,7 +21,14 @@ protocol Syscalls: Sendable {
     func fchdir(_ fd: Int32) -> Int32
     func sethostname(_ name: String) -> Int32
     func setdomainname(_ name: String) -> Int32
-    func prctl(_ option: Int32, _ value: UInt) -> Int32
+    func prctl(_ option: Int32, _ arg2: UInt, _ arg3: UInt) -> Int32
+    func setgroups(_ groups: [gid_t]) -> Int32
+    func setresgid(_ gid: gid_t) -> Int32
+    func setresuid(_ uid: uid_t) -> Int32
+    /// Drops one capability from the bounding set.
+    func dropBound(_ cap: cap_value_t) -> Int32
+    /// Sets the effective, permitted and inheritable sets at once (libcap's cap_set_proc).
+    func setCapabilities(effective: [cap_value_t], permitted: [cap_value_t], inheritable: [cap_value_t]) -> Int32
 }
 
 /// The real calls.
@@ -46,7 +54,23 @@ struct LinuxSyscalls: Syscalls {
     func fchdir(_ fd: Int32) -> Int32 { Glibc.fchdir(fd) }
     func sethostname(_ name: String) -> Int32 { Glibc.sethostname(name, name.utf8.count) }
     func setdomainname(_ name: String) -> Int32 { Glibc.setdomainname(name, name.utf8.count) }
-    func prctl(_ option: Int32, _ value: UInt) -> Int32 { cshim_prctl(option, value, 0, 0, 0) }
+    func prctl(_ option: Int32, _ arg2: UInt, _ arg3: UInt) -> Int32 { cshim_prctl(option, arg2, arg3, 0, 0) }
+    func setgroups(_ groups: [gid_t]) -> Int32 {
+        var list = groups
+        return Glibc.setgroups(list.count, &list)
+    }
+    func setresgid(_ gid: gid_t) -> Int32 { cshim_setresgid(gid, gid, gid) }
+    func setresuid(_ uid: uid_t) -> Int32 { cshim_setresuid(uid, uid, uid) }
+    func dropBound(_ cap: cap_value_t) -> Int32 { cap_drop_bound(cap) }
+    func setCapabilities(effective: [cap_value_t], permitted: [cap_value_t], inheritable: [cap_value_t]) -> Int32 {
+        guard let caps = cap_init() else { return -1 }
+        defer { cap_free(UnsafeMutableRawPointer(caps)) }
+        for (flag, list) in [(CAP_EFFECTIVE, effective), (CAP_PERMITTED, permitted), (CAP_INHERITABLE, inheritable)] where !list.isEmpty {
+            var values = list
+            cap_set_flag(caps, flag, Int32(values.count), &values, CAP_SET)
+        }
+        return cap_set_proc(caps)
+    }
 }
 
 /// A mount through `sys`, failing with `what` and the errno's text.

@@ -1,3 +1,4 @@
+import CCap
 import Foundation
 import Glibc
 @testable import Runtime
@@ -75,7 +76,14 @@ final class RecordingSyscalls: Syscalls, @unchecked Sendable {
     func fchdir(_ fd: Int32) -> Int32 { record("fchdir \(shown(resolve(fd)))") }
     func sethostname(_ name: String) -> Int32 { record("sethostname \(name)") }
     func setdomainname(_ name: String) -> Int32 { record("setdomainname \(name)") }
-    func prctl(_ option: Int32, _ value: UInt) -> Int32 { record("prctl \(option) \(value)") }
+    func prctl(_ option: Int32, _ arg2: UInt, _ arg3: UInt) -> Int32 { record("prctl \(option) \(arg2) \(arg3)") }
+    func setgroups(_ groups: [gid_t]) -> Int32 { record("setgroups \(groups)") }
+    func setresgid(_ gid: gid_t) -> Int32 { record("setresgid \(gid)") }
+    func setresuid(_ uid: uid_t) -> Int32 { record("setresuid \(uid)") }
+    func dropBound(_ cap: cap_value_t) -> Int32 { record("drop_bound \(cap)") }
+    func setCapabilities(effective: [cap_value_t], permitted: [cap_value_t], inheritable: [cap_value_t]) -> Int32 {
+        record("capset e=\(effective) p=\(permitted) i=\(inheritable)")
+    }
 
     private func major(_ d: dev_t) -> UInt64 { (UInt64(d) >> 8) & 0xfff | ((UInt64(d) >> 32) & ~0xfff) }
     private func minor(_ d: dev_t) -> UInt64 { (UInt64(d) & 0xff) | ((UInt64(d) >> 12) & ~0xff) }
