@@ -8,11 +8,24 @@ public struct SystemError: Error, CustomStringConvertible, Sendable, Equatable {
     /// What was being done, for callers that act on the kind of failure rather than its text:
     /// `exec` (the container's program could not be run), `hook`, … ; nil when unclassified.
     public var stage: String?
+    /// The JSON path of the config value at fault (`mounts[3]`, `linux.resources.memory.limit`),
+    /// kept apart from the message for `--log` JSON; the message starts with it, as runc's do.
+    public var field: String?
 
-    public init(_ message: String, errno: Int32? = nil, stage: String? = nil) {
+    public init(_ message: String, errno: Int32? = nil, stage: String? = nil, field: String? = nil) {
         self.message = message
         self.errno = errno
         self.stage = stage
+        self.field = field
+    }
+
+    /// The same error located under the config field `path` (an outer one: `mounts[3]` around
+    /// an error about that mount): the path goes in front of the message and of the field.
+    public func within(_ path: String) -> SystemError {
+        var e = self
+        e.message = "\(path): \(message)"
+        e.field = field.map { inner in path + (inner.hasPrefix("[") ? "" : ".") + inner } ?? path
+        return e
     }
 
     /// A failed syscall: `what` plus the current errno's text.

@@ -73,7 +73,7 @@ do {
         try command.run()
     }
 } catch let error as RuntimeError {
-    fail(error.message, errno: error.errno, stage: error.stage)
+    fail(error.message, errno: error.errno, stage: error.stage, field: error.field)
 } catch let error as ExitCodeError {
     exit(error.code)
 } catch {
@@ -98,9 +98,11 @@ func parseCommand(_ rest: [String]) throws -> any ParsableCommand {
     return try SwruncCommand.parseAsRoot(rest)
 }
 
-func fail(_ message: String, errno: Int32? = nil, stage: String? = nil) -> Never {
+/// Every error ends here: one stderr line in runc's words, and the same error with its errno,
+/// stage and config field as one `--log` line.
+func fail(_ message: String, errno: Int32? = nil, stage: String? = nil, field: String? = nil) -> Never {
     let line = Excerpt.line(message)
-    logger.log("error", line, errno: errno, stage: stage)
+    logger.log("error", line, errno: errno, stage: stage, field: field)
     printError(line)
     // runc's convention: `exec` leaves 1…254 to the process it ran and fails with 255 itself.
     exit(rest.first == "exec" ? 255 : 1)

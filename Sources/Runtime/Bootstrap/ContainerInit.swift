@@ -218,15 +218,15 @@ enum ContainerInit {
         // sysctls before masking: masking or read-only /proc/sys would block these writes.
         for s in plan.sysctls {
             do { try FileIO.writeExisting(s.path, s.value) } catch {
-                throw RuntimeError("linux.sysctl.\(s.key): \(error)", errno: error.errno)
+                throw error.within("linux.sysctl.\(s.key)")
             }
         }
         var protection = PathProtection(sys, root: inner)
         for (i, path) in (linux.readonlyPaths ?? []).enumerated() {
-            do { try protection.readonly(path) } catch { throw RuntimeError("linux.readonlyPaths[\(i)]: \(error.message)", errno: error.errno) }
+            do { try protection.readonly(path) } catch { throw error.within("linux.readonlyPaths[\(i)]") }
         }
         for (i, path) in (linux.maskedPaths ?? []).enumerated() {
-            do { try protection.mask(path) } catch { throw RuntimeError("linux.maskedPaths[\(i)]: \(error.message)", errno: error.errno) }
+            do { try protection.mask(path) } catch { throw error.within("linux.maskedPaths[\(i)]") }
         }
 
     }

@@ -95,7 +95,7 @@ final class Launcher {
                     tree = try DetachedMount.make(mounts[i], index: i, bundle: plan.bundle, rootfs: plan.rootfs, containerUserNS: userns,
                                                   containerMountNS: "/proc/\(pid)/ns/mnt")
                 } catch {
-                    throw RuntimeError("mounts[\(i)]: \(error.message)", errno: error.errno)
+                    throw error.within("mounts[\(i)]")
                 }
                 defer { close(tree) }
                 try parentEnd.send(.mountSource(tree))

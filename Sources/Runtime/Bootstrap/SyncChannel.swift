@@ -74,9 +74,11 @@ enum SyncMessage: Equatable {
         case .initPid(let n), .needMountSource(let n): withUnsafeBytes(of: n.littleEndian) { out.append(contentsOf: $0) }
         case .failed(let error):
             withUnsafeBytes(of: (error.errno ?? -1).littleEndian) { out.append(contentsOf: $0) }
-            let stage = Array((error.stage ?? "").utf8.prefix(255))
-            out.append(UInt8(stage.count))
-            out.append(contentsOf: stage)
+            for part in [error.stage ?? "", error.field ?? ""] {
+                let bytes = Array(part.utf8.prefix(255))
+                out.append(UInt8(bytes.count))
+                out.append(contentsOf: bytes)
+            }
             out.append(contentsOf: error.message.utf8.prefix(60_000))
         case .hookFailed(let message): out.append(contentsOf: message.utf8.prefix(60_000))
         default: break
@@ -103,13 +105,16 @@ enum SyncMessage: Equatable {
             guard body.count >= 5 else { return nil }
             var code: Int32 = 0
             withUnsafeMutableBytes(of: &code) { $0.copyBytes(from: body.prefix(4)) }
-            let stageLength = Int(body[body.startIndex + 4])
-            let rest = body.dropFirst(5)
-            guard rest.count >= stageLength else { return nil }
-            let stage = String(decoding: rest.prefix(stageLength), as: UTF8.self)
+            var rest = body.dropFirst(4)
+            var parts: [String] = []
+            for _ in 0..<2 {
+                guard let length = rest.first.map(Int.init), rest.count > length else { return nil }
+                parts.append(String(decoding: rest.dropFirst().prefix(length), as: UTF8.self))
+                rest = rest.dropFirst(1 + length)
+            }
             code = Int32(littleEndian: code)
-            return .failed(RuntimeError(String(decoding: rest.dropFirst(stageLength), as: UTF8.self),
-                                        errno: code < 0 ? nil : code, stage: stage.isEmpty ? nil : stage))
+            return .failed(RuntimeError(String(decoding: rest, as: UTF8.self), errno: code < 0 ? nil : code,
+                                        stage: parts[0].isEmpty ? nil : parts[0], field: parts[1].isEmpty ? nil : parts[1]))
         case 9: return .hookFailed(String(decoding: body, as: UTF8.self))
         case 10: return .seccompNotify(-1)
         case 11: return .commit

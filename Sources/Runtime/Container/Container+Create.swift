@@ -28,7 +28,7 @@ extension Container {
         let bytes = try FileIO.read(configPath)
         var spec: Spec
         do { spec = try Spec.load(Data(bytes)) } catch {
-            throw RuntimeError("\(configPath): \(error)")
+            throw RuntimeError(config: error, file: configPath)
         }
         guard let rootPath = spec.root?.path else {
             throw RuntimeError("\(configPath): root.path: required field is missing")

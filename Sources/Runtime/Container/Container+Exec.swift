@@ -56,7 +56,7 @@ extension Container {
         case .paused: break
         default: throw RuntimeError("cannot exec in a stopped container")
         }
-        do { try opts.process.validate(at: "process") } catch { throw RuntimeError(error.description) }
+        do { try opts.process.validate(at: "process") } catch { throw RuntimeError(config: error) }
         try LSM.validate(opts.process, mountLabel: nil)
         let caps = CapabilitySets(opts.process.capabilities)
         for name in caps.unraisableAmbient {
@@ -109,7 +109,7 @@ extension Container {
         plan.capabilities = caps
         plan.rlimits = ResolvedRlimit.resolve(opts.process.rlimits ?? [])
         if let affinity = opts.process.execCPUAffinity ?? configProcess?.execCPUAffinity {
-            do { plan.execAffinity = try affinity.resolve(at: "process.execCPUAffinity") } catch { throw RuntimeError(error.description) }
+            do { plan.execAffinity = try affinity.resolve(at: "process.execCPUAffinity") } catch { throw RuntimeError(config: error) }
         }
         if ctx.logger.debugEnabled { plan.debugLog = ctx.logger }
         // The exec'd process gets the container's filter; with a notify action, its listener fd

@@ -4,7 +4,7 @@ extension Container {
     /// `swrunc update`: merges new limits into the container's resources, writes them to its
     /// cgroup and records them. Sections absent from `update` are left as they are.
     public static func update(id: String, resources update: Resources, ctx: RuntimeContext) throws(RuntimeError) {
-        do { try update.validate(at: "linux.resources") } catch { throw RuntimeError(error.description) }
+        do { try update.validate(at: "linux.resources") } catch { throw RuntimeError(config: error) }
         let (lock, loaded) = try lockAndLoad(id, ctx: ctx)
         defer { lock.release() }
         var record = loaded

@@ -31,9 +31,10 @@ public final class Logger: @unchecked Sendable {
         var time: String
         var errno: Int32?
         var stage: String?
+        var field: String?
     }
 
-    public func log(_ level: String, _ message: String, errno: Int32? = nil, stage: String? = nil) {
+    public func log(_ level: String, _ message: String, errno: Int32? = nil, stage: String? = nil, field: String? = nil) {
         if level == "debug" && !debugEnabled { return }
         guard fd >= 0 else {
             if level == "warning" {
@@ -51,7 +52,7 @@ public final class Logger: @unchecked Sendable {
         var out: String
         switch format {
         case .json:
-            let data = (try? JSONValueEncoder().encode(Line(level: level, msg: message, time: time, errno: errno, stage: stage))) ?? []
+            let data = (try? JSONValueEncoder().encode(Line(level: level, msg: message, time: time, errno: errno, stage: stage, field: field))) ?? []
             out = String(decoding: data, as: UTF8.self)
         case .text:
             out = Self.textLine(level, message, time: time)

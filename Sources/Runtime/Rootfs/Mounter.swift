@@ -35,7 +35,7 @@ struct Mounter {
             do {
                 if let ro = try self.mount(planned.mount, options: planned.options, index: i) { later.append(ro) }
             } catch {
-                throw RuntimeError("mounts[\(i)]: \(error.message)", errno: error.errno)
+                throw error.within("mounts[\(i)]")
             }
         }
         return later

@@ -31,7 +31,7 @@ struct ProcessSettings {
             personality = try spec.linux?.personality?.resolve(at: "linux.personality")
             memoryPolicy = try spec.linux?.memoryPolicy?.resolve(at: "linux.memoryPolicy")
         } catch {
-            throw RuntimeError(error.description)
+            throw RuntimeError(config: error)
         }
         cpusetLimited = !(spec.linux?.resources?.cpu?.cpus ?? "").isEmpty
     }

@@ -117,6 +117,32 @@ struct CLITests {
         #expect(obj["time"] != nil)
     }
 
+    /// An error about a config value carries its JSON path as `field` in the --log line, beside
+    /// the message that starts with it (a mount that fails in the init, a cgroup knob).
+    @Test func jsonLogNamesTheConfigField() throws {
+        var b = try TestBundle()
+        defer { b.cleanup() }
+        b.spec.mounts = (b.spec.mounts ?? []) + [Mount(destination: "/mnt/x", type: "bind", source: "/nonexistent-\(b.id)", options: ["bind"])]
+        try b.write()
+        let log = b.dir + "/log.json"
+        let r = b.swrunc.run(["--root", b.swrunc.root, "--log", log, "--log-format", "json", "run", "-b", b.dir, b.id])
+        #expect(!r.ok && r.stderr.contains("mounts[\((b.spec.mounts ?? []).count - 1)]: "), "\(r.stderr)")
+        let line = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n").last.map(String.init) ?? ""
+        let obj = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        #expect(obj["field"] as? String == "mounts[\((b.spec.mounts ?? []).count - 1)]" && obj["errno"] as? Int == Int(ENOENT), "\(line)")
+        var c = try TestBundle()
+        defer { c.cleanup() }
+        var resources = c.spec.linux?.resources ?? Resources()
+        resources.unified = ["memory.nosuchknob": "1"]
+        c.spec.linux?.resources = resources
+        try c.write()
+        let log2 = c.dir + "/log.json"
+        let r2 = c.swrunc.run(["--root", c.swrunc.root, "--log", log2, "--log-format", "json", "run", "-b", c.dir, c.id])
+        let line2 = try String(contentsOfFile: log2, encoding: .utf8).split(separator: "\n").last.map(String.init) ?? ""
+        let obj2 = try #require(try JSONSerialization.jsonObject(with: Data(line2.utf8)) as? [String: Any])
+        #expect(!r2.ok && obj2["field"] as? String == "linux.resources.unified.memory.nosuchknob", "\(line2)")
+    }
+
     /// A --log that cannot be opened and a --root that does not exist are errors, as in runc.
     @Test func badLogPathAndMissingRootAreRefused() throws {
         let b = try TestBundle()
