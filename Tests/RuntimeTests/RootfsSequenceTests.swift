@@ -171,4 +171,22 @@ struct RootfsSequenceTests {
         try ProcessCredentials.switchUser(denied, user, allowSetgroups: false)
         #expect(denied.calls == ["setresgid 1001", "setresuid 1000"])
     }
+
+    /// The init's last steps: fds closed on exec (the preserved ones kept), signals reset, the
+    /// final RLIMIT_NOFILE below the runtime's floor, the seccomp filter, then execve — nothing
+    /// between the filter and execve.
+    @Test func seccompGoesOnLastBeforeExecve() throws {
+        var process = OCI.Process()
+        process.args = ["/bin/app", "x"]
+        process.rlimits = [Rlimit(type: "RLIMIT_NOFILE", hard: 32, soft: 32)]
+        var plan = InitPlan(id: "c", bundle: "/b", rootfs: "/b/rootfs", spec: Spec(), process: process,
+                            namespaces: NamespacePlan([]), cgroupPaths: [:], noPivot: false, noNewKeyring: false,
+                            preserveFDs: 2, fifoFD: -1, consoleFD: -1)
+        plan.rlimits = ResolvedRlimit.resolve(process.rlimits ?? [])
+        let sys = RecordingSyscalls(root: "/")
+        let filter = try SeccompFilter(Seccomp(defaultAction: "SCMP_ACT_ALLOW", syscalls: [SeccompSyscall(names: ["mkdir"], action: "SCMP_ACT_ERRNO")]))
+        try ContainerInit.finalSteps(sys, plan, path: "/bin/app", seccomp: filter)
+        #expect(sys.calls == ["close_range 5 keeping 2", "reset signals", "prlimit 7 32 32", "seccomp", "execve /bin/app [\"/bin/app\", \"x\"]"])
+        #expect(errno == ENOENT, "execve's errno reaches the caller's error line")
+    }
 }

@@ -257,32 +257,30 @@ enum ContainerInit {
     }
 
     static func exec(_ plan: InitPlan, path: String, seccomp: SeccompFilter?) -> Never {
-        // Every fd we did not promise to pass on is closed by execve: none of the runtime's
-        // (or the caller's) descriptors reach the container.
-        _ = cshim_close_range(UInt32(3 + plan.preserveFDs), UInt32.max, 4 /* CLOSE_RANGE_CLOEXEC */)
-        for fd in 3..<(3 + plan.preserveFDs) {
-            let flags = cshim_fcntl_int(Int32(fd), F_GETFD, 0)
-            if flags >= 0 { _ = cshim_fcntl_int(Int32(fd), F_SETFD, flags & ~FD_CLOEXEC) }
+        let sys = LinuxSyscalls()
+        do throws(RuntimeError) { try finalSteps(sys, plan, path: path, seccomp: seccomp) } catch {
+            let line = "swrunc: \(error.message)\n"
+            _ = line.withCString { write(2, $0, strlen($0)) }
+            _exit(1)
         }
-        _ = cshim_unblock_all_signals()
-        signal(SIGPIPE, SIG_DFL)
-        let env = ExecutableLookup.environment(plan.process, preserveFDs: plan.preserveFDs)
-        let args = plan.process.args ?? []
-        var cargs = args.map { strdup($0) } + [nil]
-        var cenv = env.map { strdup($0) } + [nil]
-        ProcessCredentials.applyFinalNofile(plan.rlimits)
-        // Last: from here on the filter applies, and only execve is left to run under it.
-        if let seccomp {
-            do { _ = try seccomp.load() } catch {
-                let line = "swrunc: \(error.message)\n"
-                _ = line.withCString { write(2, $0, strlen($0)) }
-                _exit(1)
-            }
-        }
-        execve(path, &cargs, &cenv)
         // runc's line, word for word (clients show it as the reason the container did not start).
         let line = "exec \(path): \(SystemError.goText(errno))\n"
         _ = line.withCString { write(2, $0, strlen($0)) }
         _exit(127)
+    }
+
+    /// The init's last steps, in this order: every fd not promised to the container marked
+    /// close-on-exec, signals back to their defaults, the final RLIMIT_NOFILE, the seccomp
+    /// filter — last, so only execve runs under it — and execve. Returns only when execve
+    /// failed (errno says why); throws when the filter could not be loaded.
+    static func finalSteps(_ sys: any Syscalls, _ plan: InitPlan, path: String, seccomp: SeccompFilter?) throws(RuntimeError) {
+        // None of the runtime's (or the caller's) descriptors reach the container.
+        sys.closeFrom(Int32(3 + plan.preserveFDs), keeping: plan.preserveFDs)
+        sys.resetSignals()
+        let env = ExecutableLookup.environment(plan.process, preserveFDs: plan.preserveFDs)
+        let args = plan.process.args ?? []
+        if let limit = ProcessCredentials.finalNofile(plan.rlimits) { _ = sys.prlimit(limit.resource, soft: limit.soft, hard: limit.hard) }
+        if let seccomp { try sys.loadSeccomp(seccomp) }
+        _ = sys.execve(path, args, env)
     }
 }

@@ -8,7 +8,7 @@ enum ProcessCredentials {
     /// The runtime itself needs a few descriptors between setup and execve (the sync channel's
     /// poll, the exec fifo, hook pipes): a tighter RLIMIT_NOFILE is first applied at this floor —
     /// raising a hard limit needs the privileges still held here — and lowered to what was asked
-    /// just before execve (`applyFinalNofile`), which needs none.
+    /// just before execve (`finalNofile`), which needs none.
     static let runtimeFDFloor: UInt64 = 64
 
     static func applyRlimits(_ limits: [ResolvedRlimit]) throws(RuntimeError) {
@@ -25,10 +25,10 @@ enum ProcessCredentials {
     }
 
     /// The RLIMIT_NOFILE the config asked for, when it is below the runtime's floor.
-    static func applyFinalNofile(_ limits: [ResolvedRlimit]) {
+    static func finalNofile(_ limits: [ResolvedRlimit]) -> ResolvedRlimit? {
         guard let limit = limits.last(where: { $0.type == "RLIMIT_NOFILE" }),
-              limit.soft < runtimeFDFloor || limit.hard < runtimeFDFloor else { return }
-        _ = cshim_prlimit(limit.resource, limit.soft, limit.hard)
+              limit.soft < runtimeFDFloor || limit.hard < runtimeFDFloor else { return nil }
+        return limit
     }
 
     static func applyOOMScoreAdj(_ value: Int) throws(RuntimeError) {

@@ -29,6 +29,14 @@ protocol Syscalls: Sendable {
     func dropBound(_ cap: cap_value_t) -> Int32
     /// Sets the effective, permitted and inheritable sets at once (libcap's cap_set_proc).
     func setCapabilities(effective: [cap_value_t], permitted: [cap_value_t], inheritable: [cap_value_t]) -> Int32
+    /// Marks every fd from `first` on close-on-exec, and clears the flag on the `keeping` fds
+    /// from 3 (the ones passed on to the container).
+    func closeFrom(_ first: Int32, keeping: Int)
+    /// Unblocks every signal and gives SIGPIPE its default back (the program's starting state).
+    func resetSignals()
+    func prlimit(_ resource: Int32, soft: UInt64, hard: UInt64) -> Int32
+    func loadSeccomp(_ filter: SeccompFilter) throws(RuntimeError)
+    func execve(_ path: String, _ args: [String], _ env: [String]) -> Int32
 }
 
 /// The real calls.
@@ -62,6 +70,24 @@ struct LinuxSyscalls: Syscalls {
     func setresgid(_ gid: gid_t) -> Int32 { cshim_setresgid(gid, gid, gid) }
     func setresuid(_ uid: uid_t) -> Int32 { cshim_setresuid(uid, uid, uid) }
     func dropBound(_ cap: cap_value_t) -> Int32 { cap_drop_bound(cap) }
+    func closeFrom(_ first: Int32, keeping: Int) {
+        _ = cshim_close_range(UInt32(first), UInt32.max, 4 /* CLOSE_RANGE_CLOEXEC */)
+        for fd in 3..<(3 + Int32(keeping)) {
+            let flags = cshim_fcntl_int(fd, F_GETFD, 0)
+            if flags >= 0 { _ = cshim_fcntl_int(fd, F_SETFD, flags & ~FD_CLOEXEC) }
+        }
+    }
+    func resetSignals() {
+        _ = cshim_unblock_all_signals()
+        signal(SIGPIPE, SIG_DFL)
+    }
+    func prlimit(_ resource: Int32, soft: UInt64, hard: UInt64) -> Int32 { cshim_prlimit(resource, soft, hard) }
+    func loadSeccomp(_ filter: SeccompFilter) throws(RuntimeError) { _ = try filter.load() }
+    func execve(_ path: String, _ args: [String], _ env: [String]) -> Int32 {
+        var cargs = args.map { strdup($0) } + [nil]
+        var cenv = env.map { strdup($0) } + [nil]
+        return Glibc.execve(path, &cargs, &cenv)
+    }
     func setCapabilities(effective: [cap_value_t], permitted: [cap_value_t], inheritable: [cap_value_t]) -> Int32 {
         guard let caps = cap_init() else { return -1 }
         defer { cap_free(UnsafeMutableRawPointer(caps)) }

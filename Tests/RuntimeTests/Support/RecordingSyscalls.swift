@@ -84,6 +84,16 @@ final class RecordingSyscalls: Syscalls, @unchecked Sendable {
     func setCapabilities(effective: [cap_value_t], permitted: [cap_value_t], inheritable: [cap_value_t]) -> Int32 {
         record("capset e=\(effective) p=\(permitted) i=\(inheritable)")
     }
+    func closeFrom(_ first: Int32, keeping: Int) { _ = record("close_range \(first) keeping \(keeping)") }
+    func resetSignals() { _ = record("reset signals") }
+    func prlimit(_ resource: Int32, soft: UInt64, hard: UInt64) -> Int32 { record("prlimit \(resource) \(soft) \(hard)") }
+    func loadSeccomp(_ filter: SeccompFilter) throws(RuntimeError) { _ = record("seccomp") }
+    /// Fails as a missing program would, so the caller's error path runs.
+    func execve(_ path: String, _ args: [String], _ env: [String]) -> Int32 {
+        _ = record("execve \(path) \(args)")
+        errno = ENOENT
+        return -1
+    }
 
     private func major(_ d: dev_t) -> UInt64 { (UInt64(d) >> 8) & 0xfff | ((UInt64(d) >> 32) & ~0xfff) }
     private func minor(_ d: dev_t) -> UInt64 { (UInt64(d) & 0xff) | ((UInt64(d) >> 12) & ~0xff) }
