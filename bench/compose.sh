@@ -17,6 +17,8 @@ cg=swctr-bench-compose-$$
 dockerd_pid=
 # podman with cgroupfs puts its containers under /libpod_parent: removed after if made here.
 libpod_existed=$(ls -d /sys/fs/cgroup/*/libpod_parent 2>/dev/null | head -1 || true)
+. "$here/firewall.sh"
+netavark_existed=$(chains_exist NETAVARK && echo yes || true)
 # swctr's default cgroup parent (/swctr) is made by the first container; removed again if this run made it.
 swctr_parent_existed=$(ls -d /sys/fs/cgroup/*/swctr 2>/dev/null | head -1 || true)
 # A cgroup parent in every hierarchy, bottom up. Where a controller is listed but not mounted here
@@ -36,11 +38,10 @@ cleanup() {
     if [ -n "$dockerd_pid" ]; then
         kill "$dockerd_pid" 2>/dev/null || true
         for _ in $(seq 1 100); do kill -0 "$dockerd_pid" 2>/dev/null || break; sleep 0.2; done
-        for t in nat filter; do
-            iptables-save -t $t | awk '/^-A/ && /DOCKER/ {sub(/^-A/, "-D"); print}' | while read -r rule; do eval "iptables -t $t $rule" 2>/dev/null || true; done
-            for c in $(iptables-save -t $t | awk -F'[: ]' '/^:DOCKER/ {print $2}'); do iptables -t $t -X "$c" 2>/dev/null || true; done
-        done
+        remove_chains DOCKER
     fi
+    # podman-compose's networks leave netavark's chains: removed when this run made them.
+    if [ -z "$netavark_existed" ]; then remove_chains NETAVARK; fi
     grep " $work" /proc/self/mountinfo | awk '{print $5}' | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
     remove_cgroup_parent "$cg"
     if [ -z "$swctr_parent_existed" ]; then

@@ -6,6 +6,7 @@
 # are contacted. Numbers are for people, never assertions.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/firewall.sh"
 work=$1 img=$2 cg=$3
 SWCTR=("${SWCTR:-$here/../swctr/.build/release/swctr}" --root "$work/swctr" --runtime "${SWRUNC:-$here/../.build/release/swrunc}")
 SECONDS_EACH=${PORTMAP_SECONDS:-5}
@@ -23,12 +24,7 @@ cleanup() {
         for _ in $(seq 1 100); do kill -0 "$dockerd_pid" 2>/dev/null || break; sleep 0.2; done
         ip link delete swbdocker0 2>/dev/null || true
         # dockerd leaves its chains behind when it stops: remove exactly the ones it names.
-        for t in nat filter; do
-            iptables-save -t $t | awk '/^-A/ && /DOCKER/ {sub(/^-A/, "-D"); print}' | while read -r rule; do
-                eval "iptables -t $t $rule" 2>/dev/null || true
-            done
-            for c in $(iptables-save -t $t | awk -F'[: ]' '/^:DOCKER/ {print $2}'); do iptables -t $t -X "$c" 2>/dev/null || true; done
-        done
+        remove_chains DOCKER
     fi
     for d in /sys/fs/cgroup/*/"$cg-docker"; do [ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null; done
     true

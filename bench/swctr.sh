@@ -12,6 +12,8 @@ cg=swctr-bench-$$
 P=(podman --root "$work/podman" --runroot "$work/podman-run" --storage-driver overlay --cgroup-manager cgroupfs)
 S=("$SWCTR" --root "$work/swctr" --runtime "$SW")
 
+. "$here/firewall.sh"
+netavark_existed=$(chains_exist NETAVARK && echo yes || true)
 cleanup() {
     if [ -n "${dockerd_pid:-}" ]; then
         D=(docker -H "unix://$work/docker.sock")
@@ -25,6 +27,8 @@ cleanup() {
     "${S[@]}" network rm "swbench$$" bridge >/dev/null 2>&1 || true
     CONTAINERS_CONF="$work/containers.conf" "${P[@]}" rm -af >/dev/null 2>&1 || true
     grep " $work" /proc/self/mountinfo | awk '{print $5}' | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
+    # podman's bridge network leaves netavark's chains: removed when this run made them.
+    if [ -z "$netavark_existed" ]; then remove_chains NETAVARK; fi
     for d in /sys/fs/cgroup/*/"$cg" /sys/fs/cgroup/*/swctr-bench-podman-$$ /sys/fs/cgroup/*/swctr-bench-docker-$$; do [ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null; done
     rm -rf "$work"
 }
