@@ -17,18 +17,10 @@ cg=swctr-bench-compose-$$
 dockerd_pid=
 # podman with cgroupfs puts its containers under /libpod_parent: removed after if made here.
 libpod_existed=$(ls -d /sys/fs/cgroup/*/libpod_parent 2>/dev/null | head -1 || true)
-. "$here/firewall.sh"
+. "$here/leftovers.sh"
 netavark_existed=$(chains_exist NETAVARK && echo yes || true)
 # swctr's default cgroup parent (/swctr) is made by the first container; removed again if this run made it.
 swctr_parent_existed=$(ls -d /sys/fs/cgroup/*/swctr 2>/dev/null | head -1 || true)
-# A cgroup parent in every hierarchy, bottom up. Where a controller is listed but not mounted here
-# (hugetlb, net_cls, …: plain directories on /sys/fs/cgroup's tmpfs) conmon writes files, so those go whole.
-remove_cgroup_parent() {
-    for d in /sys/fs/cgroup/*/"$1"; do
-        [ -d "$d" ] || continue
-        if [ "$(stat -f -c %T "$d")" = tmpfs ]; then rm -rf "$d"; else find "$d" -depth -type d -exec rmdir {} + 2>/dev/null; fi
-    done
-}
 cleanup() {
     for v in init pid1; do
         (cd "$work/$v" 2>/dev/null && "$SWCTR" --root "$work/swctr" --runtime "$SW" compose down -v -t 1 >/dev/null 2>&1) || true

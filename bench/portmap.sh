@@ -6,7 +6,7 @@
 # are contacted. Numbers are for people, never assertions.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-. "$here/firewall.sh"
+. "$here/leftovers.sh"
 work=$1 img=$2 cg=$3
 SWCTR=("${SWCTR:-$here/../swctr/.build/release/swctr}" --root "$work/swctr" --runtime "${SWRUNC:-$here/../.build/release/swrunc}")
 SECONDS_EACH=${PORTMAP_SECONDS:-5}
@@ -26,7 +26,7 @@ cleanup() {
         # dockerd leaves its chains behind when it stops: remove exactly the ones it names.
         remove_chains DOCKER
     fi
-    for d in /sys/fs/cgroup/*/"$cg-docker"; do [ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null; done
+    remove_cgroup_parent "$cg-docker"
     true
 }
 trap cleanup EXIT

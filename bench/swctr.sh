@@ -12,7 +12,7 @@ cg=swctr-bench-$$
 P=(podman --root "$work/podman" --runroot "$work/podman-run" --storage-driver overlay --cgroup-manager cgroupfs)
 S=("$SWCTR" --root "$work/swctr" --runtime "$SW")
 
-. "$here/firewall.sh"
+. "$here/leftovers.sh"
 netavark_existed=$(chains_exist NETAVARK && echo yes || true)
 cleanup() {
     if [ -n "${dockerd_pid:-}" ]; then
@@ -29,7 +29,7 @@ cleanup() {
     grep " $work" /proc/self/mountinfo | awk '{print $5}' | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
     # podman's bridge network leaves netavark's chains: removed when this run made them.
     if [ -z "$netavark_existed" ]; then remove_chains NETAVARK; fi
-    for d in /sys/fs/cgroup/*/"$cg" /sys/fs/cgroup/*/swctr-bench-podman-$$ /sys/fs/cgroup/*/swctr-bench-docker-$$; do [ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null; done
+    for parent in "$cg" "swctr-bench-podman-$$" "swctr-bench-docker-$$"; do remove_cgroup_parent "$parent"; done
     rm -rf "$work"
 }
 trap cleanup EXIT
