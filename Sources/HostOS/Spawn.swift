@@ -95,6 +95,13 @@ public enum Spawn {
         return Status(waitStatus: status)
     }
 
+    /// Starts a helper whose input and output nobody uses: stdin, stdout and stderr on /dev/null.
+    public static func startQuiet(_ argv: [String], newSession: Bool = false) throws(SystemError) -> pid_t {
+        let devnull = try check("open /dev/null") { cshim_open("/dev/null", O_RDWR | O_CLOEXEC, 0) }
+        defer { close(devnull) }
+        return try start(argv, Options(stdin: devnull, stdout: devnull, stderr: devnull, newSession: newSession))
+    }
+
     /// Runs to completion with inherited stdio.
     public static func run(_ argv: [String], _ options: Options = Options()) throws(SystemError) -> Status {
         wait(try start(argv, options))

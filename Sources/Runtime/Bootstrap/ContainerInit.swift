@@ -77,7 +77,7 @@ enum ContainerInit {
         } else {
             try setupContainer(sys, plan, channel: channel)
         }
-        try ProcessCredentials.applyRlimits(plan.rlimits)
+        try ProcessCredentials.applyRlimits(sys, plan.rlimits)
         if let adj = plan.process.oomScoreAdj, !plan.isExec { try ProcessCredentials.applyOOMScoreAdj(adj) }
         try plan.settings.apply()
         if plan.process.noNewPrivileges == true {

@@ -241,38 +241,4 @@ enum CgroupFiles {
         return false
     }
 
-    /// Freezes or thaws through a v1 freezer directory. FREEZING is transitional: wait (bounded)
-    /// until the kernel reports the final state.
-    static func setFrozenV1(_ freezer: String, _ frozen: Bool) throws(RuntimeError) {
-        let file = "\(freezer)/freezer.state"
-        try FileIO.writeExisting(file, frozen ? "FROZEN" : "THAWED")
-        for _ in 0..<1000 {
-            let state = (try? FileIO.readString(file).trimmed()) ?? ""
-            if state == (frozen ? "FROZEN" : "THAWED") { return }
-            if frozen { try FileIO.writeExisting(file, "FROZEN") }
-            usleep(1000)
-        }
-        throw RuntimeError("\(frozen ? "freezing" : "thawing") \(freezer) did not complete")
-    }
-
-    /// Freezes or thaws through cgroup v2's cgroup.freeze, waiting for cgroup.events to agree.
-    static func setFrozenV2(_ dir: String, _ frozen: Bool) throws(RuntimeError) {
-        try FileIO.writeExisting("\(dir)/cgroup.freeze", frozen ? "1" : "0")
-        for _ in 0..<1000 {
-            let events = (try? FileIO.readString("\(dir)/cgroup.events")) ?? ""
-            if events.contains(frozen ? "frozen 1" : "frozen 0") { return }
-            usleep(1000)
-        }
-        throw RuntimeError("\(frozen ? "freezing" : "thawing") \(dir) did not complete")
-    }
-
-    static func isFrozenV1(_ freezer: String) -> Bool {
-        (try? FileIO.readString("\(freezer)/freezer.state"))?.hasPrefix("FROZEN") == true
-    }
-
-    static func isFrozenV2(_ dir: String) -> Bool {
-        (try? FileIO.readString("\(dir)/cgroup.events"))?.contains("frozen 1") == true
-    }
-
-    static let noFreezer = RuntimeError("no freezer: the container's cgroup has neither a v1 freezer nor cgroup v2")
 }

@@ -1,3 +1,4 @@
+import Glibc
 import HostOS
 import OCI
 
@@ -19,10 +20,24 @@ public struct CgroupV1: CgroupDriver {
     public func memoryUsage() -> UInt64 { number("memory", "memory.usage_in_bytes") }
     public func oomKills() -> UInt64 { keyed("memory", "memory.oom_control")["oom_kill"] ?? 0 }
 
-    public var isFrozen: Bool { paths["freezer"].map(CgroupFiles.isFrozenV1) ?? false }
+    public var isFrozen: Bool {
+        guard let freezer = paths["freezer"] else { return false }
+        return (try? FileIO.readString("\(freezer)/freezer.state"))?.hasPrefix("FROZEN") == true
+    }
 
+    /// FREEZING is transitional: waits (bounded) until the kernel reports the final state.
     public func setFrozen(_ frozen: Bool) throws(RuntimeError) {
-        guard let freezer = paths["freezer"] else { throw CgroupFiles.noFreezer }
-        try CgroupFiles.setFrozenV1(freezer, frozen)
+        guard let freezer = paths["freezer"] else {
+            throw RuntimeError("no freezer: the container's cgroup has neither a v1 freezer nor cgroup v2")
+        }
+        let file = "\(freezer)/freezer.state"
+        try FileIO.writeExisting(file, frozen ? "FROZEN" : "THAWED")
+        for _ in 0..<1000 {
+            let state = (try? FileIO.readString(file).trimmed()) ?? ""
+            if state == (frozen ? "FROZEN" : "THAWED") { return }
+            if frozen { try FileIO.writeExisting(file, "FROZEN") }
+            usleep(1000)
+        }
+        throw RuntimeError("\(frozen ? "freezing" : "thawing") \(freezer) did not complete")
     }
 }

@@ -1,3 +1,4 @@
+import Glibc
 import HostOS
 import OCI
 
@@ -23,6 +24,16 @@ public struct CgroupV2: CgroupDriver {
     public func stats() -> CgroupStats { statsV2() }
     public func memoryUsage() -> UInt64 { number("", "memory.current") }
     public func oomKills() -> UInt64 { keyed("", "memory.events")["oom_kill"] ?? 0 }
-    public var isFrozen: Bool { CgroupFiles.isFrozenV2(path) }
-    public func setFrozen(_ frozen: Bool) throws(RuntimeError) { try CgroupFiles.setFrozenV2(path, frozen) }
+    public var isFrozen: Bool { (try? FileIO.readString("\(path)/cgroup.events"))?.contains("frozen 1") == true }
+
+    /// Waits (bounded) for cgroup.events to agree.
+    public func setFrozen(_ frozen: Bool) throws(RuntimeError) {
+        try FileIO.writeExisting("\(path)/cgroup.freeze", frozen ? "1" : "0")
+        for _ in 0..<1000 {
+            let events = (try? FileIO.readString("\(path)/cgroup.events")) ?? ""
+            if events.contains(frozen ? "frozen 1" : "frozen 0") { return }
+            usleep(1000)
+        }
+        throw RuntimeError("\(frozen ? "freezing" : "thawing") \(path) did not complete")
+    }
 }

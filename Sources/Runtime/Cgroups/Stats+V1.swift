@@ -1,7 +1,7 @@
 import HostOS
 
 /// The v1 reader: one file per counter in each controller's hierarchy, as runc's fs driver reads them.
-extension CgroupDriver {
+extension CgroupV1 {
     /// `MAJ:MIN Op value` lines; the "Total" lines without a device are left out, as runc does.
     private func blkioEntries(_ file: String) -> [CgroupStats.BlkioEntry] {
         guard let dir = paths["blkio"], let text = try? FileIO.readString("\(dir)/\(file)") else { return [] }

@@ -3,7 +3,7 @@ import HostOS
 /// The v2 reader: the unified hierarchy's flat-keyed files, turned into the v1-shaped document
 /// runc's `events --stats` prints (its fs2 driver's conversions: microseconds to nanoseconds,
 /// swap reported as memory+swap like v1's memsw, io.stat's bytes and ios as Read/Write entries).
-extension CgroupDriver {
+extension CgroupV2 {
     func statsV2() -> CgroupStats {
         var s = CgroupStats()
         let cpu = keyed("", "cpu.stat")

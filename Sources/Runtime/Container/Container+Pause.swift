@@ -12,7 +12,7 @@ extension Container {
         case .paused: throw RuntimeError("container \(id) is already paused")
         default: throw RuntimeError("container \(id) is not running")
         }
-        try setFrozen(record, true)
+        try record.cgroup.setFrozen(true)
     }
 
     /// `swrunc resume`.
@@ -20,11 +20,7 @@ extension Container {
         let (lock, record) = try lockAndLoad(id, ctx: ctx)
         defer { lock.release() }
         guard status(of: record, store: ctx.store) == .paused else { throw RuntimeError("container \(id) is not paused") }
-        try setFrozen(record, false)
-    }
-
-    static func setFrozen(_ record: ContainerRecord, _ frozen: Bool) throws(RuntimeError) {
-        try record.cgroup.setFrozen(frozen)
+        try record.cgroup.setFrozen(false)
     }
 
     /// `swrunc ps`: the host pids of every process in the container's cgroup.

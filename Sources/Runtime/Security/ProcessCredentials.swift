@@ -11,14 +11,14 @@ enum ProcessCredentials {
     /// just before execve (`finalNofile`), which needs none.
     static let runtimeFDFloor: UInt64 = 64
 
-    static func applyRlimits(_ limits: [ResolvedRlimit]) throws(RuntimeError) {
+    static func applyRlimits(_ sys: any Syscalls, _ limits: [ResolvedRlimit]) throws(RuntimeError) {
         for limit in limits {
             var soft = limit.soft, hard = limit.hard
             if limit.type == "RLIMIT_NOFILE" {
                 soft = max(soft, runtimeFDFloor)
                 hard = max(hard, runtimeFDFloor)
             }
-            if cshim_prlimit(limit.resource, soft, hard) != 0 {
+            if sys.prlimit(limit.resource, soft: soft, hard: hard) != 0 {
                 throw .sys("process.rlimits[\(limit.index)]: setrlimit \(limit.type) soft=\(limit.soft) hard=\(limit.hard)")
             }
         }

@@ -151,7 +151,7 @@ extension ContainerManager {
         }
         if n.isBridge {
             // The kernel takes ~50 ms to delete a bridge: it goes while the rules go.
-            let deleting = FileIO.exists("/sys/class/net/\(n.bridge)") ? Self.startQuietly([Self.ipTool, "link", "delete", n.bridge]) : nil
+            let deleting = FileIO.exists("/sys/class/net/\(n.bridge)") ? try? Spawn.startQuiet([Self.ipTool, "link", "delete", n.bridge]) : nil
             let last = (try? networks())?.contains { $0.isBridge && $0.name != n.name } != true
             BridgeRules.remove(n, last: last)
             if let deleting { _ = Spawn.wait(deleting) }
@@ -174,14 +174,6 @@ extension ContainerManager {
             removed.append(n.name)
         }
         return removed
-    }
-
-    /// A command started with its output discarded; its pid, or nil when it could not start.
-    static func startQuietly(_ argv: [String]) -> pid_t? {
-        let null = open("/dev/null", O_RDWR | O_CLOEXEC)
-        defer { if null >= 0 { close(null) } }
-        guard null >= 0 else { return nil }
-        return try? Spawn.start(argv, Spawn.Options(stdin: null, stdout: null, stderr: null))
     }
 
     /// iproute2's `ip`, for the named network namespaces (`ip netns add` makes /run/netns/NAME).

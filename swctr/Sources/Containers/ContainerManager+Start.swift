@@ -71,13 +71,11 @@ extension ContainerManager {
         do { pipe = try ProcessControl.pipe() } catch { throw SwctrError(.failure, error.message) }
         defer { close(pipe.0) }
         ProcessControl.setCloseOnExec(pipe.1, false)
-        let devnull = open("/dev/null", O_RDWR | O_CLOEXEC)
-        defer { close(devnull) }
         var argv = [monitorBinary, dir, "--sync-fd", String(pipe.1)]
         if attach { argv.append("--wait-attach") }
         let launcher: pid_t
         do {
-            launcher = try Spawn.start(argv, Spawn.Options(stdin: devnull, stdout: devnull, stderr: devnull, newSession: true))
+            launcher = try Spawn.startQuiet(argv, newSession: true)
         } catch {
             close(pipe.1)
             Snapshot.unmount(dir)

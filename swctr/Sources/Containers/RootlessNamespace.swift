@@ -97,12 +97,9 @@ public enum RootlessNamespace {
         defer { close(toHolder.1); close(fromHolder.0) }
         ProcessControl.setCloseOnExec(toHolder.0, false)
         ProcessControl.setCloseOnExec(fromHolder.1, false)
-        let devnull = open("/dev/null", O_RDWR | O_CLOEXEC)
-        defer { close(devnull) }
         let launcher: pid_t
         do {
-            launcher = try Spawn.start([monitor, "--userns-holder", String(toHolder.0), String(fromHolder.1)],
-                                       Spawn.Options(stdin: devnull, stdout: devnull, stderr: devnull, newSession: true))
+            launcher = try Spawn.startQuiet([monitor, "--userns-holder", String(toHolder.0), String(fromHolder.1)], newSession: true)
         } catch {
             close(toHolder.0); close(fromHolder.1)
             throw SwctrError(.failure, "cannot start the namespace holder \(monitor): \(error.message)")
