@@ -4,7 +4,7 @@ import CShim
 /// Small file helpers on raw fds: the runtime's hot paths avoid Foundation's file APIs.
 public enum FileIO {
     public static func read(_ path: String) throws(SystemError) -> [UInt8] {
-        let fd = try check("open \(path)") { cshim_open(path, O_RDONLY | O_CLOEXEC, 0) }
+        let fd = try check("open \(path)", path: path) { cshim_open(path, O_RDONLY | O_CLOEXEC, 0) }
         defer { close(fd) }
         return try readAll(fd, what: path)
     }
@@ -45,30 +45,30 @@ public enum FileIO {
 
     /// Writes an existing file in place (cgroup and procfs knobs, uid_map): one write call.
     public static func writeExisting(_ path: String, _ content: String) throws(SystemError) {
-        let fd = try check("open \(path)") { cshim_open(path, O_WRONLY | O_CLOEXEC, 0) }
+        let fd = try check("open \(path)", path: path) { cshim_open(path, O_WRONLY | O_CLOEXEC, 0) }
         defer { close(fd) }
         let bytes = Array(content.utf8)
         let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-        if n < 0 { throw .sys("write \(path)") }
+        if n < 0 { throw .sys("write \(path)", path: path) }
     }
 
     /// Creates or truncates `path` with `mode`; `sync` fsyncs before returning (content that
     /// must survive a crash before it is renamed into place).
     public static func writeFile(_ bytes: [UInt8], to path: String, mode: mode_t = 0o644, sync: Bool = false) throws(SystemError) {
-        let fd = try check("create \(path)") { cshim_open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, UInt32(mode)) }
+        let fd = try check("create \(path)", path: path) { cshim_open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, UInt32(mode)) }
         defer { close(fd) }
         try writeAll(fd, bytes, what: path)
-        if sync, fsync(fd) != 0 { throw .sys("fsync \(path)") }
+        if sync, fsync(fd) != 0 { throw .sys("fsync \(path)", path: path) }
     }
 
     /// Replaces `path` atomically: write a temporary file beside it, then rename over.
     public static func writeAtomic(_ path: String, _ bytes: some Collection<UInt8>, mode: mode_t = 0o644) throws(SystemError) {
         let tmp = "\(path).tmp\(getpid())"
-        let fd = try check("create \(tmp)") { cshim_open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, UInt32(mode)) }
+        let fd = try check("create \(tmp)", path: tmp) { cshim_open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, UInt32(mode)) }
         do {
             try writeAll(fd, bytes, what: tmp)
             close(fd)
-            try check("rename \(tmp) to \(path)") { rename(tmp, path) }
+            try check("rename \(tmp) to \(path)", path: path) { rename(tmp, path) }
         } catch {
             close(fd)
             unlink(tmp)
@@ -87,12 +87,12 @@ public enum FileIO {
     public static func mkdirAll(_ path: String, mode: mode_t = 0o755) throws(SystemError) {
         // The common case is one missing leaf: try it before walking every component.
         if mkdir(path, mode) == 0 || errno == EEXIST && isDirectory(path) { return }
-        if errno != ENOENT { throw .sys("mkdir \(path)") }
+        if errno != ENOENT { throw .sys("mkdir \(path)", path: path) }
         var current = path.hasPrefix("/") ? "" : "."
         for part in path.split(separator: "/") {
             current += "/" + part
             if mkdir(current, mode) != 0 && errno != EEXIST {
-                throw .sys("mkdir \(current)")
+                throw .sys("mkdir \(current)", path: current)
             }
         }
     }

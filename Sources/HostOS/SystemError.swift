@@ -1,7 +1,8 @@
 import Glibc
 
 /// A failure that says where: the stage or object and, for syscalls, the errno text —
-/// `mount proc on /proc: Operation not permitted`. Printed as one line.
+/// `mount proc on /proc: Operation not permitted`. Printed as one line; its parts (errno, stage,
+/// field, path, id) also go apart into the `--log` JSON line, for clients that act on them.
 public struct SystemError: Error, CustomStringConvertible, Sendable, Equatable {
     public var message: String
     public var errno: Int32?
@@ -11,12 +12,31 @@ public struct SystemError: Error, CustomStringConvertible, Sendable, Equatable {
     /// The JSON path of the config value at fault (`mounts[3]`, `linux.resources.memory.limit`),
     /// kept apart from the message for `--log` JSON; the message starts with it, as runc's do.
     public var field: String?
+    /// The file or mount point at fault (`/proc/sys/net/ipv4/ip_forward`, a mount's destination).
+    public var path: String?
+    /// The container the failed command was about.
+    public var id: String?
 
-    public init(_ message: String, errno: Int32? = nil, stage: String? = nil, field: String? = nil) {
+    public init(_ message: String, errno: Int32? = nil, stage: String? = nil, field: String? = nil, path: String? = nil) {
         self.message = message
         self.errno = errno
         self.stage = stage
         self.field = field
+        self.path = path
+    }
+
+    /// The same error about `path`, unless an inner step already named a more precise one.
+    public func at(path: String) -> SystemError {
+        var e = self
+        if e.path == nil { e.path = path }
+        return e
+    }
+
+    /// The same error about container `id`, unless it already names one.
+    public func about(id: String) -> SystemError {
+        var e = self
+        if e.id == nil { e.id = id }
+        return e
     }
 
     /// The same error located under the config field `path` (an outer one: `mounts[3]` around
@@ -29,8 +49,8 @@ public struct SystemError: Error, CustomStringConvertible, Sendable, Equatable {
     }
 
     /// A failed syscall: `what` plus the current errno's text.
-    public static func sys(_ what: String, _ code: Int32 = Glibc.errno) -> SystemError {
-        SystemError("\(what): \(String(cString: strerror(code)))", errno: code)
+    public static func sys(_ what: String, _ code: Int32 = Glibc.errno, path: String? = nil) -> SystemError {
+        SystemError("\(what): \(String(cString: strerror(code)))", errno: code, path: path)
     }
 
     public var description: String { message }
@@ -48,12 +68,12 @@ public struct SystemError: Error, CustomStringConvertible, Sendable, Equatable {
 
 /// Runs a syscall-shaped call (−1 on failure), retrying on EINTR and throwing with context.
 @discardableResult
-public func check(_ what: @autoclosure () -> String, _ call: () -> Int32) throws(SystemError) -> Int32 {
+public func check(_ what: @autoclosure () -> String, path: String? = nil, _ call: () -> Int32) throws(SystemError) -> Int32 {
     while true {
         let rc = call()
         if rc != -1 { return rc }
         let code = errno
         if code == EINTR { continue }
-        throw .sys(what(), code)
+        throw .sys(what(), code, path: path)
     }
 }

@@ -23,6 +23,26 @@ extension CommandConfiguration {
 /// A container's exit status as the process's own.
 struct ExitCodeError: Error { var code: Int32 }
 
+/// A parsed command and the container it is about, which main names in its error.
+struct ParsedCommand {
+    var id: String?
+    var run: () throws -> Void
+}
+
+/// A command about one container (its `id` argument).
+protocol ContainerCommand { var id: String { get } }
+extension Create: ContainerCommand {}
+extension Start: ContainerCommand {}
+extension Run: ContainerCommand {}
+extension State: ContainerCommand {}
+extension Kill: ContainerCommand {}
+extension Exec: ContainerCommand {}
+extension Pause: ContainerCommand {}
+extension Resume: ContainerCommand {}
+extension Ps: ContainerCommand {}
+extension Update: ContainerCommand {}
+extension Events: ContainerCommand {}
+
 struct SwruncCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "swrunc",
@@ -166,7 +186,9 @@ struct Delete: ParsableCommand {
     @Argument var ids: [String]
     func run() throws { try Self.perform(ids: ids, force: force) }
     static func perform(ids: [String], force: Bool) throws {
-        for id in ids { try Container.delete(id: id, force: force, ctx: RuntimeEnvironment.context) }
+        for id in ids {
+            do { try Container.delete(id: id, force: force, ctx: RuntimeEnvironment.context) } catch { throw error.about(id: id) }
+        }
     }
 }
 

@@ -8,7 +8,7 @@ import Runtime
 /// does not know, a missing or extra argument, a value that is not a number) returns nil and
 /// goes through ArgumentParser, so its messages stay the only ones users see.
 enum FastCommands {
-    static func parse(_ rest: [String]) -> (() throws -> Void)? {
+    static func parse(_ rest: [String]) -> ParsedCommand? {
         guard let name = rest.first else { return nil }
         let args = Array(rest.dropFirst())
         switch name {
@@ -16,33 +16,33 @@ enum FastCommands {
             guard let a = Scan(args), a.positionals.count == 1, a.values.isEmpty, a.flags.isEmpty else { return nil }
             let id = a.positionals[0]
             switch name {
-            case "state": return { try State.perform(id: id) }
-            case "start": return { try Container.start(id: id, ctx: RuntimeEnvironment.context) }
-            case "pause": return { try Container.pause(id: id, ctx: RuntimeEnvironment.context) }
-            default: return { try Container.resume(id: id, ctx: RuntimeEnvironment.context) }
+            case "state": return ParsedCommand(id: id) { try State.perform(id: id) }
+            case "start": return ParsedCommand(id: id) { try Container.start(id: id, ctx: RuntimeEnvironment.context) }
+            case "pause": return ParsedCommand(id: id) { try Container.pause(id: id, ctx: RuntimeEnvironment.context) }
+            default: return ParsedCommand(id: id) { try Container.resume(id: id, ctx: RuntimeEnvironment.context) }
             }
         case "kill":
             guard let a = Scan(args, flags: ["all": "all", "a": "all"]), (1...2).contains(a.positionals.count), a.values.isEmpty else { return nil }
             let (id, signal, all) = (a.positionals[0], a.positionals.count > 1 ? a.positionals[1] : "SIGTERM", a.flags.contains("all"))
-            return { try Kill.perform(id: id, signal: signal, all: all) }
+            return ParsedCommand(id: id) { try Kill.perform(id: id, signal: signal, all: all) }
         case "delete":
             guard let a = Scan(args, flags: ["force": "force", "f": "force"]), !a.positionals.isEmpty, a.values.isEmpty else { return nil }
             let (ids, force) = (a.positionals, a.flags.contains("force"))
-            return { try Delete.perform(ids: ids, force: force) }
+            return ParsedCommand(id: nil) { try Delete.perform(ids: ids, force: force) }
         case "create":
             guard let a = Scan(args, valued: BundleOptions.valued, flags: BundleOptions.flags), a.positionals.count == 1,
                   let options = createOptions(a) else { return nil }
-            return { try Create.perform(options) }
+            return ParsedCommand(id: options.id) { try Create.perform(options) }
         case "run":
             let flags = BundleOptions.flags.merging(["detach": "detach", "d": "detach", "keep": "keep", "no-subreaper": "no-subreaper"]) { a, _ in a }
             guard let a = Scan(args, valued: BundleOptions.valued, flags: flags), a.positionals.count == 1,
                   let options = createOptions(a) else { return nil }
             let (detach, keep) = (a.flags.contains("detach"), a.flags.contains("keep"))
-            return { try Run.perform(options, detach: detach, keep: keep) }
+            return ParsedCommand(id: options.id) { try Run.perform(options, detach: detach, keep: keep) }
         case "exec":
             guard let a = Scan(args, valued: execValued, flags: execFlags, repeatable: execRepeatable, commandAfter: 1),
                   a.positionals.count == 1, let request = execRequest(a) else { return nil }
-            return { try Exec.perform(request) }
+            return ParsedCommand(id: request.id) { try Exec.perform(request) }
         default:
             return nil
         }

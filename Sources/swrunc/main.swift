@@ -65,15 +65,18 @@ let context = RuntimeContext(root: globals.root ?? RuncArgv.defaultRoot(rootless
 RuntimeEnvironment.context = context
 
 if let status = Help.handle(rootHelp: globals.showHelp, rest: rest) { exit(status) }
+var subject: String?
 do {
     if let command = FastCommands.parse(rest) {
-        try command()
+        subject = command.id
+        try command.run()
     } else {
         var command = try parseCommand(rest)
+        subject = (command as? any ContainerCommand)?.id
         try command.run()
     }
 } catch let error as RuntimeError {
-    fail(error.message, errno: error.errno, stage: error.stage, field: error.field)
+    fail(subject.map { error.about(id: $0) } ?? error)
 } catch let error as ExitCodeError {
     exit(error.code)
 } catch {
@@ -81,7 +84,7 @@ do {
     if code == .success {
         SwruncCommand.exit(withError: error)
     }
-    fail(SwruncCommand.message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)")
+    fail(RuntimeError(SwruncCommand.message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"))
 }
 
 /// The named subcommand parsed alone; help, aliases and unknown names go through the full tree.
@@ -98,11 +101,11 @@ func parseCommand(_ rest: [String]) throws -> any ParsableCommand {
     return try SwruncCommand.parseAsRoot(rest)
 }
 
-/// Every error ends here: one stderr line in runc's words, and the same error with its errno,
-/// stage and config field as one `--log` line.
-func fail(_ message: String, errno: Int32? = nil, stage: String? = nil, field: String? = nil) -> Never {
-    let line = Excerpt.line(message)
-    logger.log("error", line, errno: errno, stage: stage, field: field)
+/// Every error ends here: one stderr line in runc's words, and the same error with its parts
+/// (errno, stage, config field, path, container id) as one `--log` line.
+func fail(_ error: RuntimeError) -> Never {
+    let line = Excerpt.line(error.message)
+    logger.log("error", line, error: error)
     printError(line)
     // runc's convention: `exec` leaves 1…254 to the process it ran and fails with 255 itself.
     exit(rest.first == "exec" ? 255 : 1)

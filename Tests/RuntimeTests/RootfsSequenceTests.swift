@@ -93,7 +93,6 @@ struct RootfsSequenceTests {
         let sys = RecordingSyscalls(root: rootfs)
         try RootSwitch.prepare(sys, rootfs: rootfs, propagation: nil)
         try RootSwitch.pivot(sys, into: rootfs)
-        try RootSwitch.finishPropagation(sys, nil)
         #expect(sys.calls == [
             "mount - / - [rec,slave]",
             "mount / / bind [bind,rec]",
@@ -107,8 +106,8 @@ struct RootfsSequenceTests {
         ])
         // rshared can only be set once the switch is done; rprivate is set before it.
         let shared = RecordingSyscalls(root: rootfs)
-        try RootSwitch.finishPropagation(shared, "rshared")
-        try RootSwitch.finishPropagation(shared, "rprivate")
+        try RootSwitch.finishPropagation(shared, ("rshared", UInt(MS_SHARED) | UInt(MS_REC)))
+        try RootSwitch.finishPropagation(shared, ("rprivate", UInt(MS_PRIVATE) | UInt(MS_REC)))
         #expect(shared.calls == ["mount - / - [rec,shared]"])
     }
 
@@ -146,6 +145,34 @@ struct RootfsSequenceTests {
         #expect(planned[0].options.isBind && planned[0].options.flags & UInt(MS_REC) != 0 && planned[0].options.bindRemountFlags & UInt(MS_RDONLY) != 0)
     }
 
+    /// The container-wide values and the program, as the init receives them: empty names left
+    /// out, propagation as its flag, runc's default devices minus those the config names, the
+    /// hooks the parent runs reduced to a flag, a repeated variable merged.
+    @Test func theInitGetsResolvedValuesOnly() {
+        var spec = Spec()
+        spec.hostname = ""
+        spec.domainname = "example"
+        spec.root = Root(path: "rootfs", readonly: true)
+        var linux = Linux()
+        linux.rootfsPropagation = "rshared"
+        linux.devices = [Device(type: "c", path: "/dev/null", major: 1, minor: 3)]
+        linux.maskedPaths = ["/proc/kcore"]
+        spec.linux = linux
+        spec.hooks = Hooks(createRuntime: [Hook(path: "/bin/true")])
+        spec.mounts = [Mount(destination: "/dev", type: "bind", source: "/dev", options: ["rbind"])]
+        let container = ResolvedContainer(spec)
+        #expect(container.hostname == nil && container.domainname == "example" && container.readonlyRoot)
+        #expect(container.rootfsPropagation?.flag == UInt(MS_SHARED) | UInt(MS_REC))
+        #expect(container.devBound && container.hasRuntimeHooks && container.createContainerHooks.isEmpty)
+        #expect(!container.defaultDevices.contains { $0.path == "/dev/null" } && container.defaultDevices.count == DeviceSetup.defaults.count - 1)
+        #expect(container.configDevices.map(\.path) == ["/dev/null"] && container.maskedPaths == ["/proc/kcore"])
+
+        var process = OCI.Process(terminal: true, args: ["sh"], env: ["A=1", "PATH=/bin", "A=2"])
+        process.noNewPrivileges = true
+        let resolved = ResolvedProcess(process, capabilities: CapabilitySets())
+        #expect(resolved.env == ["A=2", "PATH=/bin"] && resolved.terminal && resolved.noNewPrivileges && resolved.args == ["sh"])
+    }
+
     /// The init's credential switch: the bounding set first (every capability not kept, while
     /// still privileged), keep-caps around the user switch (groups, gid, uid in that order), the
     /// sets as the user, ambient last and only after the ambient set was cleared.
@@ -179,10 +206,9 @@ struct RootfsSequenceTests {
         var process = OCI.Process()
         process.args = ["/bin/app", "x"]
         process.rlimits = [Rlimit(type: "RLIMIT_NOFILE", hard: 32, soft: 32)]
-        var plan = InitPlan(id: "c", bundle: "/b", rootfs: "/b/rootfs", spec: Spec(), process: process,
+        let plan = InitPlan(id: "c", bundle: "/b", rootfs: "/b/rootfs", process: ResolvedProcess(process, capabilities: CapabilitySets()),
                             namespaces: NamespacePlan([]), cgroupPaths: [:], noPivot: false, noNewKeyring: false,
                             preserveFDs: 2, fifoFD: -1, consoleFD: -1)
-        plan.rlimits = ResolvedRlimit.resolve(process.rlimits ?? [])
         let sys = RecordingSyscalls(root: "/")
         let filter = try SeccompFilter(Seccomp(defaultAction: "SCMP_ACT_ALLOW", syscalls: [SeccompSyscall(names: ["mkdir"], action: "SCMP_ACT_ERRNO")]))
         try ContainerInit.finalSteps(sys, plan, path: "/bin/app", seccomp: filter)

@@ -24,7 +24,7 @@ enum ContainerInit {
             // Without a process nothing can be started: wait to be deleted.
             if !plan.hasProcess { while true { pause() } }
             let gate = try waitForStart(plan)
-            let startHooks = plan.spec.hooks?.startContainer ?? []
+            let startHooks = plan.container.startContainerHooks
             if let filter = pendingSeccomp, !startHooks.isEmpty {
                 // startContainer hooks run confined by the container's filter, as under runc;
                 // without such hooks the filter still goes on last, just before execve.
@@ -34,8 +34,8 @@ enum ContainerInit {
             do {
                 try HookRunner.run(startHooks, kind: "startContainer",
                                    state: State(id: plan.id, status: .created, pid: getpid(), bundle: plan.bundle,
-                                                annotations: plan.spec.annotations),
-                                   defaultEnv: ExecutableLookup.environment(plan.process, preserveFDs: plan.preserveFDs))
+                                                annotations: plan.annotations),
+                                   defaultEnv: ExecutableLookup.environment(plan.process))
             } catch {
                 try? channel.send(.hookFailed(error.message))
                 throw error
@@ -68,7 +68,7 @@ enum ContainerInit {
         let sys = LinuxSyscalls()
         _ = setsid()
         if plan.isExec {
-            if plan.process.terminal == true {
+            if plan.process.terminal {
                 guard plan.consoleFD >= 0 else { throw RuntimeError("--tty needs a --console-socket") }
                 try Console.setup(socket: plan.consoleFD, size: plan.process.consoleSize, mountConsole: false,
                                   clearONLCR: plan.consoleIsOurs, owner: plan.process.user.uid)
@@ -77,17 +77,16 @@ enum ContainerInit {
         } else {
             try setupContainer(sys, plan, channel: channel)
         }
-        try ProcessCredentials.applyRlimits(sys, plan.rlimits)
+        try ProcessCredentials.applyRlimits(sys, plan.process.rlimits)
         if let adj = plan.process.oomScoreAdj, !plan.isExec { try ProcessCredentials.applyOOMScoreAdj(adj) }
         try plan.settings.apply()
-        if plan.process.noNewPrivileges == true {
+        if plan.process.noNewPrivileges {
             try check("set no_new_privs") { sys.prctl(PR_SET_NO_NEW_PRIVS, 1, 0) }
         }
         let exe = plan.hasProcess ? try ExecutableLookup.find(plan.process) : ""
 
         var seccomp = plan.seccomp
-        let noNewPrivs = plan.process.noNewPrivileges == true
-        if let filter = seccomp, !noNewPrivs {
+        if let filter = seccomp, !plan.process.noNewPrivileges {
             // Without no_new_privs the kernel only accepts a filter from a task with
             // CAP_SYS_ADMIN: load it now, before capabilities are dropped (runc's order).
             try sendNotifyFD(try filter.load(), channel: channel)
@@ -98,7 +97,7 @@ enum ContainerInit {
         // works, as with runc), and again as the user if that failed.
         let enteredCwd = sys.chdir(plan.process.cwd) == 0
         ProcessCredentials.handStdio(to: plan.process.user.uid)
-        try ProcessCredentials.becomeUser(sys, plan.process.user, capabilities: plan.capabilities, allowSetgroups: setgroupsAllowed)
+        try ProcessCredentials.becomeUser(sys, plan.process.user, capabilities: plan.process.capabilities, allowSetgroups: setgroupsAllowed)
         Lifeline.bind()  // the credential changes cleared it
         if !enteredCwd { try check("chdir \(plan.process.cwd)") { sys.chdir(plan.process.cwd) } }
         umask(mode_t(plan.process.user.umask ?? 0o022))
@@ -120,8 +119,7 @@ enum ContainerInit {
     /// The container-wide part of the setup: rootfs, hooks, pivot, terminal, hostname, sysctls,
     /// masked and readonly paths. `exec` skips it: it joins what is already there.
     static func setupContainer(_ sys: any Syscalls, _ plan: InitPlan, channel: SyncChannel) throws(RuntimeError) {
-        let spec = plan.spec
-        let linux = spec.linux ?? Linux()
+        let container = plan.container
         if !plan.noNewKeyring {
             // A fresh session keyring keeps the host's keys out of the container; kernels or
             // sandboxes without keyctl are tolerated as runc does.
@@ -133,7 +131,7 @@ enum ContainerInit {
         // pivot_root; without one the parent did that on the host (and records it).
         let ownMounts = plan.namespaces.has(.mount)
         if ownMounts {
-            try RootSwitch.prepare(sys, rootfs: plan.rootfs, propagation: linux.rootfsPropagation)
+            try RootSwitch.prepare(sys, rootfs: plan.rootfs, propagation: container.rootfsPropagation?.flag)
         }
         let root = try SafeRoot(path: plan.rootfs)
         // In a user namespace of its own, or one the runtime was started in (rootless podman's):
@@ -142,7 +140,7 @@ enum ContainerInit {
         var mounter = Mounter(sys: sys, root: root, bundle: plan.bundle, inUserNamespace: inUserNamespace,
                               cgroupNamespace: plan.namespaces.has(.cgroup), cgroupPaths: plan.cgroupPaths,
                               cgroupLayout: plan.cgroupLayout,
-                              mountLabel: linux.mountLabel)
+                              mountLabel: container.mountLabel)
         mounter.parentMountSource = { (index: Int) throws(RuntimeError) -> Int32 in
             try channel.send(.needMountSource(Int32(index)))
             let reply = try channel.receive(waitingFor: "a mount source from the runtime")
@@ -152,31 +150,28 @@ enum ContainerInit {
             }
             return tree
         }
-        let readonlyLater = try mounter.mountAll(plan.mounts)
-        let devBound = plan.mounts.contains { $0.mount.destination == "/dev" && $0.options.isBind }
-        if !devBound {
+        let readonlyLater = try mounter.mountAll(container.mounts)
+        if !container.devBound {
             let devices = DeviceSetup(sys: sys, root: root, inUserNamespace: inUserNamespace)
-            let defaults = DeviceSetup.defaults.filter { d in !(linux.devices ?? []).contains { $0.path == d.path } }
-            try devices.create(defaults, replaceExisting: true)
-            try devices.create(linux.devices ?? [], replaceExisting: false)
+            try devices.create(container.defaultDevices, replaceExisting: true)
+            try devices.create(container.configDevices, replaceExisting: false)
             try devices.symlinks()
         }
         close(try root.mkdirAll(plan.process.cwd))
-        let hooks = spec.hooks ?? Hooks()
-        if !(hooks.prestart ?? []).isEmpty || !(hooks.createRuntime ?? []).isEmpty {
+        if container.hasRuntimeHooks {
             try channel.send(.runCreateRuntimeHooks)
             let reply = try channel.receive(waitingFor: "createRuntime hooks", timeout: -1)
             if case .failed(let e) = reply { throw e }
         }
         // createContainer hooks start in the container's root (relative paths in them mean the
         // rootfs, as under runc).
-        if !(hooks.createContainer ?? []).isEmpty {
+        if !container.createContainerHooks.isEmpty {
             try check("chdir \(plan.rootfs)") { sys.chdir(plan.rootfs) }
         }
         do {
-            try HookRunner.run(hooks.createContainer ?? [], kind: "createContainer",
+            try HookRunner.run(container.createContainerHooks, kind: "createContainer",
                                state: State(id: plan.id, status: .creating, pid: getpid(), bundle: plan.bundle,
-                                            annotations: spec.annotations))
+                                            annotations: plan.annotations))
         } catch {
             // The parent must know it was a hook: the spec still wants poststop hooks then.
             try? channel.send(.hookFailed(error.message))
@@ -190,43 +185,45 @@ enum ContainerInit {
         } else {
             try RootSwitch.pivot(sys, into: plan.rootfs)
         }
-        if ownMounts { try RootSwitch.finishPropagation(sys, linux.rootfsPropagation) }
+        if ownMounts, let propagation = container.rootfsPropagation {
+            try RootSwitch.finishPropagation(sys, propagation)
+        }
         let inner = try SafeRoot(path: "/")
         defer { inner.close() }
 
-        if plan.process.terminal == true {
+        if plan.process.terminal {
             guard plan.consoleFD >= 0 else {
                 throw RuntimeError("process.terminal is set but no --console-socket was given")
             }
-            try Console.setup(socket: plan.consoleFD, size: plan.process.consoleSize, mountConsole: !devBound,
+            try Console.setup(socket: plan.consoleFD, size: plan.process.consoleSize, mountConsole: !container.devBound,
                               clearONLCR: plan.consoleIsOurs, owner: plan.process.user.uid)
             close(plan.consoleFD)
         }
-        if let hostname = spec.hostname, !hostname.isEmpty {
+        if let hostname = container.hostname {
             try check("sethostname \(hostname)") { sys.sethostname(hostname) }
         }
         // A new network namespace has its loopback up, as runc leaves it (a container with no
         // other interface still reaches 127.0.0.1).
         if plan.namespaces.newNetwork { try Loopback.bringUp() }
-        if let domain = spec.domainname, !domain.isEmpty {
+        if let domain = container.domainname {
             try check("setdomainname \(domain)") { sys.setdomainname(domain) }
         }
         try Mounter.remountReadonly(sys, readonlyLater, root: inner)
-        if spec.root?.readonly == true {
+        if container.readonlyRoot {
             try RootSwitch.remountRootReadonly(sys)
         }
         // sysctls before masking: masking or read-only /proc/sys would block these writes.
-        for s in plan.sysctls {
+        for s in container.sysctls {
             do { try FileIO.writeExisting(s.path, s.value) } catch {
-                throw error.within("linux.sysctl.\(s.key)")
+                throw error.within("linux.sysctl.\(s.key)").at(path: s.path)
             }
         }
         var protection = PathProtection(sys, root: inner)
-        for (i, path) in (linux.readonlyPaths ?? []).enumerated() {
-            do { try protection.readonly(path) } catch { throw error.within("linux.readonlyPaths[\(i)]") }
+        for (i, path) in container.readonlyPaths.enumerated() {
+            do { try protection.readonly(path) } catch { throw error.within("linux.readonlyPaths[\(i)]").at(path: path) }
         }
-        for (i, path) in (linux.maskedPaths ?? []).enumerated() {
-            do { try protection.mask(path) } catch { throw error.within("linux.maskedPaths[\(i)]") }
+        for (i, path) in container.maskedPaths.enumerated() {
+            do { try protection.mask(path) } catch { throw error.within("linux.maskedPaths[\(i)]").at(path: path) }
         }
 
     }
@@ -277,9 +274,9 @@ enum ContainerInit {
         // None of the runtime's (or the caller's) descriptors reach the container.
         sys.closeFrom(Int32(3 + plan.preserveFDs), keeping: plan.preserveFDs)
         sys.resetSignals()
-        let env = ExecutableLookup.environment(plan.process, preserveFDs: plan.preserveFDs)
-        let args = plan.process.args ?? []
-        if let limit = ProcessCredentials.finalNofile(plan.rlimits) { _ = sys.prlimit(limit.resource, soft: limit.soft, hard: limit.hard) }
+        let env = ExecutableLookup.environment(plan.process)
+        let args = plan.process.args
+        if let limit = ProcessCredentials.finalNofile(plan.process.rlimits) { _ = sys.prlimit(limit.resource, soft: limit.soft, hard: limit.hard) }
         if let seccomp { try sys.loadSeccomp(seccomp) }
         _ = sys.execve(path, args, env)
     }

@@ -7,8 +7,8 @@ import OCI
 enum ExecutableLookup {
     static let defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
-    static func find(_ process: OCI.Process) throws(RuntimeError) -> String {
-        guard let name = process.args?.first, !name.isEmpty else {
+    static func find(_ process: ResolvedProcess) throws(RuntimeError) -> String {
+        guard let name = process.args.first, !name.isEmpty else {
             throw RuntimeError("process.args: must contain at least one argument")
         }
         if name.contains("/") {
@@ -16,7 +16,7 @@ enum ExecutableLookup {
             try checkExecutable(full, name: name)
             return full
         }
-        let path = (process.env ?? []).last { $0.hasPrefix("PATH=") }.map { String($0.dropFirst(5)) } ?? defaultPath
+        let path = process.env.last { $0.hasPrefix("PATH=") }.map { String($0.dropFirst(5)) } ?? defaultPath
         for dir in path.split(separator: ":", omittingEmptySubsequences: false) {
             let candidate = (dir.isEmpty ? "." : String(dir)) + "/" + name
             if isExecutableFile(candidate) { return candidate }
@@ -41,19 +41,26 @@ enum ExecutableLookup {
         return st.st_mode & 0o111 != 0
     }
 
-    /// The process's environment as runc hands it over: a variable given twice keeps its first
-    /// place and its last value, and a HOME that is missing or empty comes from /etc/passwd.
-    static func environment(_ process: OCI.Process, preserveFDs: Int) -> [String] {
+    /// process.env as runc hands it over: a variable given twice keeps its first place and its
+    /// last value. Resolved by the parent.
+    static func merged(_ list: [String]) -> [String] {
         var env: [String] = []
         var index: [Substring: Int] = [:]
-        for kv in process.env ?? [] {
+        for kv in list {
             let key = kv.prefix { $0 != "=" }
             if let i = index[key] { env[i] = kv } else {
                 index[key] = env.count
                 env.append(kv)
             }
         }
-        if let i = index["HOME"] {
+        return env
+    }
+
+    /// The merged environment with a HOME that is missing or empty taken from the container's
+    /// /etc/passwd: only the init, inside the container, can read it.
+    static func environment(_ process: ResolvedProcess) -> [String] {
+        var env = process.env
+        if let i = env.firstIndex(where: { $0.prefix { $0 != "=" } == "HOME" }) {
             if env[i] == "HOME=" { env[i] = "HOME=" + home(uid: process.user.uid) }
         } else {
             env.append("HOME=" + home(uid: process.user.uid))

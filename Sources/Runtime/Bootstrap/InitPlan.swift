@@ -7,8 +7,12 @@ struct InitPlan {
     var id: String
     var bundle: String
     var rootfs: String
-    var spec: Spec
-    var process: OCI.Process
+    /// The program to exec.
+    var process: ResolvedProcess
+    /// What the init sets up for a new container (empty for `exec`).
+    var container = ResolvedContainer()
+    /// The config's annotations, for the state hooks and a seccomp agent see.
+    var annotations: [String: String]?
     var namespaces: NamespacePlan
     var cgroupPaths: [String: String]
     /// The host's cgroup mounts as the parent read them (the cgroup mount in the rootfs needs them).
@@ -31,14 +35,13 @@ struct InitPlan {
     var seccomp: SeccompFilter?
     /// Scheduler, I/O priority, personality, memory policy: resolved by the parent, applied by the init.
     var settings = ProcessSettings()
-    /// process.capabilities as kernel numbers (resolved once, in the parent).
-    var capabilities = CapabilitySets()
-    /// process.rlimits with their resource numbers.
-    var rlimits: [ResolvedRlimit] = []
-    /// The spec's mounts with their options parsed (create and run; exec mounts nothing).
-    var mounts: [PlannedMount] = []
-    /// linux.sysctl as files to write, in key order.
-    var sysctls: [SysctlWrite] = []
+    /// linux.uidMappings and gidMappings, written by the parent for a new user namespace.
+    var uidMappings: [IDMapping] = []
+    var gidMappings: [IDMapping] = []
+    /// linux.timeOffsets, written by the parent for a new time namespace.
+    var timeOffsets: [String: TimeOffset] = [:]
+    /// linux.resources.memory.limit, named when the init is OOM-killed during setup.
+    var memoryLimit: Int64?
     /// `exec` only: the CPUs the process starts on and ends up on (nil: every CPU its cpuset allows).
     var execAffinity: ResolvedCPUAffinity?
     /// The runtime runs without host privileges (its child must let it write the id maps).

@@ -65,10 +65,10 @@ final class Launcher {
             }
             switch message {
             case .needIDMaps:
-                try Self.writeIDMaps(pid: stage1, linux: plan.spec.linux)
+                try IDMapFiles.write(pid: stage1, uid: plan.uidMappings, gid: plan.gidMappings, prefix: "linux.")
                 try parentEnd.send(.idMapsWritten)
             case .needTimeOffsets:
-                try Self.writeTimeOffsets(pid: stage1, offsets: plan.spec.linux?.timeOffsets ?? [:])
+                try Self.writeTimeOffsets(pid: stage1, offsets: plan.timeOffsets)
                 try parentEnd.send(.timeOffsetsWritten)
             case .initPid(let pid):
                 // A separate stage 1 stays (holding the init's lifeline) until `commit`.
@@ -85,14 +85,15 @@ final class Launcher {
                 try parentEnd.send(.createRuntimeHooksDone)
             case .needMountSource(let index):
                 let i = Int(index)
-                guard let mounts = plan.spec.mounts, mounts.indices.contains(i) else {
+                let mounts = plan.container.mounts
+                guard mounts.indices.contains(i) else {
                     throw RuntimeError("bootstrap: mount \(index) is not in the config")
                 }
                 let pid = initPid == 0 ? stage1 : initPid
                 let userns = plan.namespaces.userNamespace ? "/proc/\(pid)/ns/user" : nil
                 let tree: Int32
                 do throws(RuntimeError) {
-                    tree = try DetachedMount.make(mounts[i], index: i, bundle: plan.bundle, rootfs: plan.rootfs, containerUserNS: userns,
+                    tree = try DetachedMount.make(mounts[i].mount, index: i, bundle: plan.bundle, rootfs: plan.rootfs, containerUserNS: userns,
                                                   containerMountNS: "/proc/\(pid)/ns/mnt")
                 } catch {
                     throw error.within("mounts[\(i)]")
@@ -137,7 +138,7 @@ final class Launcher {
     /// even start under: say so, naming the field, instead of "connection reset by peer".
     private func explainDeath(_ error: RuntimeError) -> RuntimeError {
         guard cgroup.oomKills() > 0 else { return error }
-        let limit = plan.spec.linux?.resources?.memory?.limit.map { " (\($0) bytes)" } ?? ""
+        let limit = plan.memoryLimit.map { " (\($0) bytes)" } ?? ""
         return RuntimeError("linux.resources.memory.limit\(limit): the container init was killed by the OOM killer during setup; the limit is too low")
     }
 
@@ -172,10 +173,5 @@ final class Launcher {
         do { try FileIO.writeExisting("/proc/\(pid)/timens_offsets", text) } catch {
             throw RuntimeError("set linux.timeOffsets: \(error)", errno: error.errno)
         }
-    }
-
-    /// uid_map/gid_map of the stage-1 child, written by the parent that still holds host privileges.
-    static func writeIDMaps(pid: Int32, linux: Linux?) throws(RuntimeError) {
-        try IDMapFiles.write(pid: pid, uid: linux?.uidMappings ?? [], gid: linux?.gidMappings ?? [], prefix: "linux.")
     }
 }

@@ -100,7 +100,7 @@ enum Stage1 {
         if rest != 0 {
             try check("create namespaces (\(describe(rest)))") { cshim_unshare(rest) }
         }
-        if ns.newTime, let offsets = plan.spec.linux?.timeOffsets, !offsets.isEmpty {
+        if ns.newTime, !plan.timeOffsets.isEmpty {
             // Offsets must be written before any process enters the namespace: our child is the
             // first. The parent writes them (runc's order).
             try channel.send(.needTimeOffsets)

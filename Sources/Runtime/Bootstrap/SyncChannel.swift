@@ -74,7 +74,7 @@ enum SyncMessage: Equatable {
         case .initPid(let n), .needMountSource(let n): withUnsafeBytes(of: n.littleEndian) { out.append(contentsOf: $0) }
         case .failed(let error):
             withUnsafeBytes(of: (error.errno ?? -1).littleEndian) { out.append(contentsOf: $0) }
-            for part in [error.stage ?? "", error.field ?? ""] {
+            for part in [error.stage ?? "", error.field ?? "", error.path ?? ""] {
                 let bytes = Array(part.utf8.prefix(255))
                 out.append(UInt8(bytes.count))
                 out.append(contentsOf: bytes)
@@ -107,14 +107,15 @@ enum SyncMessage: Equatable {
             withUnsafeMutableBytes(of: &code) { $0.copyBytes(from: body.prefix(4)) }
             var rest = body.dropFirst(4)
             var parts: [String] = []
-            for _ in 0..<2 {
+            for _ in 0..<3 {
                 guard let length = rest.first.map(Int.init), rest.count > length else { return nil }
                 parts.append(String(decoding: rest.dropFirst().prefix(length), as: UTF8.self))
                 rest = rest.dropFirst(1 + length)
             }
             code = Int32(littleEndian: code)
+            let part = { (i: Int) in parts[i].isEmpty ? nil : parts[i] }
             return .failed(RuntimeError(String(decoding: rest, as: UTF8.self), errno: code < 0 ? nil : code,
-                                        stage: parts[0].isEmpty ? nil : parts[0], field: parts[1].isEmpty ? nil : parts[1]))
+                                        stage: part(0), field: part(1), path: part(2)))
         case 9: return .hookFailed(String(decoding: body, as: UTF8.self))
         case 10: return .seccompNotify(-1)
         case 11: return .commit

@@ -143,9 +143,9 @@ extension CgroupDriver {
                 if w.optional { continue }
                 if w.field.hasPrefix("linux.resources.unified"), paths.keys.contains(where: { !$0.isEmpty }) {
                     // A v2 key for a controller that cgroup v1 manages on this host (runc's words).
-                    throw RuntimeError("\(w.field): invalid configuration: \(w.file) needs its controller in the cgroup v2 hierarchy, and this host manages it with cgroup v1", field: w.field)
+                    throw RuntimeError("\(w.field): invalid configuration: \(w.file) needs its controller in the cgroup v2 hierarchy, and this host manages it with cgroup v1", field: w.field, path: path)
                 }
-                throw RuntimeError("\(w.field): \(w.file) is not supported by this kernel", field: w.field)
+                throw RuntimeError("\(w.field): \(w.file) is not supported by this kernel", field: w.field, path: path)
             }
             do {
                 try FileIO.writeExisting(path, w.value)
@@ -158,7 +158,7 @@ extension CgroupDriver {
                     if (try? FileIO.writeExisting(path, w.value)) != nil { continue }
                 }
                 let cause = error.errno.map { String(cString: strerror($0)) } ?? error.message
-                throw RuntimeError("\(w.field): write \(w.file)=\(w.value): \(cause)", errno: error.errno, field: w.field)
+                throw RuntimeError("\(w.field): write \(w.file)=\(w.value): \(cause)", errno: error.errno, field: w.field, path: path)
             }
         }
     }

@@ -133,7 +133,8 @@ extension Container {
             if hasProcess { spec.process = process }
             let seccomp = try spec.linux?.seccomp.map { (s: OCI.Seccomp) throws(RuntimeError) in try SeccompFilter(s, cacheDir: ctx.store.seccompCacheDir) }
             var plan = InitPlan(
-                id: opts.id, bundle: bundle, rootfs: rootfs, spec: spec, process: process,
+                id: opts.id, bundle: bundle, rootfs: rootfs, process: ResolvedProcess(process, capabilities: caps),
+                container: ResolvedContainer(spec), annotations: spec.annotations,
                 namespaces: namespaces, cgroupPaths: cgroup.paths,
                 noPivot: opts.noPivot, noNewKeyring: opts.noNewKeyring, preserveFDs: preserve,
                 fifoFD: fifoFD, consoleFD: consoleFD)
@@ -144,10 +145,10 @@ extension Container {
             plan.cgroupLayout = layout
             plan.runtimeInUserNamespace = ctx.rootless && ctx.inUserNamespace
             if hasProcess { plan.settings = try ProcessSettings(spec: spec, process: process) }
-            plan.capabilities = caps
-            plan.rlimits = ResolvedRlimit.resolve(process.rlimits ?? [])
-            plan.mounts = PlannedMount.plan(spec.mounts ?? [])
-            plan.sysctls = SysctlWrite.plan(spec.linux?.sysctl)
+            plan.uidMappings = spec.linux?.uidMappings ?? []
+            plan.gidMappings = spec.linux?.gidMappings ?? []
+            plan.timeOffsets = spec.linux?.timeOffsets ?? [:]
+            plan.memoryLimit = spec.linux?.resources?.memory?.limit
             if ctx.logger.debugEnabled { plan.debugLog = ctx.logger }
             let launcher = Launcher(plan: plan, cgroup: cgroup)
             launcher.createRuntimeHooks = { (pid: Int32) throws(RuntimeError) in

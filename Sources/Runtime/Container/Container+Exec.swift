@@ -101,13 +101,13 @@ extension Container {
         let configProcess = spec.process
         spec.process = opts.process
         var plan = InitPlan(
-            id: record.id, bundle: record.bundle, rootfs: record.rootfs, spec: spec, process: opts.process,
+            id: record.id, bundle: record.bundle, rootfs: record.rootfs,
+            process: ResolvedProcess(opts.process, capabilities: caps), annotations: spec.annotations,
             namespaces: NamespacePlan(joins), cgroupPaths: paths, noPivot: false, noNewKeyring: true,
             preserveFDs: opts.preserveFDs, fifoFD: -1, consoleFD: consoleFD, isExec: true)
         plan.consoleIsOurs = consoleFD >= 0 && consoleFD == consolePair[1]
+        plan.memoryLimit = spec.linux?.resources?.memory?.limit
         plan.settings = try ProcessSettings(spec: spec, process: opts.process, configProcess: configProcess)
-        plan.capabilities = caps
-        plan.rlimits = ResolvedRlimit.resolve(opts.process.rlimits ?? [])
         if let affinity = opts.process.execCPUAffinity ?? configProcess?.execCPUAffinity {
             do { plan.execAffinity = try affinity.resolve(at: "process.execCPUAffinity") } catch { throw RuntimeError(config: error) }
         }

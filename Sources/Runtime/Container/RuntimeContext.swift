@@ -23,8 +23,9 @@ public final class Logger: @unchecked Sendable {
         self.debugEnabled = debug
     }
 
-    /// runc's fields, plus `errno` and `stage` for an error that has them (clients that act on
-    /// the kind of failure, such as swctr, read those instead of the text).
+    /// runc's fields, plus an error's parts when it has them — `errno`, `stage`, the config
+    /// `field`, the `path` and the container `id` — for clients that act on the kind of failure
+    /// (swctr, say) rather than parse the text.
     private struct Line: Encodable {
         var level: String
         var msg: String
@@ -32,9 +33,11 @@ public final class Logger: @unchecked Sendable {
         var errno: Int32?
         var stage: String?
         var field: String?
+        var path: String?
+        var id: String?
     }
 
-    public func log(_ level: String, _ message: String, errno: Int32? = nil, stage: String? = nil, field: String? = nil) {
+    public func log(_ level: String, _ message: String, error: SystemError? = nil) {
         if level == "debug" && !debugEnabled { return }
         guard fd >= 0 else {
             if level == "warning" {
@@ -52,7 +55,8 @@ public final class Logger: @unchecked Sendable {
         var out: String
         switch format {
         case .json:
-            let data = (try? JSONValueEncoder().encode(Line(level: level, msg: message, time: time, errno: errno, stage: stage, field: field))) ?? []
+            let data = (try? JSONValueEncoder().encode(Line(level: level, msg: message, time: time, errno: error?.errno, stage: error?.stage,
+                                                                 field: error?.field, path: error?.path, id: error?.id))) ?? []
             out = String(decoding: data, as: UTF8.self)
         case .text:
             out = Self.textLine(level, message, time: time)

@@ -35,7 +35,7 @@ struct Mounter {
             do {
                 if let ro = try self.mount(planned.mount, options: planned.options, index: i) { later.append(ro) }
             } catch {
-                throw error.within("mounts[\(i)]")
+                throw error.within("mounts[\(i)]").at(path: planned.mount.destination)
             }
         }
         return later

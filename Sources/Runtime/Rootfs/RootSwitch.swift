@@ -7,10 +7,10 @@ import OCI
 enum RootSwitch {
     /// Puts the mount namespace in the propagation the spec asks for and makes the rootfs a mount
     /// point of its own, which pivot_root requires.
-    static func prepare(_ sys: any Syscalls, rootfs: String, propagation: String?) throws(RuntimeError) {
+    static func prepare(_ sys: any Syscalls, rootfs: String, propagation: UInt?) throws(RuntimeError) {
         var flag = UInt(MS_SLAVE) | UInt(MS_REC)
         // Unbindable waits until after the switch: the rootfs could not be bound onto itself.
-        if let p = propagation, let v = MountOptions.propagationTable[p], v & UInt(MS_UNBINDABLE) == 0 { flag = v }
+        if let v = propagation, v & UInt(MS_UNBINDABLE) == 0 { flag = v }
         try doMount(sys, "", "/", "", flag, nil, what: "set propagation of /")
         if flag & UInt(MS_SHARED) != 0 {
             // pivot_root refuses a new root whose parent mount is shared.
@@ -50,10 +50,9 @@ enum RootSwitch {
     /// A shared root can only be made after the switch: pivot_root refuses a shared mount, and the
     /// rootfs bind inherits the private parent; an unbindable one could not have been bound.
     /// Slave and private are already in place.
-    static func finishPropagation(_ sys: any Syscalls, _ propagation: String?) throws(RuntimeError) {
-        guard let p = propagation, let flag = MountOptions.propagationTable[p],
-              flag & (UInt(MS_SHARED) | UInt(MS_UNBINDABLE)) != 0 else { return }
-        try doMount(sys, "", "/", "", flag, nil, what: "set rootfsPropagation \(p) on /")
+    static func finishPropagation(_ sys: any Syscalls, _ propagation: (name: String, flag: UInt)) throws(RuntimeError) {
+        guard propagation.flag & (UInt(MS_SHARED) | UInt(MS_UNBINDABLE)) != 0 else { return }
+        try doMount(sys, "", "/", "", propagation.flag, nil, what: "set rootfsPropagation \(propagation.name) on /")
     }
 
     /// --no-pivot: move the rootfs over / and chroot (for ramdisk roots, where pivot_root fails).

@@ -26,7 +26,7 @@ enum LSM {
     }
 
     /// In the init, just before execve: both labels take effect at the exec transition.
-    static func applyExecLabels(_ process: OCI.Process) throws(RuntimeError) {
+    static func applyExecLabels(_ process: ResolvedProcess) throws(RuntimeError) {
         if let label = process.selinuxLabel, !label.isEmpty {
             if setexeccon(label) != 0 { throw .sys("set SELinux exec label \(label)") }
         }

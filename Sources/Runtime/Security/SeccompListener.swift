@@ -22,7 +22,7 @@ enum SeccompListener {
         let message = ProcessState(
             ociVersion: Spec.version, fds: ["seccompFd"], pid: pid, metadata: plan.seccomp?.listenerMetadata ?? "",
             state: State(id: plan.id, status: plan.isExec ? .running : .creating, pid: pid, bundle: plan.bundle,
-                         annotations: plan.spec.annotations))
+                         annotations: plan.annotations))
         let json: [UInt8]
         do { json = try JSONValueEncoder().encode(message) } catch {
             throw RuntimeError("encode seccomp listener message: \(error)")

@@ -118,9 +118,10 @@ struct CLITests {
     }
 
     /// An error about a config value carries its JSON path as `field` in the --log line, beside
-    /// the message that starts with it (a mount that fails in the init, a cgroup knob).
+    /// the message that starts with it (a mount that fails in the init, a cgroup knob); the file
+    /// or mount point at fault as `path`, and the container as `id`.
     @Test func jsonLogNamesTheConfigField() throws {
-        var b = try TestBundle()
+        let b = try TestBundle()
         defer { b.cleanup() }
         b.spec.mounts = (b.spec.mounts ?? []) + [Mount(destination: "/mnt/x", type: "bind", source: "/nonexistent-\(b.id)", options: ["bind"])]
         try b.write()
@@ -130,7 +131,8 @@ struct CLITests {
         let line = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n").last.map(String.init) ?? ""
         let obj = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
         #expect(obj["field"] as? String == "mounts[\((b.spec.mounts ?? []).count - 1)]" && obj["errno"] as? Int == Int(ENOENT), "\(line)")
-        var c = try TestBundle()
+        #expect(obj["path"] as? String == "/mnt/x" && obj["id"] as? String == b.id, "\(line)")
+        let c = try TestBundle()
         defer { c.cleanup() }
         var resources = c.spec.linux?.resources ?? Resources()
         resources.unified = ["memory.nosuchknob": "1"]
@@ -141,6 +143,12 @@ struct CLITests {
         let line2 = try String(contentsOfFile: log2, encoding: .utf8).split(separator: "\n").last.map(String.init) ?? ""
         let obj2 = try #require(try JSONSerialization.jsonObject(with: Data(line2.utf8)) as? [String: Any])
         #expect(!r2.ok && obj2["field"] as? String == "linux.resources.unified.memory.nosuchknob", "\(line2)")
+        #expect((obj2["path"] as? String)?.hasSuffix("/memory.nosuchknob") == true && obj2["id"] as? String == c.id, "\(line2)")
+        // A command about a container that does not exist names it too.
+        let r3 = c.swrunc.run(["--root", c.swrunc.root, "--log", log2, "--log-format", "json", "state", c.id + "-missing"])
+        let line3 = try String(contentsOfFile: log2, encoding: .utf8).split(separator: "\n").last.map(String.init) ?? ""
+        let obj3 = try #require(try JSONSerialization.jsonObject(with: Data(line3.utf8)) as? [String: Any])
+        #expect(!r3.ok && obj3["id"] as? String == c.id + "-missing" && obj3["path"] == nil, "\(line3)")
     }
 
     /// A --log that cannot be opened and a --root that does not exist are errors, as in runc.
