@@ -61,10 +61,13 @@ extension Container {
             ctx.logger.warn("ignoring capabilities not in the runtime's bounding set: \(caps.unavailable.map { Excerpt.of($0) }.joined(separator: ", "))")
         }
         var preserve = opts.preserveFDs
+        // The config copy is the bundle's file unless the process below changes.
+        var configBytes: [UInt8]? = bytes
         // Socket activation: pass LISTEN_FDS through as runc does.
         if let listen = getenv("LISTEN_FDS").map({ String(cString: $0) }), let n = Int(listen), n > 0 {
             process.env = (process.env ?? []) + ["LISTEN_FDS=\(n)", "LISTEN_PID=1"]
             preserve += n
+            configBytes = nil
         }
 
         let lock = try ctx.store.reserve(opts.id)
@@ -177,6 +180,7 @@ extension Container {
             record.ownedCgroups = cgroup.owned.map { $0.sorted() }
             if !hasProcess { record.hasProcess = false }
             record.hostRootfsMount = hostMount
+            record.configBytes = configBytes
             if plan.namespaces.newPid { record.pidNamespace = ProcStat.pidNamespace(of: initPid) }
             try ctx.store.save(record)
             if let pidFile = opts.pidFile {

@@ -61,6 +61,7 @@ extension Container {
         if config.linux == nil { config.linux = Linux() }
         config.linux?.resources = merged
         record.config = config
+        record.configBytes = nil
         try ctx.store.save(record)
     }
 }

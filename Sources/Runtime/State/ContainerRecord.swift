@@ -73,6 +73,9 @@ public struct ContainerRecord: Sendable {
     /// the state: only exec and update read it, so start, kill, state and delete skip decoding
     /// the whole spec. Set when the record is made or changed; nil after a plain `load`.
     public var config: Spec?
+    /// config.json's bytes as the bundle had them, when `config` is exactly their decoding: the
+    /// copy is then written as is, without encoding the spec again (a create's cost).
+    public var configBytes: [UInt8]?
 
     /// The container's cgroups as recorded.
     public var cgroup: any CgroupDriver {

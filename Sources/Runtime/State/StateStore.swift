@@ -61,7 +61,9 @@ public struct StateStore: Sendable {
     public func save(_ record: ContainerRecord) throws(RuntimeError) {
         let encoder = JSONValueEncoder()
         do {
-            if let config = record.config {
+            if let bytes = record.configBytes {
+                try FileIO.writeAtomic(configPath(record.id), bytes, mode: 0o600)
+            } else if let config = record.config {
                 try FileIO.writeAtomic(configPath(record.id), try encoder.encode(config), mode: 0o600)
             }
             try FileIO.writeAtomic(statePath(record.id), Array(record.json.serialized().utf8), mode: 0o600)

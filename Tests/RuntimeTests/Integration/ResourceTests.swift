@@ -85,6 +85,9 @@ struct ResourceTests {
         r.memory = m
         b.spec.linux?.resources = r
         #expect(try b.run("-d").ok)
+        // Until an update changes it, the copy is the bundle's file as it was (not re-encoded).
+        let copyPath = b.swrunc.root + "/" + b.id + "/config.json"
+        #expect(FileManager.default.contents(atPath: copyPath) == FileManager.default.contents(atPath: b.dir + "/config.json"))
         let u = b.swrunc("update", "--memory", "128m", "--pids-limit", "77", "--cpu-shares", "256", b.id)
         #expect(u.ok, "\(u.stderr)")
         #expect(cgroupFile(b, "memory", "memory.limit_in_bytes") == String(128 << 20))
@@ -95,7 +98,7 @@ struct ResourceTests {
         #expect(cgroupFile(b, "pids", "pids.max") == "88")
         #expect(cgroupFile(b, "memory", "memory.limit_in_bytes") == String(128 << 20), "sections not given are kept")
         // The container's config copy records the new limits (exec and later updates read it).
-        let config = try String(contentsOfFile: b.swrunc.root + "/" + b.id + "/config.json", encoding: .utf8)
+        let config = try String(contentsOfFile: copyPath, encoding: .utf8)
         #expect(config.contains("\"limit\":88"))
         // runc's spellings: `--memory -1` (a negative number is the value, not an option),
         // `--cpu-share`.
