@@ -50,6 +50,8 @@ build: deps
 	@# SwiftPM does not recompile when only -Xfrontend flags change: start the release build over.
 	@[ "$$(cat .build/release.flags 2>/dev/null)" = '$(RELEASE_FLAGS)' ] || \
 		{ rm -rf .build/x86_64-unknown-linux-gnu/release; mkdir -p .build; echo '$(RELEASE_FLAGS)' > .build/release.flags; }
+	@# Nor does it relink for a new layout: remove the binary it would otherwise keep.
+	@[ ! -e $(BIN) ] || [ ! Linker/hot-sections.txt -nt $(BIN) ] || rm -f $(BIN)
 	$(SWIFT) build $(RELEASE_FLAGS) --product swrunc
 
 # swrunc on its own, then swctr's main job: a build, a compose project up, asked, and down.

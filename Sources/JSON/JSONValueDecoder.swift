@@ -66,43 +66,27 @@ private struct IndexKey: CodingKey {
 }
 
 private func mismatch(_ expected: String, _ value: JSONValue, _ path: [any CodingKey]) -> JSONError {
-    if case .null = value { return JSONError(jsonPath(path), "expected \(expected), found null") }
-    return JSONError(jsonPath(path), "expected \(expected), got \(value.excerpt)")
+    JSONScalars.mismatch(expected, value, jsonPath(path))
 }
 
-/// The scalar conversions shared by keyed, unkeyed and single-value containers.
+/// The scalar conversions shared by keyed, unkeyed and single-value containers: the rules of
+/// JSONScalars, with the coding path rendered only for an error.
 private enum Scalars {
     static func string(_ value: JSONValue, _ path: [any CodingKey], _ options: JSONValueDecoder) throws(JSONError) -> String {
-        guard case .string(let s) = value else { throw mismatch("a string", value, path) }
-        if s.utf8.contains(0), !(path.first.map { options.nulAllowedUnder.contains($0.stringValue) } ?? false) {
-            throw JSONError(jsonPath(path), "contains a NUL character (\"\(Excerpt.of(s))\")")
-        }
-        return s
+        let allowNUL = path.first.map { options.nulAllowedUnder.contains($0.stringValue) } ?? false
+        return try JSONScalars.string(value, jsonPath(path), allowNUL: allowNUL)
     }
 
     static func bool(_ value: JSONValue, _ path: [any CodingKey]) throws(JSONError) -> Bool {
-        guard case .bool(let b) = value else { throw mismatch("a boolean", value, path) }
-        return b
+        try JSONScalars.bool(value, jsonPath(path))
     }
 
     static func integer<T: FixedWidthInteger>(_ value: JSONValue, _ path: [any CodingKey]) throws(JSONError) -> T {
-        let kind = T.isSigned ? "an integer" : "a non-negative integer"
-        guard case .number(let text) = value else { throw mismatch(kind, value, path) }
-        if let v = T(text) { return v }
-        if text.contains(where: { $0 == "." || $0 == "e" || $0 == "E" }) {
-            throw JSONError(jsonPath(path), "expected \(kind), got \(Excerpt.of(text))")
-        }
-        if !T.isSigned && text.hasPrefix("-") {
-            throw JSONError(jsonPath(path), "expected \(kind), got \(Excerpt.of(text))")
-        }
-        throw JSONError(jsonPath(path), "out of range (\(T.min)…\(T.max)), got \(Excerpt.of(text))")
+        try JSONScalars.integer(value, jsonPath(path))
     }
 
     static func double(_ value: JSONValue, _ path: [any CodingKey]) throws(JSONError) -> Double {
-        guard case .number(let text) = value, let d = Double(text), d.isFinite else {
-            throw mismatch("a number", value, path)
-        }
-        return d
+        try JSONScalars.double(value, jsonPath(path))
     }
 }
 

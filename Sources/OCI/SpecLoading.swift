@@ -5,7 +5,12 @@ extension Spec {
     /// Decodes config.json bytes with the strict parser (duplicate keys, invalid UTF-8 and NUL in
     /// strings refused); every failure names the field.
     public static func decode(_ data: Data) throws(SpecError) -> Spec {
-        try JSONValueDecoder().decode(Spec.self, from: Array(data))
+        try decode(Array(data))
+    }
+
+    /// Member by member (Spec+JSON.swift), not through Codable: a create's cost.
+    public static func decode(_ bytes: [UInt8]) throws(SpecError) -> Spec {
+        try Spec(json: JSONObjectReader(JSONParser.parse(bytes)))
     }
 
     /// Decodes and validates: the config the runtime will act on.
@@ -58,7 +63,9 @@ extension SpecError {
 extension Process {
     /// A process document (`exec --process`): decoded and validated, errors under `process.`.
     public static func load(_ data: Data) throws(SpecError) -> Process {
-        let process = try JSONValueDecoder(basePath: "process").decode(Process.self, from: Array(data))
+        let value: JSONValue
+        do { value = try JSONParser.parse(Array(data)) } catch { throw JSONError(error.path.isEmpty ? "process" : "process." + error.path, error.message) }
+        let process = try Process(json: JSONObjectReader(value, at: "process"))
         try process.validate(at: "process")
         return process
     }

@@ -93,7 +93,7 @@ public struct StateStore: Sendable {
     public func loadConfig(_ id: String) throws(RuntimeError) -> Spec {
         let bytes = try FileIO.read(configPath(id))
         do {
-            return try JSONValueDecoder().decode(Spec.self, from: bytes)
+            return try Spec.decode(bytes)
         } catch {
             throw RuntimeError("corrupt config copy \(configPath(id)): \(error)")
         }
