@@ -19,6 +19,7 @@ trap cleanup EXIT
 # An unstripped build with one section per function, laid out by `$1` (an ordering file, or
 # /dev/null), with the link map that names each section.
 link() {
+    rm -f "$S"  # SwiftPM relinks for a missing output, not for changed linker flags
     (cd "$repo" && swift build -c release -Xswiftc -static-executable -Xswiftc -Xfrontend -Xswiftc -function-sections \
         -Xlinker --section-ordering-file="$1" -Xlinker -Map="$work/map.txt" --scratch-path "$work/build" --product swrunc >/dev/null)
     nm -n --defined-only "$S" | awk '$2 ~ /^[tTwW]$/ { print $1, $3 }' > "$work/syms"
@@ -57,9 +58,9 @@ EOS
 perf record -q -F 50000 -o "$work/perf.data" -- bash "$work/workload.sh"
 perf script -i "$work/perf.data" -F comm,ip 2>/dev/null | awk '$1 == "swrunc" && length($2) < 16 { print $2 }' > "$work/ips"
 python3 "$here/hot-order.py" "$work" > "$work/order"
-# Passes 2 and 3: functions run too briefly to be sampled still fault their own window in; laid
+# Passes 2 to 5: functions run too briefly to be sampled still fault their own window in; laid
 # out with the list so far, the page faults that land outside it name them.
-for pass in 2 3; do
+for pass in 2 3 4 5; do
     link "$work/order"
     perf record -q -e page-faults -c 1 -d -o "$work/perf.data" -- bash "$work/workload.sh"
     perf script -i "$work/perf.data" -F comm,addr 2>/dev/null | awk '$1 == "swrunc" && length($2) < 16 { print $2 }' > "$work/ips"

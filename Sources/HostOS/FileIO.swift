@@ -13,17 +13,26 @@ public enum FileIO {
         String(decoding: try read(path), as: UTF8.self)
     }
 
+    /// Reads straight into the result, sized from fstat for a regular file (the state and config
+    /// files every command reads: no 64 KiB bounce buffer to fault in), growing for pipes and
+    /// procfs files, which report no size.
     public static func readAll(_ fd: Int32, what: String) throws(SystemError) -> [UInt8] {
-        var out: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
+        var st = stat()
+        let hint = fstat(fd, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG && st.st_size > 0 ? Int(st.st_size) + 1 : 4096
+        var out = [UInt8](repeating: 0, count: hint)
+        var used = 0
         while true {
-            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if used == out.count { out.append(contentsOf: repeatElement(0, count: out.count)) }
+            let n = out.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress.map { $0 + used }, $0.count - used) }
             if n < 0 {
                 if errno == EINTR { continue }
                 throw .sys("read \(what)")
             }
-            if n == 0 { return out }
-            out.append(contentsOf: chunk[0..<n])
+            if n == 0 {
+                out.removeLast(out.count - used)
+                return out
+            }
+            used += n
         }
     }
 

@@ -1,21 +1,16 @@
 import JSON
-import FoundationEssentials
 
 extension Spec {
     /// Decodes config.json bytes with the strict parser (duplicate keys, invalid UTF-8 and NUL in
     /// strings refused); every failure names the field.
-    public static func decode(_ data: Data) throws(SpecError) -> Spec {
-        try decode(Array(data))
-    }
-
     /// Member by member (Spec+JSON.swift), not through Codable: a create's cost.
     public static func decode(_ bytes: [UInt8]) throws(SpecError) -> Spec {
         try Spec(json: JSONObjectReader(JSONParser.parse(bytes)))
     }
 
     /// Decodes and validates: the config the runtime will act on.
-    public static func load(_ data: Data) throws(SpecError) -> Spec {
-        let spec = try decode(data)
+    public static func load(_ bytes: [UInt8]) throws(SpecError) -> Spec {
+        let spec = try decode(bytes)
         try spec.validate()
         return spec
     }
@@ -62,9 +57,9 @@ extension SpecError {
 
 extension Process {
     /// A process document (`exec --process`): decoded and validated, errors under `process.`.
-    public static func load(_ data: Data) throws(SpecError) -> Process {
+    public static func load(_ bytes: [UInt8]) throws(SpecError) -> Process {
         let value: JSONValue
-        do { value = try JSONParser.parse(Array(data)) } catch { throw JSONError(error.path.isEmpty ? "process" : "process." + error.path, error.message) }
+        do { value = try JSONParser.parse(bytes) } catch { throw JSONError(error.path.isEmpty ? "process" : "process." + error.path, error.message) }
         let process = try Process(json: JSONObjectReader(value, at: "process"))
         try process.validate(at: "process")
         return process

@@ -341,7 +341,7 @@ extension Exec {
         var config: Spec?
         if let processFile = r.processFile {
             let bytes = try FileIO.read(processFile)
-            do { process = try OCI.Process.load(Data(bytes)) } catch { throw RuntimeError("\(processFile): \(error)") }
+            do { process = try OCI.Process.load(bytes) } catch { throw RuntimeError("\(processFile): \(error)") }
         } else {
             guard !r.command.isEmpty else { throw RuntimeError("exec: no command given (and no --process)") }
             let spec = try Container.config(id: r.id, ctx: ctx)

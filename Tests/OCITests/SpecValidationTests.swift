@@ -11,14 +11,14 @@ struct SpecValidationTests {
     }
 
     func decodeError(_ json: String) -> String? {
-        do { _ = try Spec.load(Data(json.utf8)); return nil } catch { return error.description }
+        do { _ = try Spec.load(Array(json.utf8)); return nil } catch { return error.description }
     }
 
     @Test func defaultSpecIsValidAndRoundTrips() throws {
         let spec = Spec.defaultSpec()
         #expect(error { _ in } == nil)
         let data = try JSONEncoder().encode(spec)
-        #expect(try Spec.load(data) == spec)
+        #expect(try Spec.load(Array(data)) == spec)
     }
 
     @Test func unknownNamespaceType() {
@@ -87,22 +87,22 @@ struct SpecValidationTests {
     /// Go's case-blind decoder lets runc configs spell `pagesize`; both spellings read the same.
     @Test func hugepageLimitsTakeRuncsSpelling() throws {
         let json = #"{"ociVersion":"1.0.0","root":{"path":"r"},"linux":{"resources":{"hugepageLimits":[{"pagesize":"2MB","limit":4096},{"pageSize":"1GB","limit":0}]}}}"#
-        let spec = try Spec.load(Data(json.utf8))
+        let spec = try Spec.load(Array(json.utf8))
         #expect(spec.linux?.resources?.hugepageLimits?.map(\.pageSize) == ["2MB", "1GB"])
         #expect(decodeError(#"{"ociVersion":"1.0.0","root":{"path":"r"},"linux":{"resources":{"hugepageLimits":[{"limit":1}]}}}"#)?
             .contains("pageSize: required field is missing") == true)
     }
 
     @Test func aMissingUserIsRoot() throws {
-        let spec = try Spec.load(Data(#"{"ociVersion":"1.0.0","root":{"path":"r"},"process":{"cwd":"/","args":["x"]}}"#.utf8))
+        let spec = try Spec.load(Array(#"{"ociVersion":"1.0.0","root":{"path":"r"},"process":{"cwd":"/","args":["x"]}}"#.utf8))
         #expect(spec.process?.user.uid == 0 && spec.process?.user.gid == 0)
-        let process = try Process.load(Data(#"{"cwd":"/","args":["x"],"user":{"additionalGids":[5]}}"#.utf8))
+        let process = try Process.load(Array(#"{"cwd":"/","args":["x"],"user":{"additionalGids":[5]}}"#.utf8))
         #expect(process.user.uid == 0 && process.user.gid == 0 && process.user.additionalGids == [5])
     }
 
     @Test func unknownFieldsAndAnnotationsAreAccepted() throws {
         let json = #"{"ociVersion":"1.2.0","root":{"path":"r"},"futureField":{"x":1},"annotations":{"a.b":"c"},"process":{"user":{"uid":0,"gid":0},"cwd":"/","args":["x"],"newThing":true}}"#
-        let spec = try Spec.load(Data(json.utf8))
+        let spec = try Spec.load(Array(json.utf8))
         #expect(spec.annotations == ["a.b": "c"])
     }
 }

@@ -10,11 +10,11 @@ struct StrictJSONTests {
     let base = #"{"ociVersion":"1.2.0","root":{"path":"r"},"process":{"user":{"uid":0,"gid":0},"cwd":"/","args":["sh"]}"#
 
     func load(_ json: String) -> String? {
-        do { _ = try Spec.load(Data(json.utf8)); return nil } catch { return error.description }
+        do { _ = try Spec.load(Array(json.utf8)); return nil } catch { return error.description }
     }
 
     func load(bytes: [UInt8]) -> String? {
-        do { _ = try Spec.load(Data(bytes)); return nil } catch { return error.description }
+        do { _ = try Spec.load(Array(Data(bytes))); return nil } catch { return error.description }
     }
 
     func withProcess(_ process: String) -> String {

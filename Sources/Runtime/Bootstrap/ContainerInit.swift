@@ -1,7 +1,6 @@
 import HostOS
 import Glibc
 import CShim
-import FoundationEssentials
 import OCI
 
 /// The container's init before execve: rootfs, terminal, security settings; then it reports

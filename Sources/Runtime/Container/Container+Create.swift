@@ -2,7 +2,6 @@ import HostOS
 import JSON
 import Glibc
 import CShim
-import FoundationEssentials
 import OCI
 
 extension Container {
@@ -27,7 +26,7 @@ extension Container {
         let configPath = bundle + "/config.json"
         let bytes = try FileIO.read(configPath)
         var spec: Spec
-        do { spec = try Spec.load(Data(bytes)) } catch {
+        do { spec = try Spec.load(bytes) } catch {
             throw RuntimeError(config: error, file: configPath)
         }
         guard let rootPath = spec.root?.path else {

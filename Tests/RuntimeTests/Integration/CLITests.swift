@@ -82,7 +82,7 @@ struct CLITests {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let s = Swrunc(root: "/tmp")
         #expect(s.run(["spec", "--bundle", dir]).ok)
-        let spec = try Spec.load(Data(contentsOf: URL(fileURLWithPath: dir + "/config.json")))
+        let spec = try Spec.load(Array(Data(contentsOf: URL(fileURLWithPath: dir + "/config.json"))))
         #expect(spec.process?.args == ["sh"])
         #expect(spec.linux?.namespaces?.map(\.type) == ["pid", "network", "ipc", "uts", "mount"])
         let again = s.run(["spec", "--bundle", dir])
@@ -90,7 +90,7 @@ struct CLITests {
         #expect(again.stderr.contains("exists"))
         try FileManager.default.removeItem(atPath: dir + "/config.json")
         #expect(s.run(["spec", "--rootless", "--bundle", dir]).ok)
-        let rootless = try Spec.load(Data(contentsOf: URL(fileURLWithPath: dir + "/config.json")))
+        let rootless = try Spec.load(Array(Data(contentsOf: URL(fileURLWithPath: dir + "/config.json"))))
         #expect(rootless.linux?.namespaces?.contains { $0.type == "user" } == true)
         #expect(rootless.linux?.uidMappings?.first?.hostID == getuid())
     }

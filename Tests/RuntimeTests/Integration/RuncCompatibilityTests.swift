@@ -58,7 +58,7 @@ struct RuncCompatibilityTests {
         let (dir, cleanup) = try runcBundle()
         defer { cleanup() }
         let config = dir + "/config.json"
-        var spec = try Spec.decode(Data(contentsOf: URL(fileURLWithPath: config)))
+        var spec = try Spec.decode(Array(Data(contentsOf: URL(fileURLWithPath: config))))
         spec.process?.terminal = false
         spec.process?.args = ["sh", "-c", Self.facts]
         try JSONEncoder().encode(spec).write(to: URL(fileURLWithPath: config))
