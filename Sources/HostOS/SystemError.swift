@@ -32,6 +32,14 @@ public struct SystemError: Error, CustomStringConvertible, Sendable, Equatable {
         return e
     }
 
+    /// The same error marked as failing during `stage` (`config`, `cgroup`, `namespaces`,
+    /// `rootfs`, `hook`, `process`, `exec`), unless an inner step named a more precise one.
+    public func during(_ stage: String) -> SystemError {
+        var e = self
+        if e.stage == nil { e.stage = stage }
+        return e
+    }
+
     /// The same error about container `id`, unless it already names one.
     public func about(id: String) -> SystemError {
         var e = self

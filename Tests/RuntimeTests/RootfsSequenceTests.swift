@@ -1,3 +1,4 @@
+import CShim
 import Foundation
 import Glibc
 import OCI
@@ -78,7 +79,7 @@ struct RootfsSequenceTests {
         let root = try SafeRoot(path: rootfs)
         defer { root.close() }
         let sys = RecordingSyscalls(root: rootfs)
-        let fuse = Device(type: "c", path: "/dev/fuse", major: 10, minor: 229, fileMode: 0o600, uid: 7, gid: 8)
+        let fuse = DeviceNode(Device(type: "c", path: "/dev/fuse", major: 10, minor: 229, fileMode: 0o600, uid: 7, gid: 8))
         try DeviceSetup(sys: sys, root: root, inUserNamespace: false).create([DeviceSetup.defaults[0], fuse], replaceExisting: true)
         #expect(sys.calls == ["mknod /dev/null 20666 1:3", "chown /dev/null 0:0", "mknod /dev/fuse 20600 10:229", "chown /dev/fuse 7:8"])
         // A user namespace may not mknod: the host's node is bound onto a file in its place.
@@ -166,6 +167,11 @@ struct RootfsSequenceTests {
         #expect(container.devBound && container.hasRuntimeHooks && container.createContainerHooks.isEmpty)
         #expect(!container.defaultDevices.contains { $0.path == "/dev/null" } && container.defaultDevices.count == DeviceSetup.defaults.count - 1)
         #expect(container.configDevices.map(\.path) == ["/dev/null"] && container.maskedPaths == ["/proc/kcore"])
+        // Devices as the file type, permissions and number mknod takes.
+        let fifo = DeviceNode(Device(type: "p", path: "/dev/p", fileMode: 0o1640))
+        let block = DeviceNode(Device(type: "b", path: "/dev/b", major: 8, minor: 1))
+        #expect(fifo.kind == S_IFIFO && fifo.permissions == 0o1640 && block.kind == S_IFBLK && block.permissions == 0o666)
+        #expect(block.device == dev_t(cshim_makedev(8, 1)) && container.configDevices[0].device == dev_t(cshim_makedev(1, 3)))
 
         var process = OCI.Process(terminal: true, args: ["sh"], env: ["A=1", "PATH=/bin", "A=2"])
         process.noNewPrivileges = true

@@ -74,8 +74,14 @@ enum ContainerInit {
                 close(plan.consoleFD)
             }
         } else {
-            try setupContainer(sys, plan, channel: channel)
+            do { try setupContainer(sys, plan, channel: channel) } catch { throw error.during("rootfs") }
         }
+        do { return try prepareProcess(sys, plan, channel: channel) } catch { throw error.during("process") }
+    }
+
+    /// Limits, scheduling, no_new_privs, the program's path, the credential switch, labels; the
+    /// seccomp filter too when it cannot wait until just before execve.
+    static func prepareProcess(_ sys: any Syscalls, _ plan: InitPlan, channel: SyncChannel) throws(RuntimeError) -> (String, SeccompFilter?) {
         try ProcessCredentials.applyRlimits(sys, plan.process.rlimits)
         if let adj = plan.process.oomScoreAdj, !plan.isExec { try ProcessCredentials.applyOOMScoreAdj(adj) }
         try plan.settings.apply()

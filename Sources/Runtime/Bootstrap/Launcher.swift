@@ -53,7 +53,7 @@ final class Launcher {
         debug("nsexec-0[\(pid)]: => nsexec container setup")
         debug("nsexec-0[\(pid)]: affinity: \(CPUAffinity.describe(pid))")
         // Into the cgroup before the child runs a single line of container setup.
-        try cgroup.add(pid: stage1)
+        do { try cgroup.add(pid: stage1) } catch { throw error.during("cgroup") }
         try setFinalAffinity()
         try parentEnd.send(.proceed)
         while true {

@@ -16,8 +16,8 @@ struct ResolvedContainer {
     var devBound = false
     /// runc's default nodes the config does not name itself (made, replacing what is there),
     /// then the config's own (kept when already there).
-    var defaultDevices: [OCI.Device] = []
-    var configDevices: [OCI.Device] = []
+    var defaultDevices: [DeviceNode] = []
+    var configDevices: [DeviceNode] = []
     /// linux.sysctl as files to write, in key order.
     var sysctls: [SysctlWrite] = []
     var readonlyPaths: [String] = []
@@ -42,7 +42,7 @@ struct ResolvedContainer {
         devBound = mounts.contains { $0.mount.destination == "/dev" && $0.options.isBind }
         let devices = linux.devices ?? []
         defaultDevices = DeviceSetup.defaults.filter { d in !devices.contains { $0.path == d.path } }
-        configDevices = devices
+        configDevices = devices.map(DeviceNode.init)
         sysctls = SysctlWrite.plan(linux.sysctl)
         readonlyPaths = linux.readonlyPaths ?? []
         maskedPaths = linux.maskedPaths ?? []

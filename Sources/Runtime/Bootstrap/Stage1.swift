@@ -45,7 +45,7 @@ enum Stage1 {
             try channel.send(.initPid(0))
             ContainerInit.run(plan, channel: channel)
         } catch {
-            try? channel.send(.failed(error))
+            try? channel.send(.failed(error.during("namespaces")))
             _exit(1)
         }
     }

@@ -93,7 +93,7 @@ extension Container {
             try ctx.store.saveIntent(CreateIntent(cgroupPaths: cgroup.paths, ownedCgroups: cgroup.owned,
                                                   hostRootfsMount: hostMount), id: opts.id)
             rollback.add { try? cgroup.destroy() }
-            do {
+            do throws(RuntimeError) {
                 try cgroup.create()
             } catch where ctx.rootless && [EACCES, EPERM, EROFS].contains(error.errno ?? 0) {
                 // An unprivileged user without a delegated cgroup: the container runs without
@@ -105,13 +105,15 @@ extension Container {
                 ctx.logger.debug("rootless: running without a cgroup (\(error.message))")
                 cgroup = Cgroups.driver(paths: [:], owned: [])
                 try ctx.store.saveIntent(CreateIntent(cgroupPaths: [:], ownedCgroups: [], hostRootfsMount: hostMount), id: opts.id)
+            } catch {
+                throw error.during("cgroup")
             }
             if let hostMount {
                 rollback.add { try? hostMount.unmount() }
                 try hostMount.mount()
             }
             if let resources = spec.linux?.resources, !cgroup.paths.isEmpty {
-                try cgroup.apply(resources)
+                do { try cgroup.apply(resources) } catch { throw error.during("cgroup") }
             }
             // Spec: a failing prestart/createRuntime/createContainer hook still gets poststop.
             rollback.add {

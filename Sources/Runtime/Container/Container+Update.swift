@@ -57,7 +57,7 @@ extension Container {
                 throw RuntimeError("linux.resources.memory.limit: \(limit) is below the current usage \(usage) (checkBeforeUpdate)")
             }
         }
-        try cgroup.apply(delta, includeDevices: update.devices != nil)
+        do { try cgroup.apply(delta, includeDevices: update.devices != nil) } catch { throw error.during("cgroup") }
         if config.linux == nil { config.linux = Linux() }
         config.linux?.resources = merged
         record.config = config

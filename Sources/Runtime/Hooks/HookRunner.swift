@@ -17,7 +17,7 @@ enum HookRunner {
                 try run(hook, stdin: json, defaultEnv: defaultEnv)
             } catch {
                 // runc's prefix: clients match "error running <kind> hook #<n>:".
-                throw RuntimeError("error running \(kind) hook #\(i): \(hook.path): \(error.message)", errno: error.errno)
+                throw RuntimeError("error running \(kind) hook #\(i): \(hook.path): \(error.message)", errno: error.errno, stage: "hook")
             }
         }
     }

@@ -131,7 +131,7 @@ struct CLITests {
         let line = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n").last.map(String.init) ?? ""
         let obj = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
         #expect(obj["field"] as? String == "mounts[\((b.spec.mounts ?? []).count - 1)]" && obj["errno"] as? Int == Int(ENOENT), "\(line)")
-        #expect(obj["path"] as? String == "/mnt/x" && obj["id"] as? String == b.id, "\(line)")
+        #expect(obj["path"] as? String == "/mnt/x" && obj["id"] as? String == b.id && obj["stage"] as? String == "rootfs", "\(line)")
         let c = try TestBundle()
         defer { c.cleanup() }
         var resources = c.spec.linux?.resources ?? Resources()
@@ -144,11 +144,22 @@ struct CLITests {
         let obj2 = try #require(try JSONSerialization.jsonObject(with: Data(line2.utf8)) as? [String: Any])
         #expect(!r2.ok && obj2["field"] as? String == "linux.resources.unified.memory.nosuchknob", "\(line2)")
         #expect((obj2["path"] as? String)?.hasSuffix("/memory.nosuchknob") == true && obj2["id"] as? String == c.id, "\(line2)")
+        #expect(obj2["stage"] as? String == "cgroup", "\(line2)")
         // A command about a container that does not exist names it too.
         let r3 = c.swrunc.run(["--root", c.swrunc.root, "--log", log2, "--log-format", "json", "state", c.id + "-missing"])
         let line3 = try String(contentsOfFile: log2, encoding: .utf8).split(separator: "\n").last.map(String.init) ?? ""
         let obj3 = try #require(try JSONSerialization.jsonObject(with: Data(line3.utf8)) as? [String: Any])
-        #expect(!r3.ok && obj3["id"] as? String == c.id + "-missing" && obj3["path"] == nil, "\(line3)")
+        #expect(!r3.ok && obj3["id"] as? String == c.id + "-missing" && obj3["path"] == nil && obj3["stage"] as? String == "lookup", "\(line3)")
+        // A config the runtime refuses fails in the config stage, naming the field.
+        var config = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: c.dir + "/config.json"))) as? [String: Any])
+        var process = try #require(config["process"] as? [String: Any])
+        process["cwd"] = 7
+        config["process"] = process
+        try JSONSerialization.data(withJSONObject: config).write(to: URL(fileURLWithPath: c.dir + "/config.json"))
+        let r4 = c.swrunc.run(["--root", c.swrunc.root, "--log", log2, "--log-format", "json", "run", "-b", c.dir, c.id])
+        let line4 = try String(contentsOfFile: log2, encoding: .utf8).split(separator: "\n").last.map(String.init) ?? ""
+        let obj4 = try #require(try JSONSerialization.jsonObject(with: Data(line4.utf8)) as? [String: Any])
+        #expect(!r4.ok && obj4["stage"] as? String == "config" && obj4["field"] as? String == "process.cwd", "\(line4)")
     }
 
     /// A --log that cannot be opened and a --root that does not exist are errors, as in runc.
