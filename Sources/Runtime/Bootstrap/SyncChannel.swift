@@ -167,9 +167,14 @@ struct SyncChannel {
             if rc == 0 { throw RuntimeError("timed out waiting for \(stage)") }
             break
         }
-        var buf = [UInt8](repeating: 0, count: 65536)
+        // Room for the largest message, left uninitialised: zero-filling 64 KiB for a message of
+        // a few bytes cost a page fault per 4 KiB at every step of every bootstrap.
         var passed: Int32 = -1
-        let n = buf.withUnsafeMutableBytes { cshim_recv_msg(fd, $0.baseAddress, $0.count, &passed) }
+        var n = 0
+        let buf = [UInt8](unsafeUninitializedCapacity: 65536) { buffer, count in
+            n = cshim_recv_msg(fd, buffer.baseAddress, buffer.count, &passed)
+            count = max(n, 0)
+        }
         if n < 0 { throw .sys("sync: receive while waiting for \(stage)") }
         if n == 0 { return nil }
         guard let message = SyncMessage.decode(buf[0..<n]) else {
