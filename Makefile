@@ -17,7 +17,7 @@ DEPS := busybox-static libseccomp-dev libcap-dev libselinux1-dev libpcre2-dev pk
 SWCTR_DEPS := libarchive-dev libssl-dev golang-github-containers-common \
 	containernetworking-plugins golang-github-containernetworking-plugin-dnsname dnsmasq-base iproute2 iptables \
 	uidmap slirp4netns
-TEST_DEPS := runc crun hyperfine time golang-github-containers-common libjansson-dev python3 util-linux \
+TEST_DEPS := runc crun hyperfine time strace golang-github-containers-common libjansson-dev python3 util-linux \
 	containerd docker.io podman curl iptables libarchive-dev libssl-dev docker-registry skopeo umoci \
 	apache2-utils openssl zstd iperf3 buildah debootstrap uidmap gcc libc6-dev
 VALIDATOR := conformance/build/validator

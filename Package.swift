@@ -21,6 +21,10 @@ let package = Package(
         .target(name: "CShim", path: "CSources/CShim"),
         // Only the swrunc executable links this: its constructor re-executes from a sealed copy.
         .target(name: "SwruncStart", dependencies: ["CShim"], path: "CSources/SwruncStart"),
+        // swrunc's ELF entry point (-e swrunc_entry below): the sealed re-exec before glibc
+        // starts. It runs without the C library, so nothing may call it.
+        .target(name: "SwruncEntry", path: "CSources/SwruncEntry",
+                cSettings: [.unsafeFlags(["-ffreestanding", "-fno-builtin", "-fno-stack-protector"])]),
         .systemLibrary(name: "CSeccomp", path: "CSources/CSeccomp", pkgConfig: "libseccomp",
                        providers: [.apt(["libseccomp-dev"])]),
         .systemLibrary(name: "CCap", path: "CSources/CCap", pkgConfig: "libcap",
@@ -34,9 +38,9 @@ let package = Package(
         .target(name: "OCI", dependencies: ["JSON"]),
         .target(name: "Runtime", dependencies: ["OCI", "JSON", "HostOS", "CShim", "CSeccomp", "CCap", "CSELinux"]),
         .executableTarget(name: "swrunc", dependencies: [
-            "Runtime", "OCI", "JSON", "HostOS", "SwruncStart",
+            "Runtime", "OCI", "JSON", "HostOS", "SwruncStart", "SwruncEntry",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
+        ], linkerSettings: [.unsafeFlags(["-Xlinker", "-e", "-Xlinker", "swrunc_entry"])]),
         .testTarget(name: "OCITests", dependencies: ["OCI", "JSON"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "OCI", "JSON", "HostOS", "CShim"]),
     ],

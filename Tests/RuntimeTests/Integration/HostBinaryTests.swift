@@ -171,4 +171,30 @@ struct HostBinaryTests {
         #expect(fd < 0 && code == EROFS, "open for writing: fd \(fd), errno \(code)")
         if fd >= 0 { close(fd) }
     }
+
+    /// A static binary (make's release build; a dynamic one's loader starts the C library before
+    /// any entry point runs) has no PT_INTERP naming the dynamic loader.
+    static let binaryIsStatic: Bool = {
+        guard let head = FileManager.default.contents(atPath: Swrunc.binary)?.prefix(4096) else { return false }
+        return head.range(of: Data("ld-linux".utf8)) == nil
+    }()
+
+    /// The process that only asks for the sealed copy does so before the C library starts
+    /// (swrunc_entry): between its execve and the execveat of the copy, none of glibc's start-up
+    /// calls (brk, arch_prctl for its TLS) — and the copy then starts normally.
+    @Test(.enabled(if: binaryIsStatic, "a dynamically linked swrunc starts glibc in its loader"))
+    func theSealedCopyIsAskedForBeforeTheCLibraryStarts() throws {
+        let b = try TestBundle(args: ["true"])
+        defer { b.cleanup() }
+        try b.write()
+        let trace = b.dir + "/trace"
+        let r = Swrunc.exec(["/usr/bin/strace", "-o", trace, "-e", "trace=execve,execveat,brk,arch_prctl",
+                             Swrunc.binary, "--root", b.swrunc.root, "run", "-b", b.dir, b.id])
+        #expect(r.ok, "\(r.stderr)")
+        let calls = try String(contentsOfFile: trace, encoding: .utf8).split(separator: "\n")
+            .map { $0.prefix { $0 != "(" } }.filter { !$0.hasPrefix("+++") && !$0.hasPrefix("---") }
+        let copy = try #require(calls.firstIndex(of: "execveat"), "no sealed re-exec: \(calls)")
+        #expect(calls[..<copy] == ["execve"], "calls before the re-exec: \(calls[..<copy])")
+        #expect(calls[(copy + 1)...].contains("arch_prctl"), "the copy starts glibc: \(calls)")
+    }
 }
