@@ -18,13 +18,13 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     ],
     targets: [
-        .target(name: "CShim", path: "CSources/CShim"),
+        // The sealed copy of the runtime (CVE-2019-5736) in raw system calls, and swrunc's ELF
+        // entry point (-e swrunc_entry below) that uses it before glibc starts.
+        .target(name: "SealedExe", path: "CSources/SealedExe",
+                cSettings: [.unsafeFlags(["-ffreestanding", "-fno-builtin", "-fno-stack-protector"])]),
+        .target(name: "CShim", dependencies: ["SealedExe"], path: "CSources/CShim"),
         // Only the swrunc executable links this: its constructor re-executes from a sealed copy.
         .target(name: "SwruncStart", dependencies: ["CShim"], path: "CSources/SwruncStart"),
-        // swrunc's ELF entry point (-e swrunc_entry below): the sealed re-exec before glibc
-        // starts. It runs without the C library, so nothing may call it.
-        .target(name: "SwruncEntry", path: "CSources/SwruncEntry",
-                cSettings: [.unsafeFlags(["-ffreestanding", "-fno-builtin", "-fno-stack-protector"])]),
         .systemLibrary(name: "CSeccomp", path: "CSources/CSeccomp", pkgConfig: "libseccomp",
                        providers: [.apt(["libseccomp-dev"])]),
         .systemLibrary(name: "CCap", path: "CSources/CCap", pkgConfig: "libcap",
@@ -38,7 +38,7 @@ let package = Package(
         .target(name: "OCI", dependencies: ["JSON"]),
         .target(name: "Runtime", dependencies: ["OCI", "JSON", "HostOS", "CShim", "CSeccomp", "CCap", "CSELinux"]),
         .executableTarget(name: "swrunc", dependencies: [
-            "Runtime", "OCI", "JSON", "HostOS", "SwruncStart", "SwruncEntry",
+            "Runtime", "OCI", "JSON", "HostOS", "SwruncStart",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], linkerSettings: [.unsafeFlags(["-Xlinker", "-e", "-Xlinker", "swrunc_entry"])]),
         .testTarget(name: "OCITests", dependencies: ["OCI", "JSON"]),

@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include "swrunc_start.h"
 #include "cshim.h"
+#include "sealed_exe_raw.h"
 
 #include <errno.h>
 #include <string.h>
@@ -24,23 +25,16 @@ static int wants_sealed_copy(int argc, char **argv) {
     return 0;
 }
 
-// The sealed copy: overlayfs over the binary's directory (no copying, page cache shared), with
-// an empty second layer overlayfs needs to be read-only; a memfd copy where that cannot be had.
+// The sealed copy: overlayfs over the binary's directory (no copying, page cache shared; the
+// same call swrunc_entry made before glibc started, now with its error kept), or a memfd copy
+// where that cannot be had.
 static int sealed_copy(void) {
+    int fd = sealed_exe_overlay();
+    if (fd >= 0) return fd;
     char exe[4096];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
     if (n <= 0) return -1;
     exe[n] = '\0';
-    char *slash = strrchr(exe, '/');
-    if (!slash) { errno = EINVAL; return -1; }
-    const char *empty = "/run/swrunc/@empty";
-    (void)mkdir("/run/swrunc", 0711);
-    if (mkdir(empty, 0700) == 0 || errno == EEXIST) {
-        *slash = '\0';
-        int fd = cshim_exe_overlay(exe[0] ? exe : "/", slash + 1, empty);
-        *slash = '/';
-        if (fd >= 0) return fd;
-    }
     return cshim_exe_memfd_copy(exe);
 }
 

@@ -10,12 +10,6 @@ int cshim_exe_is_sealed(void);
 // 1 when this process runs from an overlayfs copy (the sealed form runc 1.2 prefers), else 0.
 int cshim_exe_is_overlay(void);
 
-// An O_PATH fd of `name` inside `dir`, seen through an overlayfs mount that has no upper layer
-// and was never attached anywhere: nothing can write to the file through it, and no path leads to
-// it. `empty_dir` is an empty directory (overlayfs needs two lower layers to be read-only).
-// Returns -1 with errno when overlayfs or the new mount API is unavailable (or not permitted).
-int cshim_exe_overlay(const char *dir, const char *name, const char *empty_dir);
-
 // A memfd holding a copy of `path`, sealed against writes, growth and shrinking.
 int cshim_exe_memfd_copy(const char *path);
 
