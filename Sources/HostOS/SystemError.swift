@@ -25,25 +25,22 @@ public struct SystemError: Error, CustomStringConvertible, Sendable, Equatable {
         self.path = path
     }
 
-    /// The same error about `path`, unless an inner step already named a more precise one.
-    public func at(path: String) -> SystemError {
-        var e = self
-        if e.path == nil { e.path = path }
-        return e
-    }
+    // An inner step that already named the path, stage or container knew better: the outer
+    // steps only fill in what is missing.
+
+    /// The same error about `path`.
+    public func at(path: String) -> SystemError { filling(\.path, path) }
 
     /// The same error marked as failing during `stage` (`config`, `cgroup`, `namespaces`,
-    /// `rootfs`, `hook`, `process`, `exec`), unless an inner step named a more precise one.
-    public func during(_ stage: String) -> SystemError {
-        var e = self
-        if e.stage == nil { e.stage = stage }
-        return e
-    }
+    /// `rootfs`, `hook`, `process`, `exec`).
+    public func during(_ stage: String) -> SystemError { filling(\.stage, stage) }
 
-    /// The same error about container `id`, unless it already names one.
-    public func about(id: String) -> SystemError {
+    /// The same error about container `id`.
+    public func about(id: String) -> SystemError { filling(\.id, id) }
+
+    private func filling(_ part: WritableKeyPath<SystemError, String?>, _ value: String) -> SystemError {
         var e = self
-        if e.id == nil { e.id = id }
+        if e[keyPath: part] == nil { e[keyPath: part] = value }
         return e
     }
 
