@@ -41,7 +41,7 @@ for name, title in [("run-true", "run /bin/true (default namespaces)"), ("run-no
     lines.append(f"| {title} | {fmt(s)} | {fmt(r)} | {fmt(c)} | {ratio(s, c)} | {ratio(s, r)} |")
 lines += ["", "Peak RSS of the runtime process during `create` (`/usr/bin/time -f %M`, median of 5) and binary size:", "",
           "| | swrunc | runc | crun |", "|---|---|---|---|",
-          "| peak RSS (MiB) | " + " | ".join(f"{extra['rss'][k] / 1024:.1f}" for k in ("swrunc", "runc", "crun")) + " |",
+          "| peak RSS (MiB) | " + " | ".join(f"{extra['rss'][k] / 1024:.2f}" for k in ("swrunc", "runc", "crun")) + " |",
           "| binary (MiB) | " + " | ".join(f"{extra['size'][k] / 1048576:.1f}" for k in ("swrunc", "runc", "crun")) + " |",
           "", "Scaling: N containers each created, started and deleted, by 1 or 8 concurrent clients on one `--root`"
           " (total seconds; per container in ms):", "",

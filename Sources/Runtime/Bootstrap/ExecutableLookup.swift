@@ -11,7 +11,7 @@ enum ExecutableLookup {
         guard let name = process.args.first, !name.isEmpty else {
             throw RuntimeError("process.args: must contain at least one argument")
         }
-        if name.contains("/") {
+        if name.utf8.contains(UInt8(ascii: "/")) {
             let full = name.hasPrefix("/") ? name : process.cwd + "/" + name
             try checkExecutable(full, name: name)
             return full

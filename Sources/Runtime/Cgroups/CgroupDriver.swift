@@ -58,7 +58,7 @@ extension CgroupDriver {
         // and create would wait for it until its timeout: refused at once, as runc refuses it.
         for dir in directories {
             let frozenV1 = (try? FileIO.readString(dir + "/freezer.state"))?.trimmed() == "FROZEN"
-            let frozenV2 = (try? FileIO.readString(dir + "/cgroup.events"))?.contains("frozen 1") == true
+            let frozenV2 = (try? FileIO.readString(dir + "/cgroup.events"))?.split(separator: "\n").contains("frozen 1") == true
             if frozenV1 || frozenV2 {
                 throw RuntimeError("linux.cgroupsPath: container's cgroup unexpectedly frozen (\(dir)): thaw it first")
             }

@@ -31,10 +31,12 @@ public struct CgroupLayout: Sendable, Equatable {
         var v1: [Hierarchy] = []
         var unified: Hierarchy?
         for line in mountinfo.split(separator: "\n") {
-            let halves = line.components(separatedBy: " - ")
-            guard halves.count == 2 else { continue }
-            let left = halves[0].split(separator: " ")
-            let right = halves[1].split(separator: " ")
+            // Spaces in paths are escaped (\040), so fields split on spaces; a lone "-" ends the
+            // optional fields and comes before the filesystem type, source and options.
+            let fields = line.split(separator: " ")
+            guard let dash = fields.indices.first(where: { $0 >= 5 && fields[$0] == "-" }) else { continue }
+            let left = fields[..<dash]
+            let right = Array(fields[(dash + 1)...])
             guard left.count >= 5, right.count >= 3 else { continue }
             let fstype = right[0]
             let mountRoot = unescape(String(left[3]))
@@ -85,18 +87,5 @@ public struct CgroupLayout: Sendable, Equatable {
             }
         }
         return String(decoding: out, as: UTF8.self)
-    }
-}
-
-extension Substring {
-    func components(separatedBy sep: String) -> [Substring] {
-        var out: [Substring] = []
-        var rest = self[...]
-        while let r = rest.firstRange(of: sep) {
-            out.append(rest[..<r.lowerBound])
-            rest = rest[r.upperBound...]
-        }
-        out.append(rest)
-        return out
     }
 }
