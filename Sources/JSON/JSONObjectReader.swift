@@ -1,7 +1,8 @@
 /// Reads a JSON object member by member into a program's own types, with JSONValueDecoder's
 /// rules and messages (`process.user.uid: expected a non-negative integer, got -1`) but none of
 /// Codable's generic containers: a type decoded this way costs no runtime metadata or
-/// conformance lookups, which dominate a short-lived command (config.json on every create).
+/// conformance lookups, which dominate a short-lived command (config.json on every create,
+/// state.json on every command).
 /// A member that is absent or null is nil for the optional reads; the required reads say
 /// "required field is missing" for an absent one and "found null" for a null one.
 public struct JSONObjectReader {

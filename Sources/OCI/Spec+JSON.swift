@@ -86,7 +86,8 @@ extension User {
 }
 
 extension Hooks {
-    init(json r: JSONObjectReader) throws(JSONError) {
+    /// Also the container record's copy of the hooks (state.json).
+    public init(json r: JSONObjectReader) throws(JSONError) {
         let hook = { (o: JSONObjectReader) throws(JSONError) -> Hook in
             Hook(path: try o.string("path"), args: try o.optionalStrings("args"), env: try o.optionalStrings("env"),
                  timeout: try o.optionalInteger("timeout"))

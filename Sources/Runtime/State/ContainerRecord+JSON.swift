@@ -6,28 +6,28 @@ import OCI
 /// (bench/HISTORY.md); the members and their names are those the Codable forms had, so files
 /// written by earlier versions read the same.
 extension ContainerRecord {
-    init(json fields: JSONFields) throws(JSONError) {
+    init(json fields: JSONObjectReader) throws(JSONError) {
         id = try fields.string("id")
         bundle = try fields.string("bundle")
         rootfs = try fields.string("rootfs")
-        guard let pid = try fields.optionalInt64("pid"), let narrow = Int32(exactly: pid) else {
+        guard let pid = try fields.optionalInteger("pid", as: Int64.self), let narrow = Int32(exactly: pid) else {
             throw JSONError("pid", "required field is missing or out of range")
         }
         self.pid = narrow
-        guard let start = try fields.optionalUInt64("pidStartTime") else { throw JSONError("pidStartTime", "required field is missing") }
+        guard let start = try fields.optionalInteger("pidStartTime", as: UInt64.self) else { throw JSONError("pidStartTime", "required field is missing") }
         pidStartTime = start
         created = try fields.string("created")
         owner = try fields.string("owner")
         annotations = try fields.optionalStringMap("annotations")
         guard let paths = try fields.optionalStringMap("cgroupPaths") else { throw JSONError("cgroupPaths", "required field is missing") }
         cgroupPaths = paths
-        hooks = try fields.optionalObject("hooks").map { (h: JSONFields) throws(JSONError) in try Hooks(json: h) }
+        hooks = try fields.optionalObject("hooks").map { (h: JSONObjectReader) throws(JSONError) in try Hooks(json: h) }
         namespacePaths = try fields.optionalStringMap("namespacePaths")
         rootless = try fields.optionalBool("rootless")
         ownedCgroups = try fields.optionalStrings("ownedCgroups")
-        pidNamespace = try fields.optionalUInt64("pidNamespace")
+        pidNamespace = try fields.optionalInteger("pidNamespace", as: UInt64.self)
         hasProcess = try fields.optionalBool("hasProcess")
-        hostRootfsMount = try fields.optionalObject("hostRootfsMount").map { (m: JSONFields) throws(JSONError) in try HostRootfsMount(json: m) }
+        hostRootfsMount = try fields.optionalObject("hostRootfsMount").map { (m: JSONObjectReader) throws(JSONError) in try HostRootfsMount(json: m) }
         config = nil
     }
 
@@ -54,10 +54,10 @@ extension ContainerRecord {
 }
 
 extension CreateIntent {
-    init(json fields: JSONFields) throws(JSONError) {
+    init(json fields: JSONObjectReader) throws(JSONError) {
         cgroupPaths = try fields.optionalStringMap("cgroupPaths") ?? [:]
         ownedCgroups = try fields.optionalStrings("ownedCgroups") ?? []
-        hostRootfsMount = try fields.optionalObject("hostRootfsMount").map { (m: JSONFields) throws(JSONError) in try HostRootfsMount(json: m) }
+        hostRootfsMount = try fields.optionalObject("hostRootfsMount").map { (m: JSONObjectReader) throws(JSONError) in try HostRootfsMount(json: m) }
     }
 
     var json: JSONValue {
@@ -70,9 +70,9 @@ extension CreateIntent {
 }
 
 extension HostRootfsMount {
-    init(json fields: JSONFields) throws(JSONError) {
+    init(json fields: JSONObjectReader) throws(JSONError) {
         rootfs = try fields.string("rootfs")
-        mountIDBelow = try fields.optionalInt64("mountIDBelow").map { Int($0) }
+        mountIDBelow = try fields.optionalInteger("mountIDBelow", as: Int.self)
     }
 
     var json: JSONValue {
@@ -85,21 +85,6 @@ extension HostRootfsMount {
 
 extension Hooks {
     static let kinds = ["prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"]
-
-    init(json fields: JSONFields) throws(JSONError) {
-        var lists: [String: [Hook]] = [:]
-        for kind in Self.kinds {
-            guard let items = try fields.optionalObjects(kind) else { continue }
-            var hooks: [Hook] = []
-            for h in items {
-                hooks.append(Hook(path: try h.string("path"), args: try h.optionalStrings("args"), env: try h.optionalStrings("env"),
-                                  timeout: try h.optionalInt64("timeout").map { Int($0) }))
-            }
-            lists[kind] = hooks
-        }
-        self.init(prestart: lists["prestart"], createRuntime: lists["createRuntime"], createContainer: lists["createContainer"],
-                  startContainer: lists["startContainer"], poststart: lists["poststart"], poststop: lists["poststop"])
-    }
 
     var json: JSONValue {
         var o = JSONObjectBuilder()

@@ -50,7 +50,7 @@ public struct StateStore: Sendable {
         guard FileIO.exists(statePath(id)) else { return nil }
         let bytes = try FileIO.read(statePath(id))
         do {
-            return try ContainerRecord(json: JSONFields(JSONParser.parse(bytes)))
+            return try ContainerRecord(json: JSONObjectReader(JSONParser.parse(bytes)))
         } catch {
             throw RuntimeError("corrupt state file \(statePath(id)): \(error)")
         }
@@ -84,7 +84,7 @@ public struct StateStore: Sendable {
     /// What a create that did not finish had recorded; nil when there is none.
     public func loadIntent(_ id: String) -> CreateIntent? {
         guard let bytes = try? FileIO.read(intentPath(id)) else { return nil }
-        return try? CreateIntent(json: JSONFields(JSONParser.parse(bytes)))
+        return try? CreateIntent(json: JSONObjectReader(JSONParser.parse(bytes)))
     }
 
     public func removeIntent(_ id: String) { unlink(intentPath(id)) }
