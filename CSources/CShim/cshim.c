@@ -76,7 +76,14 @@ int cshim_openat2(int dirfd, const char *path, uint64_t flags, uint64_t mode, ui
     how.flags = flags;
     how.mode = mode;
     how.resolve = resolve;
-    return (int)syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
+    // With RESOLVE_IN_ROOT (or BENEATH) the kernel answers EAGAIN when any rename or mount in the
+    // system raced the lookup, and expects the caller to try again: containers being set up in
+    // parallel make that common.
+    int fd, tries = 0;
+    do {
+        fd = (int)syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
+    } while (fd < 0 && errno == EAGAIN && ++tries < 64);
+    return fd;
 }
 
 int cshim_close_range(unsigned int first, unsigned int last, unsigned int flags) {
