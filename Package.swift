@@ -38,7 +38,7 @@ let package = Package(
         .target(name: "OCI", dependencies: ["JSON"]),
         .target(name: "Runtime", dependencies: ["OCI", "JSON", "HostOS", "CShim", "CSeccomp", "CCap", "CSELinux"]),
         .executableTarget(name: "swrunc", dependencies: [
-            "Runtime", "OCI", "JSON", "HostOS", "SwruncStart",
+            "Runtime", "OCI", "JSON", "HostOS", "SwruncStart", "SealedExe",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], linkerSettings: [.unsafeFlags(["-Xlinker", "-e", "-Xlinker", "swrunc_entry"])]),
         .testTarget(name: "OCITests", dependencies: ["OCI", "JSON"]),

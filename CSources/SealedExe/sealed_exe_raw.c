@@ -60,10 +60,17 @@ static int same(const char *a, const char *b) {
     return *a == *b;
 }
 
-// The commands SwruncStart re-executes for (swrunc_sealed_commands); the same loose match.
-static int wants_sealed_copy(int argc, char **argv) {
+static const char *const sealed_commands[] = {"create", "run", "exec", 0};
+
+const char *const *sealed_exe_commands(void) { return sealed_commands; }
+
+// Any argument equal to a command name counts: the subcommand always appears literally, and a
+// flag value or container id that happens to be "run" only costs one needless re-exec.
+int sealed_exe_wanted(int argc, char **argv) {
     for (int i = 1; i < argc; i++) {
-        if (same(argv[i], "create") || same(argv[i], "run") || same(argv[i], "exec")) return 1;
+        for (const char *const *c = sealed_commands; *c; c++) {
+            if (same(argv[i], *c)) return 1;
+        }
     }
     return 0;
 }
@@ -141,7 +148,7 @@ void swrunc_early_reexec(long *stack) {
     int argc = (int)stack[0];
     char **argv = (char **)(stack + 1);
     char **envp = argv + argc + 1;
-    if (!wants_sealed_copy(argc, argv) || sealed_exe_check() != 0) return;
+    if (!sealed_exe_wanted(argc, argv) || sealed_exe_check() != 0) return;
     int fd = sealed_exe_overlay();
     if (fd < 0) return;
     sys6(__NR_execveat, fd, (long)"", (long)argv, (long)envp, AT_EMPTY_PATH, 0);

@@ -4,26 +4,11 @@
 #include "sealed_exe_raw.h"
 
 #include <errno.h>
-#include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
-static const char *const sealed_commands[] = {"create", "run", "exec", NULL};
 static int sealed_error;
 
-const char *const *swrunc_sealed_commands(void) { return sealed_commands; }
 int swrunc_sealed_exe_error(void) { return sealed_error; }
-
-// Any argument equal to a command name counts: the subcommand always appears literally, and a
-// flag value or container id that happens to be "run" only costs one needless re-exec.
-static int wants_sealed_copy(int argc, char **argv) {
-    for (int i = 1; i < argc; i++) {
-        for (const char *const *c = sealed_commands; *c; c++) {
-            if (strcmp(argv[i], *c) == 0) return 1;
-        }
-    }
-    return 0;
-}
 
 // The sealed copy: overlayfs over the binary's directory (no copying, page cache shared; the
 // same call swrunc_entry made before glibc started, now with its error kept), or a memfd copy
@@ -41,7 +26,7 @@ static int sealed_copy(void) {
 // glibc passes (argc, argv, envp) to constructors; priority 101 runs before those of the
 // libraries linked in (libselinux reads /proc at load time) and before the Swift runtime.
 __attribute__((constructor(101))) static void swrunc_start(int argc, char **argv, char **envp) {
-    if (!wants_sealed_copy(argc, argv)) return;
+    if (!sealed_exe_wanted(argc, argv)) return;
     int sealed = cshim_exe_is_sealed();
     if (sealed == 1) return;
     int fd = sealed < 0 ? -1 : sealed_copy();

@@ -132,10 +132,6 @@ public struct JSONObjectReader {
         return try reader(v, path: at(key), key: key)
     }
 
-    public func object(_ key: String) throws(JSONError) -> JSONObjectReader {
-        try reader(required(key), path: at(key), key: key)
-    }
-
     /// An array of objects, each read by `make` (`hooks.prestart[0]`).
     public func optionalObjects<T>(_ key: String, _ make: (JSONObjectReader) throws(JSONError) -> T) throws(JSONError) -> [T]? {
         guard let v = present(key) else { return nil }

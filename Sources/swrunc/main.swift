@@ -5,6 +5,7 @@ import ArgumentParser
 import OCI
 import Runtime
 import SwruncStart
+import SealedExe
 
 // swrunc is synchronous on purpose: the container bootstrap forks, which is only safe while
 // the process has a single thread. No Dispatch, no async main.
@@ -28,7 +29,7 @@ do {
 // re-executed from a sealed copy before main; make sure it did.
 let sealedCommands: Set<String> = {
     var commands = Set<String>()
-    var entry = swrunc_sealed_commands()
+    var entry = sealed_exe_commands()
     while let name = entry?.pointee { commands.insert(String(cString: name)); entry = entry?.advanced(by: 1) }
     return commands
 }()

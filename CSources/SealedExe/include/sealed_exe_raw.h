@@ -7,6 +7,13 @@
 #ifndef SEALED_EXE_RAW_H
 #define SEALED_EXE_RAW_H
 
+// The commands whose processes enter a container (create, run, exec), NULL-terminated: they
+// run from the sealed copy.
+const char *const *sealed_exe_commands(void);
+
+// Whether argv names one of them.
+int sealed_exe_wanted(int argc, char **argv);
+
 // 1 when the running executable cannot be written through /proc/<pid>/exe: a memfd with write
 // seals, or a file on a read-only mount. 0 when it can; -errno on error.
 int sealed_exe_check(void);

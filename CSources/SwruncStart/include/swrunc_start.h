@@ -4,9 +4,6 @@
 #ifndef SWRUNC_START_H
 #define SWRUNC_START_H
 
-// The commands that re-execute (NULL-terminated): those whose processes enter a container.
-const char *const *swrunc_sealed_commands(void);
-
 // errno of a failed attempt to make or run the sealed copy; 0 if none was needed or it worked.
 int swrunc_sealed_exe_error(void);
 

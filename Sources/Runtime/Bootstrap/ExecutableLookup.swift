@@ -32,13 +32,16 @@ enum ExecutableLookup {
             throw e
         }
         if (st.st_mode & S_IFMT) == S_IFDIR { throw RuntimeError("exec: \"\(Excerpt.of(name))\": is a directory", errno: EISDIR, stage: "exec") }
-        if !isExecutableFile(path) { throw RuntimeError("exec: \"\(Excerpt.of(name))\": permission denied", errno: EACCES, stage: "exec") }
+        if !isExecutable(st) { throw RuntimeError("exec: \"\(Excerpt.of(name))\": permission denied", errno: EACCES, stage: "exec") }
     }
 
     private static func isExecutableFile(_ path: String) -> Bool {
         var st = stat()
-        guard stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return false }
-        return st.st_mode & 0o111 != 0
+        return stat(path, &st) == 0 && isExecutable(st)
+    }
+
+    private static func isExecutable(_ st: stat) -> Bool {
+        (st.st_mode & S_IFMT) == S_IFREG && st.st_mode & 0o111 != 0
     }
 
     /// process.env as runc hands it over: a variable given twice keeps its first place and its

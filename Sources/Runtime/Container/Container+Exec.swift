@@ -31,8 +31,15 @@ extension Container {
     /// The config a container was created (or last updated) with; an error naming the container
     /// if there is none.
     public static func config(id: String, ctx: RuntimeContext) throws(RuntimeError) -> Spec {
-        _ = try load(id, ctx: ctx)
-        return try ctx.store.loadConfig(id)
+        try StateStore.validate(id: id)
+        do {
+            return try ctx.store.loadConfig(id)
+        } catch where error.errno == ENOENT {
+            // Only a missing copy needs the record read (exec reads it next anyway): to say
+            // whether the container itself is missing.
+            _ = try load(id, ctx: ctx)
+            throw error
+        }
     }
 
     /// The process `exec` runs when no `--process` is given: the container's own process with
